@@ -1,0 +1,37 @@
+# Steunkaart: two commands, `make run` and `make test`.
+# Both create .venv with python3 -m venv and install the exact pins first.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STORE ?= $(or $(STEUNKAART_STORE),var/steunkaart.gpkg)
+PORT ?= 8501
+
+.PHONY: run test lint bench screenshot clean
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 of nieuwer is nodig (gevonden: " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.installed
+	$(PY) cli.py demo --store "$(STORE)" --if-missing
+	STEUNKAART_STORE="$(STORE)" $(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(PY) -m ruff check .
+
+bench: $(VENV)/.installed
+	$(PY) bench/bench_store.py
+
+clean:
+	rm -rf $(VENV) var static .pytest_cache

@@ -1,0 +1,118 @@
+"""Steunkaart command line, for analysts and scripts.
+
+    python cli.py --help
+    python cli.py demo --store var/steunkaart.gpkg
+    python cli.py info --store var/steunkaart.gpkg --json
+
+Every command that fails exits non-zero with a Dutch message on stderr and leaves the
+store unchanged (every write is one transaction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from data.errors import DataValidationError
+from data.store import GeoPackageStore, default_store_path
+
+EXIT_INPUT = 2  # bad input or store: message on stderr
+INFO_KEYS = ("areas", "provisions", "persons", "ties", "participation", "schema_version")
+INFO_LABELS = {
+    "areas": "gebieden",
+    "provisions": "voorzieningen",
+    "persons": "personen",
+    "ties": "steunrelaties",
+    "participation": "deelnames",
+    "schema_version": "schemaversie",
+}
+
+
+class _DutchParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own messages are English
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"Fout in de opdracht: {message}\n")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from data.demo import GEMEENTE_NAME, write_demo_store
+
+    path = Path(args.store)
+    if path.exists():
+        if args.if_missing:
+            GeoPackageStore.open(path, create=False)  # still say so when it is not a store
+            print(f"Opslag {path} bestaat al; niets gewijzigd.")
+            return 0
+        counts = GeoPackageStore.open(path, create=False).counts()
+        if any(counts[k] for k in INFO_KEYS[:-1]) and not args.force:
+            raise DataValidationError(
+                f"De opslag {path} bevat al gegevens. Gebruik --force om ze te vervangen door "
+                "de demogemeente, of kies een ander bestand."
+            )
+    store = write_demo_store(path, seed=args.seed)
+    counts = store.counts()
+    print(f"Demogemeente {GEMEENTE_NAME} geschreven naar {path}: "
+          + ", ".join(f"{counts[k]} {INFO_LABELS[k]}" for k in INFO_KEYS[:-1]) + ".")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    counts = GeoPackageStore.open(args.store, create=False).counts()
+    if args.json:
+        print(json.dumps({k: counts[k] for k in INFO_KEYS}))
+    else:
+        from data.formatting import format_number
+
+        print(f"Opslag: {args.store}")
+        for key in INFO_KEYS:
+            print(f"  {INFO_LABELS[key]:<14} {format_number(counts[key])}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand."""
+    parser = _DutchParser(prog="python cli.py", description="Steunkaart vanaf de opdrachtregel.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="OPDRACHT",
+                                parser_class=_DutchParser)
+
+    def store_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", default=str(default_store_path()),
+                       help="GeoPackage-bestand van de opslag (standaard: $STEUNKAART_STORE of "
+                            "var/steunkaart.gpkg)")
+
+    demo = sub.add_parser("demo", help="schrijf de demogemeente Voorbeeldstad naar de opslag")
+    store_arg(demo)
+    demo.add_argument("--if-missing", action="store_true",
+                      help="alleen als het bestand nog niet bestaat")
+    demo.add_argument("--force", action="store_true", help="vervang bestaande gegevens")
+    demo.add_argument("--seed", type=int, default=None, help="toevalszaadje (standaard vast)")
+    demo.set_defaults(func=_cmd_demo)
+
+    info = sub.add_parser("info", help="toon de aantallen in de opslag")
+    store_arg(info)
+    info.add_argument("--json", action="store_true", help="één JSON-object voor scripts")
+    info.set_defaults(func=_cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "seed", 0) is None:
+        from data.demo import DEMO_SEED
+
+        args.seed = DEMO_SEED
+    try:
+        return args.func(args)
+    except DataValidationError as exc:
+        print(f"Fout: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:
+        print(f"Fout: kan het bestand niet lezen of schrijven: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,192 @@
+"""Tables of the store, their columns and the coded values they may hold.
+
+One place for the data model of DESIGN.md; the store builds its DDL from here and
+validation in ``data/`` checks input against the same lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+CRS_EPSG = 28992  # RD New: every geometry in the store is in metres
+
+AREA_LEVELS = ("gemeente", "wijk", "buurt")
+PROVISION_STATUSES = {"actief": "actief", "onder_druk": "onder druk", "gestopt": "gestopt"}
+AGE_BANDS = ("18-29", "30-44", "45-64", "65-74", "75-84", "85+")
+HOUSEHOLD_TYPES = {
+    "alleenstaand": "alleenstaand",
+    "paar_zonder_kinderen": "paar zonder kinderen",
+    "paar_met_kinderen": "paar met kinderen",
+    "eenouder": "eenoudergezin",
+    "overig": "overig",
+}
+ROLES = {
+    "partner": "partner",
+    "ouder": "ouder",
+    "kind": "kind",
+    "familie": "familie",
+    "vriend": "vriend(in)",
+    "buur": "buur",
+    "collega": "collega",
+    "vrijwilliger": "vrijwilliger",
+    "professional": "professional",
+    "groepsgenoot": "groepsgenoot",
+    "kerk_vereniging": "kerk/vereniging",
+    "anders": "anders",
+}
+KIN_ROLES = ("partner", "ouder", "kind", "familie")
+SUPPORT_TYPES = {
+    "practical": "praktisch",
+    "emotional": "emotioneel",
+    "informational": "informatief",
+    "companionship": "gezelschap",
+}
+CONTACT_FREQUENCIES = {
+    "dagelijks": "dagelijks",
+    "wekelijks": "wekelijks",
+    "tweewekelijks": "tweewekelijks",
+    "maandelijks": "maandelijks",
+    "minder": "minder dan maandelijks",
+}
+DJG_ANSWERS = ("ja", "min of meer", "nee")
+PARTICIPATION_ROLES = ("deelnemer", "vrijwilliger")
+VALUE_STATUSES = {"geheim": "geheim", "onbekend": "onbekend"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the store: attribute table or feature layer (with a geometry column)."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (column, SQL type with constraints)
+    geometry_type: str | None = None  # GeoPackage geometry type name, None for attributes
+    description: str = ""
+    unique: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "areas",
+            (
+                ("area_code", "TEXT NOT NULL"),
+                ("name", "TEXT NOT NULL"),
+                ("level", "TEXT NOT NULL"),
+                ("wijk_code", "TEXT"),
+                ("gemeente_code", "TEXT NOT NULL"),
+                ("gemeente_name", "TEXT"),
+                ("year", "INTEGER"),
+                ("water", "INTEGER NOT NULL DEFAULT 0"),
+            ),
+            geometry_type="MULTIPOLYGON",
+            description="CBS-gemeenten, -wijken en -buurten (EPSG:28992)",
+            unique=("area_code",),
+        ),
+        Table(
+            "area_values",
+            (
+                ("area_code", "TEXT NOT NULL"),
+                ("indicator", "TEXT NOT NULL"),
+                ("year", "INTEGER"),
+                ("value", "REAL"),
+                ("lower", "REAL"),
+                ("upper", "REAL"),
+                ("status", "TEXT"),
+                ("source", "TEXT"),
+            ),
+            description="Kerncijfers per gebied; status 'geheim'/'onbekend' waar de waarde ontbreekt",
+            unique=("area_code", "indicator", "year"),
+        ),
+        Table(
+            "provisions",
+            (
+                ("provision_id", "TEXT NOT NULL"),
+                ("name", "TEXT NOT NULL"),
+                ("type", "TEXT NOT NULL"),
+                ("organisation", "TEXT"),
+                ("buurt_code", "TEXT"),
+                ("reach_m", "REAL"),
+                ("target_groups", "TEXT"),
+                ("capacity_per_year", "INTEGER"),
+                ("capacity_unit", "TEXT"),
+                ("volunteers", "INTEGER"),
+                ("status", "TEXT NOT NULL"),
+                ("funding_source", "TEXT"),
+                ("funding_end", "DATE"),
+                ("evidence_label", "TEXT"),
+                ("contact", "TEXT"),
+                ("last_verified", "DATE"),
+                ("notes", "TEXT"),
+                ("version", "INTEGER NOT NULL DEFAULT 1"),
+            ),
+            geometry_type="POINT",
+            description="Collectieve, preventieve voorzieningen",
+            unique=("provision_id",),
+        ),
+        Table(
+            "persons",
+            (
+                ("person_id", "TEXT NOT NULL"),
+                ("buurt_code", "TEXT"),
+                ("age_band", "TEXT"),
+                ("household_type", "TEXT"),
+                ("widowed_since", "DATE"),
+                ("life_events", "TEXT"),
+                *((f"lsns_{i}", "INTEGER") for i in range(1, 7)),
+                *((f"djg_{i}", "TEXT") for i in range(1, 12)),
+                ("measured_on", "DATE"),
+                ("consent", "INTEGER NOT NULL DEFAULT 0"),
+            ),
+            description="Bewoners in steunnetwerken, alleen pseudoniem (ondoorzichtige id)",
+            unique=("person_id",),
+        ),
+        Table(
+            "ties",
+            (
+                ("ego_id", "TEXT NOT NULL"),
+                ("alter_id", "TEXT"),
+                ("alter_key", "TEXT"),
+                ("role", "TEXT NOT NULL"),
+                ("support_practical", "INTEGER NOT NULL DEFAULT 0"),
+                ("support_emotional", "INTEGER NOT NULL DEFAULT 0"),
+                ("support_informational", "INTEGER NOT NULL DEFAULT 0"),
+                ("support_companionship", "INTEGER NOT NULL DEFAULT 0"),
+                ("contact_frequency", "TEXT"),
+                ("closeness", "INTEGER"),
+                ("reciprocal", "INTEGER"),
+                ("same_buurt", "INTEGER"),
+            ),
+            description="Steunrelaties ego -> alter (persoon in de opslag of anonieme alter)",
+        ),
+        Table(
+            "participation",
+            (
+                ("person_id", "TEXT NOT NULL"),
+                ("provision_id", "TEXT NOT NULL"),
+                ("role", "TEXT NOT NULL DEFAULT 'deelnemer'"),
+                ("since", "DATE"),
+            ),
+            description="Deelname van personen aan voorzieningen",
+            unique=("person_id", "provision_id"),
+        ),
+        Table(
+            "audit",
+            (
+                ("at", "TEXT NOT NULL"),
+                ("user", "TEXT NOT NULL"),
+                ("action", "TEXT NOT NULL"),
+                ("target", "TEXT"),
+                ("details", "TEXT"),
+            ),
+            description="Wie wat wanneer heeft gewijzigd of geëxporteerd",
+        ),
+    )
+}
+
+DATA_TABLES = ("areas", "provisions", "persons", "ties", "participation")

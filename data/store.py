@@ -1,0 +1,526 @@
+"""The store: one GeoPackage file (SQLite, OGC standard) that opens directly in QGIS.
+
+Every read and write of the application goes through :class:`GeoPackageStore`. Every
+write runs in one SQLite transaction together with its audit entry: an import lands
+whole or not at all, and a failed write leaves the file byte-for-byte as it was.
+
+Feature layers (``areas``, ``provisions``) hold geometries in GeoPackage binary format in
+EPSG:28992; the other tables are GeoPackage attribute tables. The interface is kept
+narrow (read a table, replace a set of tables, counts, audit) so that a PostGIS store
+can be a second implementation behind the same methods.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from data.errors import DataValidationError, StoreError
+from data.schema import CRS_EPSG, DATA_TABLES, SCHEMA_VERSION, TABLES, Table
+
+DEFAULT_STORE_PATH = Path("var") / "steunkaart.gpkg"
+STORE_ENV_VAR = "STEUNKAART_STORE"
+
+_GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+_GPKG_USER_VERSION = 10400  # GeoPackage 1.4
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+# Envelope sizes in bytes by the envelope indicator of the GeoPackage geometry header.
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_BOOL_COLUMNS = {
+    "areas": ("water",),
+    "persons": ("consent",),
+    "ties": (
+        "support_practical",
+        "support_emotional",
+        "support_informational",
+        "support_companionship",
+        "reciprocal",
+        "same_buurt",
+    ),
+}
+
+
+def default_store_path() -> Path:
+    """Return the store path from ``STEUNKAART_STORE`` or the default ``var/steunkaart.gpkg``."""
+    return Path(os.environ.get(STORE_ENV_VAR) or DEFAULT_STORE_PATH)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --------------------------------------------------------------------------- geometry codec
+
+
+def encode_gpkg_geometries(geoms: np.ndarray, srs_id: int = CRS_EPSG) -> list[bytes | None]:
+    """Encode shapely geometries as GeoPackage binary blobs (little endian, xy envelope)."""
+    geoms = np.asarray(geoms, dtype=object)
+    missing = shapely.is_missing(geoms)
+    empty = shapely.is_empty(geoms) & ~missing
+    wkb = shapely.to_wkb(geoms, byte_order=1)
+    bounds = shapely.bounds(geoms)
+    header = np.zeros(
+        len(geoms),
+        dtype=[
+            ("magic", "S2"),
+            ("version", "u1"),
+            ("flags", "u1"),
+            ("srs", "<i4"),
+            ("env", "<f8", (4,)),
+        ],
+    )
+    header["magic"] = b"GP"
+    header["flags"] = np.where(empty, 0b00010001, 0b00000011)  # little endian; xy envelope
+    header["srs"] = srs_id
+    # The envelope is stored as minx, maxx, miny, maxy.
+    header["env"] = np.nan_to_num(bounds[:, [0, 2, 1, 3]])
+    raw = header.view(np.dtype((np.void, header.dtype.itemsize)))
+    out: list[bytes | None] = []
+    for is_missing, is_empty, head, body in zip(missing, empty, raw, wkb, strict=True):
+        if is_missing:
+            out.append(None)
+        elif is_empty:
+            out.append(head.tobytes()[:8] + body)
+        else:
+            out.append(head.tobytes() + body)
+    return out
+
+
+def decode_gpkg_geometries(blobs: pd.Series | list) -> np.ndarray:
+    """Decode GeoPackage binary blobs (any envelope) into shapely geometries."""
+    wkb = [
+        None if b is None else bytes(b[8 + _ENVELOPE_BYTES[(b[3] >> 1) & 0b111] :])
+        for b in blobs
+    ]
+    return shapely.from_wkb(np.array(wkb, dtype=object))
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class GeoPackageStore:
+    """Steunkaart's embedded store in one GeoPackage file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.gpkg`` file. Use :meth:`open` to create or check it.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    # ---------------------------------------------------------------- opening and schema
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> GeoPackageStore:
+        """Open the store at ``path``, creating an empty one when it is missing.
+
+        Raises
+        ------
+        StoreError
+            When the file is not a Steunkaart GeoPackage, was written by a newer
+            version, or is missing while ``create`` is False.
+        """
+        store = cls(path if path is not None else default_store_path())
+        if not store.path.exists():
+            if not create:
+                raise StoreError(
+                    f"De opslag '{store.path}' bestaat niet. Maak hem aan met "
+                    f"'python cli.py demo --store {store.path}' of kies een ander bestand."
+                )
+            store._create()
+        store._check_and_migrate()
+        return store
+
+    def _create(self) -> None:
+        """Create an empty store atomically: build it in a temporary file, then rename."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".steunkaart-", suffix=".gpkg", dir=self.path.parent)
+        os.close(fd)
+        os.unlink(tmp)
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
+                conn.execute("BEGIN")
+                _create_gpkg_core(conn)
+                for table in TABLES.values():
+                    _create_table(conn, table)
+                conn.execute(
+                    "CREATE TABLE steunkaart_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
+                conn.executemany(
+                    "INSERT INTO steunkaart_meta VALUES (?, ?)",
+                    [("schema_version", str(SCHEMA_VERSION)), ("created_at", _now_iso())],
+                )
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            os.replace(tmp, self.path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def _check_and_migrate(self) -> None:
+        with open(self.path, "rb") as fh:
+            magic = fh.read(16)
+        if magic != _SQLITE_MAGIC:
+            raise StoreError(
+                f"'{self.path}' is geen GeoPackage-bestand (het is geen SQLite-database). "
+                "Kies het .gpkg-bestand van Steunkaart of een nieuwe bestandsnaam."
+            )
+        with self._connection() as conn:
+            has_meta = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='steunkaart_meta'"
+            ).fetchone()
+            if not has_meta:
+                raise StoreError(
+                    f"'{self.path}' is een GeoPackage, maar geen Steunkaart-opslag "
+                    "(de tabel steunkaart_meta ontbreekt). Wilt u gegevens uit dit bestand "
+                    "gebruiken, importeer het dan in een Steunkaart-opslag."
+                )
+            version = int(
+                conn.execute(
+                    "SELECT value FROM steunkaart_meta WHERE key='schema_version'"
+                ).fetchone()[0]
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"De opslag '{self.path}' heeft schemaversie {version}; deze versie van "
+                f"Steunkaart kent tot en met versie {SCHEMA_VERSION}. Werk Steunkaart bij."
+            )
+        if version < SCHEMA_VERSION:
+            self._migrate(version)
+
+    def _migrate(self, from_version: int) -> None:
+        """Bring an older store up to :data:`SCHEMA_VERSION`, one step per version, atomically."""
+        with self._transaction() as conn:
+            version = from_version
+            while version < SCHEMA_VERSION:
+                step = _MIGRATIONS.get(version)
+                if step is None:
+                    raise StoreError(
+                        f"De opslag '{self.path}' heeft schemaversie {version}, die deze "
+                        "versie van Steunkaart niet kan bijwerken."
+                    )
+                step(conn)
+                version += 1
+            conn.execute(
+                "UPDATE steunkaart_meta SET value=? WHERE key='schema_version'", (str(version),)
+            )
+            _audit(conn, "systeem", "migratie", "steunkaart_meta", {"van": from_version, "naar": version})
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version recorded in the file."""
+        with self._connection() as conn:
+            return int(
+                conn.execute("SELECT value FROM steunkaart_meta WHERE key='schema_version'").fetchone()[0]
+            )
+
+    # ---------------------------------------------------------------- connections
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+
+    # ---------------------------------------------------------------- reads
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of records per data table and the schema version."""
+        with self._connection() as conn:
+            out = {
+                name: conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
+                for name in DATA_TABLES
+            }
+        out["schema_version"] = self.schema_version
+        return out
+
+    def read_table(self, name: str) -> pd.DataFrame | gpd.GeoDataFrame:
+        """Return one table; feature layers come back as a GeoDataFrame in EPSG:28992."""
+        table = _table(name)
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        geom = ', "geom"' if table.geometry_type else ""
+        with self._connection() as conn:
+            frame = pd.read_sql_query(f'SELECT {cols}{geom} FROM "{name}" ORDER BY fid', conn)
+        bools = _BOOL_COLUMNS.get(name, ())
+        for col, sqltype in table.columns:
+            if col in bools:
+                frame[col] = frame[col].astype("boolean")
+            elif sqltype.startswith("DATE"):
+                frame[col] = pd.to_datetime(frame[col], errors="coerce")
+            elif sqltype.startswith("INTEGER"):
+                frame[col] = frame[col].astype("Int64")
+        if table.geometry_type:
+            geometry = decode_gpkg_geometries(frame.pop("geom"))
+            return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS_EPSG)
+        return frame
+
+    def read_areas(self, level: str | None = None) -> gpd.GeoDataFrame:
+        """Return areas with one column per indicator (latest year); missing values are NaN."""
+        areas = self.read_table("areas")
+        if level is not None:
+            areas = areas.loc[areas["level"] == level].reset_index(drop=True)
+        values = self.read_area_values()
+        if values.empty:
+            return areas
+        latest = values.sort_values("year").drop_duplicates(["area_code", "indicator"], keep="last")
+        wide = latest.pivot(index="area_code", columns="indicator", values="value")
+        wide.columns.name = None
+        return areas.merge(wide, left_on="area_code", right_index=True, how="left")
+
+    def read_area_values(self, area_codes: list[str] | None = None) -> pd.DataFrame:
+        """Return key figures in long form: area_code, indicator, year, value, status, ..."""
+        frame = self.read_table("area_values")
+        if area_codes is not None:
+            frame = frame.loc[frame["area_code"].isin(area_codes)].reset_index(drop=True)
+        return frame
+
+    def read_audit(self) -> pd.DataFrame:
+        """Return the audit log, newest first."""
+        return self.read_table("audit").iloc[::-1].reset_index(drop=True)
+
+    # ---------------------------------------------------------------- writes
+
+    def replace_tables(
+        self,
+        frames: Mapping[str, pd.DataFrame],
+        *,
+        user: str,
+        action: str,
+        details: dict | None = None,
+    ) -> None:
+        """Replace the full contents of the given tables in one transaction.
+
+        Every frame is checked before anything is written; on any error nothing
+        changes. One audit entry records who did it and how many rows each table got.
+        """
+        prepared = {name: _prepare_rows(_table(name), frame) for name, frame in frames.items()}
+        with self._transaction() as conn:
+            for name, (columns, rows) in prepared.items():
+                conn.execute(f'DELETE FROM "{name}"')
+                _insert_rows(conn, name, columns, rows)
+                _touch_contents(conn, _table(name))
+            summary = {name: len(rows) for name, (_, rows) in prepared.items()}
+            _audit(conn, user, action, ",".join(prepared), {**(details or {}), "rijen": summary})
+
+    def log(self, user: str, action: str, target: str = "", details: dict | None = None) -> None:
+        """Write one audit entry (e.g. an export or a view of a person's network)."""
+        with self._transaction() as conn:
+            _audit(conn, user, action, target, details or {})
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _table(name: str) -> Table:
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise StoreError(f"Onbekende tabel '{name}' in de opslag.") from None
+
+
+def _create_gpkg_core(conn: sqlite3.Connection) -> None:
+    """Create the mandatory GeoPackage metadata tables and spatial reference systems."""
+    conn.execute(
+        """CREATE TABLE gpkg_spatial_ref_sys (
+            srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+            organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL,
+            description TEXT)"""
+    )
+    conn.execute(
+        """CREATE TABLE gpkg_contents (
+            table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+            identifier TEXT UNIQUE, description TEXT DEFAULT '',
+            last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+            CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))"""
+    )
+    conn.execute(
+        """CREATE TABLE gpkg_geometry_columns (
+            table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+            geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL,
+            z TINYINT NOT NULL, m TINYINT NOT NULL,
+            CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+            CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+            CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+            CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))"""
+    )
+    wgs84, rd_new = (CRS.from_epsg(e).to_wkt("WKT1_GDAL") for e in (4326, CRS_EPSG))
+    srs_rows = [
+        ("Undefined cartesian SRS", -1, "NONE", -1, "undefined",
+         "undefined cartesian coordinate reference system"),
+        ("Undefined geographic SRS", 0, "NONE", 0, "undefined",
+         "undefined geographic coordinate reference system"),
+        ("WGS 84 geodetic", 4326, "EPSG", 4326, wgs84,
+         "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"),
+        ("Amersfoort / RD New", CRS_EPSG, "EPSG", CRS_EPSG, rd_new, "Rijksdriehoekstelsel (RD New)"),
+    ]
+    conn.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", srs_rows)
+
+
+def _create_table(conn: sqlite3.Connection, table: Table) -> None:
+    cols = ['"fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL']
+    cols += [f'"{name}" {sqltype}' for name, sqltype in table.columns]
+    if table.geometry_type:
+        cols.append(f'"geom" {table.geometry_type}')
+    if table.unique:
+        cols.append("UNIQUE (" + ", ".join(f'"{c}"' for c in table.unique) + ")")
+    conn.execute(f'CREATE TABLE "{table.name}" ({", ".join(cols)})')
+    data_type = "features" if table.geometry_type else "attributes"
+    conn.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (table.name, data_type, table.name, table.description, CRS_EPSG if table.geometry_type else None),
+    )
+    if table.geometry_type:
+        conn.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
+            (table.name, table.geometry_type, CRS_EPSG),
+        )
+
+
+def _prepare_rows(table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
+    """Check a frame against the table and turn it into plain Python rows for SQLite."""
+    required = [c for c, t in table.columns if "NOT NULL" in t and "DEFAULT" not in t]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"Tabel '{table.name}': verplichte kolommen ontbreken: {', '.join(missing)}."
+        )
+    columns = [c for c in table.column_names if c in frame.columns]
+    for col in required:
+        empty = frame[col].isna()
+        if empty.any():
+            row = int(np.flatnonzero(empty.to_numpy())[0]) + 2
+            raise DataValidationError(
+                f"Tabel '{table.name}': kolom '{col}' mag niet leeg zijn.", row=row, column=col
+            )
+    if table.unique:
+        dup = frame.duplicated(list(table.unique), keep="first")
+        if dup.any():
+            row = int(np.flatnonzero(dup.to_numpy())[0]) + 2
+            key = ", ".join(str(frame[c].iloc[row - 2]) for c in table.unique)
+            raise DataValidationError(
+                f"Tabel '{table.name}': dubbele sleutel ({key}); elke "
+                f"{'/'.join(table.unique)} mag maar één keer voorkomen.",
+                row=row,
+                column=table.unique[0],
+            )
+    values = []
+    for col in columns:
+        series = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            series = series.dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_bool_dtype(series):
+            series = series.astype("Int64")
+        obj = series.astype(object)
+        values.append(obj.where(series.notna(), None).tolist())
+    if table.geometry_type:
+        geoms = _geometries_for(table, frame)
+        columns = [*columns, "geom"]
+        values.append(encode_gpkg_geometries(geoms))
+    rows = list(zip(*values, strict=True)) if values else []
+    return columns, rows
+
+
+def _geometries_for(table: Table, frame: pd.DataFrame) -> np.ndarray:
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        raise DataValidationError(f"Tabel '{table.name}': de geometrie ontbreekt.")
+    if frame.crs is None or CRS(frame.crs) != CRS.from_epsg(CRS_EPSG):
+        raise DataValidationError(
+            f"Tabel '{table.name}': de geometrie moet in RD New (EPSG:{CRS_EPSG}) staan, "
+            f"maar staat in {frame.crs or 'een onbekend coördinatenstelsel'}."
+        )
+    geoms = frame.geometry.to_numpy()
+    if table.geometry_type == "MULTIPOLYGON":
+        is_poly = shapely.get_type_id(geoms) == 3
+        geoms = geoms.copy()
+        if is_poly.any():
+            geoms[is_poly] = shapely.multipolygons(geoms[is_poly], indices=np.arange(is_poly.sum()))
+        bad = ~np.isin(shapely.get_type_id(geoms), [6, -1])
+    else:
+        bad = ~np.isin(shapely.get_type_id(geoms), [0, -1])
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 2
+        raise DataValidationError(
+            f"Tabel '{table.name}': verwacht geometrie van type {table.geometry_type}, "
+            f"maar rij {row} heeft {shapely.get_type_id(geoms[row - 2])}.",
+            row=row,
+            column="geometry",
+        )
+    return geoms
+
+
+def _insert_rows(conn: sqlite3.Connection, name: str, columns: list[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    cols = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    try:
+        conn.executemany(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})', rows)
+    except sqlite3.IntegrityError as exc:
+        raise DataValidationError(
+            f"Tabel '{name}': de gegevens passen niet in de opslag ({exc}). Er is niets gewijzigd."
+        ) from exc
+
+
+def _touch_contents(conn: sqlite3.Connection, table: Table) -> None:
+    """Update last_change and, for feature layers, the extent in gpkg_contents."""
+    if table.geometry_type:
+        blobs = [r[0] for r in conn.execute(f'SELECT geom FROM "{table.name}"')]
+        geoms = decode_gpkg_geometries(blobs)
+        if len(geoms):
+            minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        else:
+            minx = miny = maxx = maxy = None
+        conn.execute(
+            "UPDATE gpkg_contents SET last_change=?, min_x=?, min_y=?, max_x=?, max_y=? "
+            "WHERE table_name=?",
+            (_now_iso(), minx, miny, maxx, maxy, table.name),
+        )
+    else:
+        conn.execute(
+            "UPDATE gpkg_contents SET last_change=? WHERE table_name=?", (_now_iso(), table.name)
+        )
+
+
+def _audit(conn: sqlite3.Connection, user: str, action: str, target: str, details: dict) -> None:
+    conn.execute(
+        "INSERT INTO audit (at, user, action, target, details) VALUES (?, ?, ?, ?, ?)",
+        (_now_iso(), user, action, target, json.dumps(details, ensure_ascii=False, default=str)),
+    )
+
+
+# Migrations from version N to N+1. Version 1 is the first schema; later issues add steps here.
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}

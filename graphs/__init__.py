@@ -1,0 +1,1 @@
+"""Pure network logic (networkx/scipy). Never imports Streamlit."""

@@ -1,0 +1,1 @@
+"""Pure geo logic and folium builders. Never imports Streamlit."""

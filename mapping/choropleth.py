@@ -1,0 +1,262 @@
+"""Choropleth maps of areas for one key figure, with a Dutch legend and no CDN assets."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+
+import folium
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement, Template
+
+from data.errors import DataValidationError
+from data.formatting import format_number, format_value
+from mapping.assets import local_map
+
+SCHEMES = {"quantiles": "Kwantielen (gelijke aantallen)", "natural_breaks": "Natuurlijke grenzen (Jenks)",
+           "equal_interval": "Gelijke intervallen"}
+# ColorBrewer sequential palettes, 3..7 classes are taken from the 7-class ramp.
+PALETTES = {
+    "need": ["#fef0d9", "#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#990000"],
+    "neutral": ["#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#3690c0", "#0570b0", "#034e7b"],
+}
+MISSING_FILL = "#d9d9d9"
+
+TILE_SOURCES = {
+    "geen": None,
+    "pdok": {
+        "tiles": "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/{z}/{x}/{y}.png",
+        "attr": "Kaartgegevens &copy; Kadaster (PDOK BRT-Achtergrondkaart)",
+        "name": "PDOK BRT-Achtergrondkaart",
+    },
+    "osm": {
+        "tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "attr": "&copy; OpenStreetMap-bijdragers",
+        "name": "OpenStreetMap",
+    },
+}
+TILE_LABELS = {"geen": "Geen (offline)", "pdok": "PDOK BRT-Achtergrondkaart", "osm": "OpenStreetMap"}
+TILES_ENV_VAR = "STEUNKAART_TILES"
+
+
+def default_tiles() -> str:
+    """Return the configured base map (``STEUNKAART_TILES``: geen, pdok, osm); default none."""
+    value = os.environ.get(TILES_ENV_VAR, "geen").strip().lower()
+    return value if value in TILE_SOURCES else "geen"
+
+
+def classify_values(values: pd.Series, *, scheme: str = "quantiles", k: int = 5
+                    ) -> tuple[np.ndarray, pd.Series]:
+    """Classify values with mapclassify.
+
+    Returns
+    -------
+    (bins, classes)
+        ``bins`` are the upper bounds of the classes; ``classes`` holds the class index
+        per row, -1 where the value is missing (missing is never a number).
+    """
+    if scheme not in SCHEMES:
+        raise DataValidationError(f"Onbekende indeling '{scheme}'; kies uit {', '.join(SCHEMES)}.")
+    known = values.dropna().astype(float)
+    classes = pd.Series(-1, index=values.index, dtype=int)
+    if known.empty:
+        return np.array([]), classes
+    k = int(max(1, min(k, known.nunique())))
+    if k == 1:
+        bins = np.array([known.max()])
+        yb = np.zeros(len(known), dtype=int)
+    else:
+        classifier = {
+            "quantiles": mapclassify.Quantiles,
+            "natural_breaks": mapclassify.NaturalBreaks,
+            "equal_interval": mapclassify.EqualInterval,
+        }[scheme](known.to_numpy(), k=k)
+        bins, yb = np.asarray(classifier.bins), np.asarray(classifier.yb)
+    classes.loc[known.index] = yb
+    return bins, classes
+
+
+def _palette(n: int, need: bool) -> list[str]:
+    ramp = PALETTES["need" if need else "neutral"]
+    if n <= 1:
+        return [ramp[3]]
+    idx = np.round(np.linspace(0, len(ramp) - 1, n)).astype(int)
+    return [ramp[i] for i in idx]
+
+
+def _legend_html(title: str, bins: np.ndarray, colours: list[str], minimum: float | None, *,
+                 decimals: int, unit: str, n_missing: int) -> str:
+    unit_txt = "%" if unit == "%" else (f" {unit}" if unit else "")
+    rows = []
+    lower = minimum
+    for upper, colour in zip(bins, colours, strict=True):
+        low = format_number(lower, decimals) if lower is not None else ""
+        rows.append(
+            f'<div class="sk-row"><span class="sk-swatch" style="background:{colour}"></span>'
+            f"{html.escape(low)} – {html.escape(format_number(upper, decimals))}"
+            f"{html.escape(unit_txt)}</div>"
+        )
+        lower = upper
+    if n_missing:
+        rows.append(
+            f'<div class="sk-row"><span class="sk-swatch sk-missing"></span>'
+            f"geen gegevens / geheim ({n_missing})</div>"
+        )
+    return f'<div class="sk-legend-title">{html.escape(title)}</div>' + "".join(rows)
+
+
+class _Legend(MacroElement):
+    """A Leaflet control in the bottom-right corner holding pre-escaped HTML."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .sk-legend { background: rgba(255,255,255,0.95); padding: 8px 10px; border-radius: 4px;
+          box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 13px/1.4 "Source Sans Pro", Arial,
+          sans-serif; color: #222; max-width: 260px; }
+        .sk-legend-title { font-weight: 600; margin-bottom: 4px; }
+        .sk-row { display: flex; align-items: center; gap: 6px; white-space: nowrap; }
+        .sk-swatch { width: 18px; height: 12px; border: 1px solid #777; display: inline-block; }
+        .sk-missing { background: repeating-linear-gradient(45deg, #d9d9d9, #d9d9d9 3px,
+          #ffffff 3px, #ffffff 6px); }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: 'bottomright'});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create('div', 'sk-legend');
+                div.innerHTML = {{ this.html_json }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, legend_html: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        # json.dumps makes it a JS string literal; "</" is broken up so that no text can
+        # close the surrounding <script> element.
+        self.html_json = json.dumps(legend_html).replace("</", "<\\/")
+
+
+def choropleth_map(
+    areas: gpd.GeoDataFrame,
+    column: str,
+    *,
+    label: str,
+    unit: str = "",
+    decimals: int = 0,
+    higher_is_need: bool | None = None,
+    scheme: str = "quantiles",
+    k: int = 5,
+    tiles: str = "geen",
+    selected_code: str | None = None,
+    status: pd.Series | None = None,
+    code_col: str = "area_code",
+    name_col: str = "name",
+    level_label: str = "Buurt",
+    height: int = 560,
+) -> folium.Map:
+    """Build a folium choropleth of ``areas`` coloured by ``column``.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        One row per area, any CRS (reprojected to WGS84 for Leaflet).
+    column : str
+        The key figure to colour by; NaN is shown as missing (hatched grey), never as 0.
+    label, unit, decimals : str, str, int
+        Dutch label, unit and decimals for legend and tooltip.
+    higher_is_need : bool, optional
+        True uses a red ramp (more = more need), otherwise a blue ramp.
+    scheme, k : str, int
+        mapclassify scheme (``quantiles``, ``natural_breaks``, ``equal_interval``) and classes.
+    tiles : str
+        Base map: ``geen`` (no third-party requests), ``pdok`` or ``osm``.
+    selected_code : str, optional
+        Area drawn with a thick outline.
+    status : Series, optional
+        Per area (aligned with ``areas``) why a value is missing ('geheim', 'onbekend').
+
+    Returns
+    -------
+    folium.Map
+        A map that loads only the app's own Leaflet files, one SVG path per area.
+    """
+    for col in (column, code_col, name_col):
+        if col not in areas.columns:
+            raise DataValidationError(f"Kolom '{col}' ontbreekt in de gebieden.", column=col)
+    if tiles not in TILE_SOURCES:
+        raise DataValidationError(f"Onbekende achtergrondkaart '{tiles}'.")
+    if areas.empty:
+        raise DataValidationError("Er zijn geen gebieden om te tonen. Importeer eerst gebieden.")
+
+    values = pd.to_numeric(areas[column], errors="coerce").astype(float)
+    bins, classes = classify_values(values, scheme=scheme, k=k)
+    colours = _palette(len(bins), bool(higher_is_need))
+    fill = np.where(classes.to_numpy() >= 0,
+                    np.array(colours + [MISSING_FILL], dtype=object)[classes.clip(lower=0)],
+                    MISSING_FILL)
+    status = status if status is not None else pd.Series(None, index=areas.index, dtype=object)
+    value_text = [
+        format_value(v, decimals=decimals, unit=unit, status=s)
+        for v, s in zip(values, status.reindex(areas.index), strict=True)
+    ]
+    shown = gpd.GeoDataFrame(
+        {
+            "code": areas[code_col].astype(str).to_numpy(),
+            "name": areas[name_col].astype(str).map(html.escape).to_numpy(),
+            "value_text": [html.escape(t) for t in value_text],
+            "fill": fill,
+            "missing": classes.to_numpy() < 0,
+            "selected": (areas[code_col] == selected_code).to_numpy(),
+        },
+        geometry=areas.geometry.to_crs(4326).to_numpy(),
+        crs=4326,
+    )
+    minx, miny, maxx, maxy = shown.total_bounds
+    m = local_map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
+                  control_scale=True, height=height, prefer_canvas=False)
+    source = TILE_SOURCES[tiles]
+    if source is not None:
+        folium.TileLayer(tiles=source["tiles"], attr=source["attr"], name=source["name"],
+                         max_zoom=19).add_to(m)
+
+    def style(feature):
+        props = feature["properties"]
+        return {
+            "fillColor": props["fill"],
+            "fillOpacity": 0.55 if props["missing"] else 0.8,
+            "color": "#111111" if props["selected"] else "#555555",
+            "weight": 3.5 if props["selected"] else 0.8,
+            "dashArray": "4 3" if props["missing"] else None,
+        }
+
+    folium.GeoJson(
+        shown.__geo_interface__,
+        name=html.escape(label),
+        style_function=style,
+        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "value_text"],
+            aliases=[html.escape(level_label), html.escape(label)],
+            sticky=True,
+        ),
+        zoom_on_click=False,
+    ).add_to(m)
+    legend = _legend_html(
+        label, bins, colours, float(values.min()) if values.notna().any() else None,
+        decimals=decimals, unit=unit, n_missing=int((classes < 0).sum()),
+    )
+    m.add_child(_Legend(legend))
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m

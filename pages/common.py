@@ -1,0 +1,94 @@
+"""Shared Streamlit helpers for the pages: cached loaders and error display.
+
+Loaders are keyed by the store path and its modification time, so a write to the store
+(an import, an edit) is visible on the next rerun without a manual refresh.
+"""
+
+from __future__ import annotations
+
+import os
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from data.demo import ensure_demo_store
+from data.errors import DataValidationError
+from data.store import GeoPackageStore, default_store_path
+
+
+def store_path() -> str:
+    """Return the configured store path as a string."""
+    return str(default_store_path())
+
+
+@st.cache_resource(show_spinner="De opslag wordt geopend…")
+def _open_store(path: str) -> GeoPackageStore:
+    return ensure_demo_store(path)
+
+
+def get_store() -> GeoPackageStore:
+    """Open (and on first run create with the demo municipality) the configured store.
+
+    When the store cannot be opened the page shows why, in Dutch, and stops.
+    """
+    try:
+        return _open_store(store_path())
+    except DataValidationError as exc:
+        show_error(exc)
+        st.stop()
+
+
+def _version(store: GeoPackageStore) -> float:
+    return os.path.getmtime(store.path)
+
+
+@st.cache_data(show_spinner=False)
+def _areas(path: str, mtime: float, level: str) -> gpd.GeoDataFrame:
+    return GeoPackageStore(path).read_areas(level)
+
+
+@st.cache_data(show_spinner=False)
+def _area_values(path: str, mtime: float) -> pd.DataFrame:
+    return GeoPackageStore(path).read_area_values()
+
+
+@st.cache_data(show_spinner=False)
+def _area_index(path: str, mtime: float) -> pd.DataFrame:
+    return pd.DataFrame(GeoPackageStore(path).read_table("areas").drop(columns="geometry"))
+
+
+@st.cache_data(show_spinner=False)
+def _counts(path: str, mtime: float) -> dict:
+    return GeoPackageStore(path).counts()
+
+
+def load_areas(level: str) -> gpd.GeoDataFrame:
+    """Areas of one level with their key figures, cached."""
+    store = get_store()
+    return _areas(str(store.path), _version(store), level)
+
+
+def load_area_values() -> pd.DataFrame:
+    """All key figures in long form (with status 'geheim'/'onbekend'), cached."""
+    store = get_store()
+    return _area_values(str(store.path), _version(store))
+
+
+def load_area_index() -> pd.DataFrame:
+    """Codes, names and levels of all areas (no geometry), cached."""
+    store = get_store()
+    return _area_index(str(store.path), _version(store))
+
+
+def load_counts() -> dict:
+    """Record counts per table and the schema version, cached."""
+    store = get_store()
+    return _counts(str(store.path), _version(store))
+
+
+def show_error(exc: DataValidationError) -> None:
+    """Show a validation error in Dutch, with the row-level report when there is one."""
+    st.error(str(exc))
+    if exc.problems:
+        st.dataframe(pd.DataFrame(exc.problems), hide_index=True)

@@ -1,0 +1,73 @@
+"""Kaart: buurten or wijken coloured by one key figure; a click shows the area's figures."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from data.errors import DataValidationError
+from data.indicators import BY_NAME
+from data.profile import area_figures
+from mapping.choropleth import SCHEMES, TILE_LABELS, choropleth_map, default_tiles
+from pages.common import load_area_index, load_area_values, load_areas, show_error
+
+LEVELS = {"buurt": "Buurten", "wijk": "Wijken"}
+DEFAULT_INDICATOR = "percentage_personen_65_jaar_en_ouder"
+
+st.title("Kaart")
+
+try:
+    values = load_area_values()
+    with st.sidebar:
+        st.subheader("Kaartinstellingen")
+        level = st.radio("Niveau", list(LEVELS), format_func=LEVELS.get, horizontal=True,
+                         key="kaart_niveau")
+        areas = load_areas(level)
+        available = [n for n in BY_NAME if n in areas.columns]
+        indicator = st.selectbox(
+            "Kerncijfer", available, format_func=lambda n: BY_NAME[n].label,
+            index=available.index(DEFAULT_INDICATOR) if DEFAULT_INDICATOR in available else 0,
+            key="kaart_kerncijfer",
+        )
+        scheme = st.selectbox("Klassenindeling", list(SCHEMES), format_func=SCHEMES.get,
+                              key="kaart_indeling")
+        k = st.slider("Aantal klassen", 3, 7, 5, key="kaart_klassen")
+        tiles = st.selectbox("Achtergrondkaart", list(TILE_LABELS), format_func=TILE_LABELS.get,
+                             index=list(TILE_LABELS).index(default_tiles()), key="kaart_tegels",
+                             help="PDOK en OpenStreetMap laden kaarttegels van een externe server.")
+    ind = BY_NAME[indicator]
+    status = (values.loc[values["indicator"] == indicator]
+              .drop_duplicates("area_code", keep="last").set_index("area_code")["status"])
+    fmap = choropleth_map(
+        areas, indicator, label=ind.label, unit=ind.unit, decimals=ind.decimals,
+        higher_is_need=ind.higher_is_need, scheme=scheme, k=k, tiles=tiles,
+        status=status.reindex(areas["area_code"]).set_axis(areas.index),
+        level_label=LEVELS[level][:-2] if level == "buurt" else "Wijk",
+    )
+except DataValidationError as exc:
+    show_error(exc)
+    st.stop()
+
+map_col, info_col = st.columns([3, 2], gap="medium")
+with map_col:
+    event = st_folium(fmap, key=f"kaart_{level}", height=560, use_container_width=True,
+                      returned_objects=["last_active_drawing"])
+clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
+names = dict(zip(areas["area_code"], areas["name"], strict=True))
+if clicked in names and clicked != st.session_state.get(f"kaart_klik_{level}"):
+    st.session_state[f"kaart_klik_{level}"] = clicked
+    st.session_state[f"kaart_gebied_{level}"] = clicked
+
+with info_col:
+    options = sorted(names, key=lambda c: names[c])
+    selected = st.selectbox(
+        "Gekozen gebied", options, index=None, format_func=lambda c: f"{names[c]} ({c})",
+        placeholder="Klik op de kaart of kies een gebied", key=f"kaart_gebied_{level}",
+    )
+    if selected is None:
+        st.info("Klik op een gebied op de kaart om de kerncijfers te zien.")
+    else:
+        st.subheader(names[selected])
+        st.caption(f"Gebiedscode {selected}")
+        figures = area_figures(values, load_area_index(), selected)
+        st.table(figures.set_index("Kerncijfer"))
+        st.caption("Bron: CBS Kerncijfers wijken en buurten. 'geheim': CBS maakt de waarde "
+                   "niet bekend (te weinig inwoners of huishoudens).")

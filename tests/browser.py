@@ -1,0 +1,149 @@
+"""Start the real app and drive it with headless Debian Chromium (Playwright).
+
+Used by tests/test_browser.py and, as a script, for screenshots:
+
+    .venv/bin/python -m tests.browser --out artifacts/kaart.png [--click]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str | None:
+    """Return the path of a system Chromium, or None."""
+    env = os.environ.get("STEUNKAART_CHROMIUM")
+    if env and Path(env).exists():
+        return env
+    for cand in CHROMIUM_CANDIDATES:
+        if Path(cand).exists():
+            return cand
+    found = shutil.which("chromium")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(store: Path, *, port: int | None = None, timeout_s: float = 90) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on a free port with ``store``; yield the base URL."""
+    port = port or free_port()
+    env = {**os.environ, "STEUNKAART_STORE": str(store), "STEUNKAART_TILES": "geen"}
+    log = open(store.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                raise RuntimeError(
+                    "Streamlit did not start:\n" + (store.parent / f"streamlit-{port}.log").read_text()
+                )
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def chromium_page(executable: str, *, width: int = 1500, height: int = 950):
+    """Yield a Playwright page in headless system Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height}, locale="nl-NL")
+            yield page
+        finally:
+            browser.close()
+
+
+def map_frame(page, timeout_ms: int = 60_000):
+    """Return the streamlit-folium iframe once its Leaflet map has drawn its paths."""
+    page.wait_for_selector("iframe[title*='st_folium']", timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if "streamlit_folium" in frame.url and frame.locator(
+                    "path.leaflet-interactive").count() > 0:
+                return frame
+        time.sleep(0.3)
+    raise TimeoutError("The Leaflet map did not draw any path")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Screenshot van de draaiende Steunkaart-app")
+    parser.add_argument("--out", default="artifacts/kaart.png")
+    parser.add_argument("--store", default=None, help="opslag (standaard: tijdelijke demo-opslag)")
+    parser.add_argument("--click", action="store_true", help="klik eerst op een buurt")
+    parser.add_argument("--page", default="", help="pad van de pagina, bijv. 'over'")
+    args = parser.parse_args(argv)
+    exe = chromium_path()
+    if exe is None:
+        print("Chromium niet gevonden: installeer het met 'apt-get install chromium'.", file=sys.stderr)
+        return 2
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(args.store) if args.store else Path(tmp) / "demo.gpkg"
+        with running_app(store) as url, chromium_page(exe) as page:
+            page.goto(f"{url}/{args.page}")
+            if not args.page:
+                frame = map_frame(page)
+                if args.click:
+                    frame.locator("path.leaflet-interactive").nth(5).click(force=True)
+                    page.wait_for_selector("h3", timeout=30_000)
+                    time.sleep(2)
+            time.sleep(2)
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=args.out, full_page=True)
+    print(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Every page runs in Streamlit's AppTest without exceptions and shows what it should."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture()
+def app(demo_store, monkeypatch):
+    monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_kaart_is_the_default_page(app):
+    assert app.title[0].value == "Kaart"
+    labels = [s.label for s in app.selectbox]
+    assert "Kerncijfer" in labels and "Gekozen gebied" in labels
+    assert any("Klik op een gebied" in i.value for i in app.info)
+
+
+def test_choosing_a_buurt_shows_its_figures(app):
+    gebied = next(s for s in app.selectbox if s.label == "Gekozen gebied")
+    gebied.set_value("BU99990101").run()
+    assert not app.exception
+    assert app.subheader[0].value == "Rozenhof"
+    table = app.table[0].value
+    assert list(table.columns) == ["Rozenhof", "Kanaalzone", "Voorbeeldstad"]
+    inhabitants = table.loc["Aantal inwoners"]
+    assert all(v.replace(".", "").isdigit() for v in inhabitants)
+
+
+def test_secret_values_show_as_geheim(app):
+    gebied = next(s for s in app.selectbox if s.label == "Gekozen gebied")
+    gebied.set_value("BU99990504").run()  # the lake: no inhabitants, figures secret
+    table = app.table[0].value
+    assert table.loc["Aantal inwoners", "Voorbeeldmeer"] == "0"
+    assert table.loc["Verweduwd", "Voorbeeldmeer"] == "geheim"
+
+
+def test_wijk_level_and_other_indicator(app):
+    app.radio(key="kaart_niveau").set_value("wijk").run()
+    assert not app.exception
+    app.selectbox(key="kaart_kerncijfer").set_value("percentage_verweduwd").run()
+    assert not app.exception
+    gebied = next(s for s in app.selectbox if s.label == "Gekozen gebied")
+    assert len(gebied.options) == 6
+
+
+@pytest.mark.parametrize("page", ["pages/kaart.py", "pages/over.py"])
+def test_every_page_runs(app, page):
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+
+
+def test_over_page_shows_counts(app):
+    app.switch_page("pages/over.py").run()
+    values = {m.label: m.value for m in app.metric}
+    assert values["Personen in steunnetwerken (pseudoniem)"] == "2.000"
+    assert values["Collectieve voorzieningen"] == "40"
+
+
+def test_broken_store_shows_a_dutch_error(tmp_path, monkeypatch):
+    bad = tmp_path / "kapot.gpkg"
+    bad.write_text("geen database")
+    monkeypatch.setenv("STEUNKAART_STORE", str(bad))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("geen GeoPackage" in e.value for e in at.error)
+
+
+def test_broken_store_blocks_every_page(tmp_path, monkeypatch):
+    bad = tmp_path / "kapot.gpkg"
+    bad.write_text("geen database")
+    monkeypatch.setenv("STEUNKAART_STORE", str(bad))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/over.py").run()
+    assert not at.exception
+    assert any("geen GeoPackage" in e.value for e in at.error)
+    assert bad.read_text() == "geen database"
+
+
+def test_first_run_creates_the_demo_store(tmp_path, monkeypatch):
+    path = tmp_path / "nieuw" / "steunkaart.gpkg"
+    monkeypatch.setenv("STEUNKAART_STORE", str(path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert path.exists()
+    assert next(s for s in at.selectbox if s.label == "Gekozen gebied").options

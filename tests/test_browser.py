@@ -1,0 +1,64 @@
+"""The real app in a real headless Chromium: the Leaflet map draws, clicks work, no CDN.
+
+Runs always in CI (CI=true); on a machine without Chromium it skips and says what to
+install.
+"""
+
+import time
+from urllib.parse import urlparse
+
+import pytest
+
+from data.store import GeoPackageStore
+from tests.browser import chromium_page, chromium_path, map_frame, running_app
+from tests.conftest import ROOT, in_ci
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    exe = chromium_path()
+    if exe is None:
+        if in_ci():
+            pytest.fail("Chromium ontbreekt in CI: .ci/run hoort 'apt-get install chromium' te doen.")
+        pytest.skip("Chromium niet gevonden: installeer het met 'sudo apt-get install chromium' "
+                    "om de browsertest te draaien.")
+    return exe
+
+
+def test_map_draws_every_buurt_from_local_assets_only(chromium, demo_store_file, tmp_path):
+    store = tmp_path / "demo.gpkg"
+    store.write_bytes(demo_store_file.read_bytes())
+    buurten = GeoPackageStore(store).read_areas("buurt")
+    requests: list[str] = []
+    with running_app(store) as url, chromium_page(chromium) as page:
+        app_host = urlparse(url).netloc
+        page.on("request", lambda req: requests.append(req.url))
+        page.goto(url)
+        frame = map_frame(page)
+        time.sleep(1.0)  # let Leaflet finish adding layers
+        paths = frame.locator("path.leaflet-interactive")
+        # One SVG path per buurt: all 40, the water buurt drawn as missing (hatched grey).
+        assert paths.count() == len(buurten)
+        fills = [paths.nth(i).get_attribute("fill") for i in range(paths.count())]
+        with_data = buurten["percentage_personen_65_jaar_en_ouder"].notna().sum()
+        assert sum(f != "#d9d9d9" for f in fills) == with_data
+        assert frame.locator(".sk-legend").inner_text().startswith("Personen 65 jaar en ouder")
+
+        # Click a buurt: its name and figures appear beside the map.
+        centre = buurten.loc[buurten["name"] == "Rozenhof"].geometry.iloc[0]
+        index = int(buurten.index[buurten["name"] == "Rozenhof"][0])
+        assert centre is not None
+        paths.nth(index).click(force=True)
+        page.get_by_role("heading", name="Rozenhof").wait_for(timeout=30_000)
+        assert page.get_by_text("Gebiedscode BU99990101").is_visible()
+        figures = page.locator("table").first
+        figures.wait_for(timeout=30_000)
+        assert "Aantal inwoners" in figures.inner_text()
+        assert "Kanaalzone" in figures.inner_text()  # the wijk, for comparison
+        page.screenshot(path=str(ROOT / "artifacts" / "browser-kaart.png"), full_page=True)
+
+    foreign = {urlparse(u).netloc for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
+    assert foreign <= {app_host}, [u for u in requests if app_host not in u]
+    assert any(u.endswith("/app/static/leaflet/leaflet.js") for u in requests)

@@ -1,0 +1,177 @@
+"""The GeoPackage store: round trip, GDAL compatibility, atomic writes, schema version."""
+
+import hashlib
+import sqlite3
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from data.errors import DataValidationError, StoreError
+from data.schema import SCHEMA_VERSION
+from data.store import GeoPackageStore, decode_gpkg_geometries, encode_gpkg_geometries
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_new_store_is_an_empty_geopackage(tmp_path):
+    store = GeoPackageStore.open(tmp_path / "sub" / "nieuw.gpkg")
+    assert store.counts() == {"areas": 0, "provisions": 0, "persons": 0, "ties": 0,
+                              "participation": 0, "schema_version": SCHEMA_VERSION}
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+    layers = dict(pyogrio.list_layers(store.path))
+    assert layers["areas"] == "MultiPolygon"
+    assert layers["provisions"] == "Point"
+    assert {"persons", "ties", "participation", "audit", "area_values"} <= set(layers)
+
+
+def test_round_trip_of_every_table(demo, demo_store):
+    areas = demo_store.read_table("areas")
+    assert areas.crs.to_epsg() == 28992
+    assert list(areas["area_code"]) == list(demo.areas["area_code"])
+    assert shapely.equals_exact(areas.geometry.to_numpy(),
+                                shapely.multipolygons(shapely.get_parts(demo.areas.geometry.to_numpy()),
+                                                      indices=_part_index(demo.areas)),
+                                tolerance=0).all()
+    assert areas["water"].sum() == 1
+    prov = demo_store.read_table("provisions")
+    assert list(prov["provision_id"]) == list(demo.provisions["provision_id"])
+    assert shapely.equals_exact(prov.geometry.to_numpy(), demo.provisions.geometry.to_numpy(), 0).all()
+    assert (prov["funding_end"] == demo.provisions["funding_end"]).all()
+    persons = demo_store.read_table("persons")
+    pd.testing.assert_series_equal(persons["lsns_3"], demo.persons["lsns_3"], check_names=False)
+    assert persons["djg_7"].fillna("-").tolist() == pd.Series(demo.persons["djg_7"]).fillna("-").tolist()
+    assert (persons["widowed_since"].isna() == demo.persons["widowed_since"].isna()).all()
+    ties = demo_store.read_table("ties")
+    assert len(ties) == len(demo.ties)
+    assert ties["support_emotional"].tolist() == demo.ties["support_emotional"].tolist()
+    assert ties["alter_id"].isna().sum() == demo.ties["alter_id"].isna().sum()
+    values = demo_store.read_area_values()
+    assert values["value"].sum() == pytest.approx(demo.area_values["value"].sum())
+    assert (values["status"] == "geheim").sum() == (demo.area_values["status"] == "geheim").sum()
+
+
+def _part_index(frame):
+    import numpy as np
+
+    counts = shapely.get_num_geometries(frame.geometry.to_numpy())
+    return np.repeat(np.arange(len(frame)), counts)
+
+
+def test_gdal_reads_the_layers_as_qgis_would(demo, demo_store):
+    areas = pyogrio.read_dataframe(demo_store.path, layer="areas")
+    assert areas.crs.to_epsg() == 28992
+    assert len(areas) == len(demo.areas)
+    assert areas.is_valid.all()
+    assert areas.geometry.area.sum() == pytest.approx(demo.areas.geometry.area.sum(), rel=1e-9)
+    ties = pyogrio.read_dataframe(demo_store.path, layer="ties")
+    assert len(ties) == len(demo.ties)
+    info = pyogrio.read_info(demo_store.path, layer="provisions")
+    assert info["features"] == len(demo.provisions)
+    assert info["total_bounds"] == pytest.approx(tuple(demo.provisions.total_bounds))
+
+
+def test_read_areas_is_wide_with_missing_as_nan(demo_store):
+    buurten = demo_store.read_areas("buurt")
+    assert len(buurten) == 40
+    assert buurten["aantal_inwoners"].notna().all()
+    assert buurten["gemiddeld_inkomen_per_inwoner"].isna().sum() >= 1  # secret, not -99999999
+    assert (buurten.select_dtypes("number").fillna(0) > -99990).all().all()
+
+
+def test_failed_write_leaves_the_file_unchanged(demo, demo_store):
+    before = _digest(demo_store.path)
+    bad = demo.persons.copy()
+    bad.loc[10, "person_id"] = bad.loc[3, "person_id"]  # duplicate key in the last table
+    with pytest.raises(DataValidationError, match="dubbele sleutel"):
+        demo_store.replace_tables({"areas": demo.areas, "persons": bad}, user="test", action="import")
+    assert _digest(demo_store.path) == before
+    assert demo_store.counts()["persons"] == 2000
+
+
+def test_failure_inside_the_transaction_rolls_back(demo, demo_store, monkeypatch):
+    """A failure after rows were already inserted (here: in the audit write) undoes them all."""
+    before = _digest(demo_store.path)
+    import data.store as store_module
+
+    def broken_audit(*_args, **_kwargs):
+        raise RuntimeError("schijf vol")
+
+    monkeypatch.setattr(store_module, "_audit", broken_audit)
+    with pytest.raises(RuntimeError):
+        demo_store.replace_tables({"ties": demo.ties.iloc[:10]}, user="test", action="import")
+    assert _digest(demo_store.path) == before
+    assert demo_store.counts()["ties"] == len(demo.ties)
+
+
+def test_wrong_crs_is_refused_in_dutch(demo, demo_store):
+    wgs = demo.provisions.to_crs(4326)
+    with pytest.raises(DataValidationError, match="RD New"):
+        demo_store.replace_tables({"provisions": wgs}, user="test", action="import")
+
+
+def test_missing_required_column_is_refused(demo, demo_store):
+    with pytest.raises(DataValidationError, match="verplichte kolommen ontbreken: role"):
+        demo_store.replace_tables({"ties": demo.ties.drop(columns="role")}, user="t", action="i")
+
+
+def test_every_write_is_audited(demo_store):
+    log = demo_store.read_audit()
+    assert log.loc[0, "action"] == "demo"
+    demo_store.log("anna", "export", "provisions", {"bestand": "x.xlsx"})
+    log = demo_store.read_audit()
+    assert (log.loc[0, "user"], log.loc[0, "action"]) == ("anna", "export")
+    assert '"bestand": "x.xlsx"' in log.loc[0, "details"]
+
+
+def test_not_a_geopackage(tmp_path):
+    path = tmp_path / "tekst.gpkg"
+    path.write_text("geen database")
+    with pytest.raises(StoreError, match="geen GeoPackage"):
+        GeoPackageStore.open(path)
+    assert path.read_text() == "geen database"
+
+
+def test_foreign_geopackage_is_not_a_store(tmp_path):
+    path = tmp_path / "cbs.gpkg"
+    gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(1, 2)], crs=28992).to_file(path, layer="buurten")
+    with pytest.raises(StoreError, match="geen Steunkaart-opslag"):
+        GeoPackageStore.open(path)
+
+
+def test_newer_schema_is_refused(demo_store):
+    with sqlite3.connect(demo_store.path) as conn:
+        conn.execute("UPDATE steunkaart_meta SET value='99' WHERE key='schema_version'")
+    with pytest.raises(StoreError, match="schemaversie 99"):
+        GeoPackageStore.open(demo_store.path)
+
+
+def test_older_schema_without_migration_says_why(demo_store):
+    with sqlite3.connect(demo_store.path) as conn:
+        conn.execute("UPDATE steunkaart_meta SET value='0' WHERE key='schema_version'")
+    before = _digest(demo_store.path)
+    with pytest.raises(StoreError, match="niet kan bijwerken"):
+        GeoPackageStore.open(demo_store.path)
+    assert _digest(demo_store.path) == before
+
+
+def test_missing_store_is_not_created_when_asked(tmp_path):
+    with pytest.raises(StoreError, match="bestaat niet"):
+        GeoPackageStore.open(tmp_path / "weg.gpkg", create=False)
+    assert not (tmp_path / "weg.gpkg").exists()
+
+
+def test_geometry_codec_reads_other_envelopes():
+    geoms = shapely.from_wkt(["POINT (1 2)", "POLYGON ((0 0, 1 0, 1 1, 0 0))", None])
+    blobs = encode_gpkg_geometries(geoms)
+    assert blobs[2] is None
+    assert blobs[0][:2] == b"GP" and blobs[0][3] == 0b11
+    # A header without envelope (as other writers may produce) decodes the same.
+    no_env = b"GP\x00\x01" + blobs[0][4:8] + blobs[0][40:]
+    out = decode_gpkg_geometries([no_env, blobs[1], None])
+    assert out[0].equals(geoms[0]) and out[1].equals(geoms[1]) and out[2] is None
