@@ -22,9 +22,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 run: $(VENV)/.installed
 	$(PY) cli.py demo --store "$(STORE)" --if-missing
+	$(PY) -c "from mapping.assets import ensure_static_assets; ensure_static_assets()"
 	STEUNKAART_STORE="$(STORE)" $(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.installed-dev
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -11,10 +11,28 @@ import os
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from data.demo import ensure_demo_store
 from data.errors import DataValidationError
 from data.store import GeoPackageStore, default_store_path
+
+
+def leave_legacy_pages_mode() -> None:
+    """Make sure app.py's st.navigation is in charge, also on a first visit to a deep link.
+
+    Streamlit treats a folder called ``pages/`` next to the main script as an old-style
+    multipage app until some run calls ``st.navigation``. A server's very first session that
+    opens ``/over`` directly would then run pages/over.py on its own and list every file of
+    pages/ in the sidebar. The layout (``pages/``) is fixed, so switch the mode off and rerun:
+    the rerun goes through app.py and its navigation.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+leave_legacy_pages_mode()
 
 
 def store_path() -> str:

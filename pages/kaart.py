@@ -46,7 +46,7 @@ except DataValidationError as exc:
     show_error(exc)
     st.stop()
 
-map_col, info_col = st.columns([3, 2], gap="medium")
+map_col, info_col = st.columns([11, 9], gap="medium")
 with map_col:
     event = st_folium(fmap, key=f"kaart_{level}", height=560, use_container_width=True,
                       returned_objects=["last_active_drawing"])

@@ -9,11 +9,11 @@ st.title("Over de gegevens")
 
 counts = load_counts()
 labels = {
-    "areas": "Gebieden (gemeente, wijken, buurten)",
-    "provisions": "Collectieve voorzieningen",
-    "persons": "Personen in steunnetwerken (pseudoniem)",
+    "areas": "Gebieden",
+    "provisions": "Voorzieningen",
+    "persons": "Personen (pseudoniem)",
     "ties": "Steunrelaties",
-    "participation": "Deelnames aan voorzieningen",
+    "participation": "Deelnames",
 }
 cols = st.columns(len(labels))
 for col, (key, label) in zip(cols, labels.items(), strict=True):

@@ -61,8 +61,8 @@ def test_every_page_runs(app, page):
 def test_over_page_shows_counts(app):
     app.switch_page("pages/over.py").run()
     values = {m.label: m.value for m in app.metric}
-    assert values["Personen in steunnetwerken (pseudoniem)"] == "2.000"
-    assert values["Collectieve voorzieningen"] == "40"
+    assert values["Personen (pseudoniem)"] == "2.000"
+    assert values["Voorzieningen"] == "40"
 
 
 def test_broken_store_shows_a_dutch_error(tmp_path, monkeypatch):

@@ -35,6 +35,11 @@ def test_map_draws_every_buurt_from_local_assets_only(chromium, demo_store_file,
     with running_app(store) as url, chromium_page(chromium) as page:
         app_host = urlparse(url).netloc
         page.on("request", lambda req: requests.append(req.url))
+        # A deep link as the server's very first visit still gets the app's own navigation.
+        page.goto(f"{url}/over")
+        page.get_by_text("Personen (pseudoniem)").wait_for(timeout=60_000)
+        nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+        assert "Kaart" in nav and "common" not in nav
         page.goto(url)
         frame = map_frame(page)
         time.sleep(1.0)  # let Leaflet finish adding layers
