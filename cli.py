@@ -71,6 +71,17 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_areas(args: argparse.Namespace) -> int:
+    from data.area_import import format_report, read_area_file
+
+    imported = read_area_file(args.file, gemeente=args.gemeente, year=args.jaar)
+    store = GeoPackageStore.open(args.store)
+    warnings = store.merge_area_data(imported.areas, imported.values, user=args.gebruiker,
+                                     details={"bestand": Path(args.file).name, "jaar": imported.year})
+    print("\n".join(format_report(imported.report, warnings)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = _DutchParser(prog="python cli.py", description="Steunkaart vanaf de opdrachtregel.")
@@ -89,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="vervang bestaande gegevens")
     demo.add_argument("--seed", type=int, default=None, help="toevalszaadje (standaard vast)")
     demo.set_defaults(func=_cmd_demo)
+
+    imp = sub.add_parser("import-areas", help="importeer een CBS wijk- en buurtkaart (GPKG, SHP, ZIP, GeoJSON)")
+    imp.add_argument("file", metavar="BESTAND", help="GeoPackage, shapefile (los of gezipt) of GeoJSON")
+    imp.add_argument("--gemeente", help="alleen deze gemeente, bijv. GM0080 (nodig bij landelijke bestanden)")
+    imp.add_argument("--jaar", type=int, help="jaar van de gegevens (standaard: uit de bestandsnaam)")
+    imp.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
+    store_arg(imp)
+    imp.set_defaults(func=_cmd_import_areas)
 
     info = sub.add_parser("info", help="toon de aantallen in de opslag")
     store_arg(info)

@@ -74,6 +74,7 @@ def harmonise_cbs_areas(
     year: int | None = None,
     gemeente: str | None = None,
     source: str = "CBS Wijk- en Buurtkaart",
+    level: str | None = None,
 ) -> HarmonisedAreas:
     """Turn one CBS wijk/buurt/gemeente layer into store areas and long key figures.
 
@@ -89,6 +90,9 @@ def harmonise_cbs_areas(
         Keep only this gemeente code (e.g. ``GM0080``).
     source : str
         Source label stored with every value.
+    level : str, optional
+        Expected level ('buurt', 'wijk', 'gemeente'), e.g. from the layer name; detected from
+        the code columns when omitted.
 
     Returns
     -------
@@ -111,8 +115,14 @@ def harmonise_cbs_areas(
             file=file,
         )
     gdf = frame.rename(columns={c: str(c).lower() for c in frame.columns if c != frame.geometry.name})
-    level = detect_level(gdf.columns)
+    level = level or detect_level(gdf.columns)
     code_col = _first_present(gdf.columns, _LEVEL_COLUMNS[level][0])
+    if code_col is None:
+        raise DataValidationError(
+            f"Geen {level}code gevonden: verwacht een kolom "
+            + " of ".join(f"'{c}'" for c in _LEVEL_COLUMNS[level][0]) + ".",
+            file=file, column=_LEVEL_COLUMNS[level][0][-1],
+        )
     name_col = _first_present(gdf.columns, _LEVEL_COLUMNS[level][1])
     codes = gdf[code_col].astype("string").str.strip()
     prefix = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}[level]

@@ -334,6 +334,65 @@ class GeoPackageStore:
             summary = {name: len(rows) for name, (_, rows) in prepared.items()}
             _audit(conn, user, action, ",".join(prepared), {**(details or {}), "rijen": summary})
 
+    def merge_area_data(
+        self,
+        areas: pd.DataFrame,
+        values: pd.DataFrame,
+        *,
+        user: str,
+        action: str = "import-gebieden",
+        details: dict | None = None,
+    ) -> list[str]:
+        """Add or replace areas and their key figures for one import, in one transaction.
+
+        Areas with the same code are replaced (the newest geometry and name win); key figures
+        are replaced per (area, year), so other years stay and form the trend. Returns Dutch
+        warnings for codes that now carry a different name: CBS re-uses codes, and then the
+        figures of the years are not about the same area.
+        """
+        area_cols, area_rows = _prepare_rows(_table("areas"), areas)
+        value_cols, value_rows = _prepare_rows(_table("area_values"), values)
+        codes = [(c,) for c in pd.unique(areas["area_code"])]
+        keys = values[["area_code", "year"]].drop_duplicates()
+        key_rows = list(zip(keys["area_code"], keys["year"].astype(object).where(keys["year"].notna(), None),
+                            strict=True))
+        with self._transaction() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS _codes (code TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM _codes")
+            conn.executemany("INSERT OR IGNORE INTO _codes VALUES (?)", codes)
+            old = {code: (name, year) for code, name, year in conn.execute(
+                "SELECT area_code, name, year FROM areas WHERE area_code IN (SELECT code FROM _codes)")}
+            new_names = dict(zip(areas["area_code"], areas["name"], strict=True))
+            warnings = [
+                f"gebiedscode {code} heette '{name}' en heet nu '{new_names[code]}': CBS heeft de code "
+                "hergebruikt; vergelijk de jaren van dit gebied niet zonder meer."
+                for code, (name, _) in old.items()
+                if "" not in (_normalised_name(name, code), _normalised_name(new_names[code], code))
+                and _normalised_name(name, code) != _normalised_name(new_names[code], code)
+            ]
+            # An older file adds its figures (the trend) but keeps the newer geometry and name.
+            years = areas["year"].astype(object).where(areas["year"].notna(), None).tolist()
+            keep = [
+                code not in old or old[code][1] is None or (year is not None and year >= old[code][1])
+                for code, year in zip(areas["area_code"], years, strict=True)
+            ]
+            conn.executemany("DELETE FROM areas WHERE area_code = ?",
+                             [(c,) for c, k in zip(areas["area_code"], keep, strict=True) if k])
+            conn.executemany("UPDATE areas SET name = ? WHERE area_code = ?", [
+                (new_names[c], c) for c, k in zip(areas["area_code"], keep, strict=True)
+                if not k and _normalised_name(old[c][0], c) == ""
+            ])  # a real name from an older file beats a name derived from the code
+            conn.executemany("DELETE FROM area_values WHERE area_code = ? AND year IS ?", key_rows)
+            _insert_rows(conn, "areas", area_cols, [r for r, k in zip(area_rows, keep, strict=True) if k])
+            _insert_rows(conn, "area_values", value_cols, value_rows)
+            conn.execute("DROP TABLE _codes")
+            _touch_contents(conn, _table("areas"))
+            _touch_contents(conn, _table("area_values"))
+            _audit(conn, user, action, "areas,area_values",
+                   {**(details or {}), "gebieden": len(area_rows), "waarden": len(value_rows),
+                    "waarschuwingen": len(warnings)})
+        return warnings
+
     def log(self, user: str, action: str, target: str = "", details: dict | None = None) -> None:
         """Write one audit entry (e.g. an export or a view of a person's network)."""
         with self._transaction() as conn:
@@ -341,6 +400,12 @@ class GeoPackageStore:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _normalised_name(name: str | None, code: str) -> str:
+    """Lower-case name; names derived from a code (``Wijk 03``) match any real name."""
+    text = str(name or "").strip().lower()
+    return "" if text in ("", f"wijk {code[-2:]}".lower()) else text
 
 
 def _table(name: str) -> Table:
