@@ -20,6 +20,8 @@ get_store()  # first run: creates the store with the demo municipality; stops on
 page = st.navigation(
     [
         st.Page("pages/kaart.py", title="Kaart", icon=":material/map:", default=True),
+        st.Page("pages/profiel.py", title="Profiel", icon=":material/analytics:"),
+        st.Page("pages/beheer.py", title="Beheer", icon=":material/upload_file:"),
         st.Page("pages/over.py", title="Over de gegevens", icon=":material/info:"),
     ]
 )

@@ -6,6 +6,7 @@ Loaders are keyed by the store path and its modification time, so a write to the
 
 from __future__ import annotations
 
+import copy
 import os
 
 import geopandas as gpd
@@ -97,6 +98,45 @@ def load_area_index() -> pd.DataFrame:
     """Codes, names and levels of all areas (no geometry), cached."""
     store = get_store()
     return _area_index(str(store.path), _version(store))
+
+
+@st.cache_data(show_spinner=False)
+def _provisions(path: str, mtime: float) -> gpd.GeoDataFrame:
+    return GeoPackageStore(path).read_table("provisions")
+
+
+def load_provisions() -> gpd.GeoDataFrame:
+    """All provisions (EPSG:28992), cached."""
+    store = get_store()
+    return _provisions(str(store.path), _version(store))
+
+
+@st.cache_resource(show_spinner="De kaart wordt opgebouwd…", max_entries=32)
+def _choropleth(path: str, mtime: float, level: str, indicator: str, scheme: str, k: int, tiles: str):
+    from data.indicators import BY_NAME
+    from mapping.choropleth import choropleth_map
+
+    areas = _areas(path, mtime, level)
+    values = _area_values(path, mtime)
+    ind = BY_NAME[indicator]
+    status = (values.loc[values["indicator"] == indicator].sort_values("year")
+              .drop_duplicates("area_code", keep="last").set_index("area_code")["status"])
+    return choropleth_map(
+        areas, indicator, label=ind.label, unit=ind.unit, decimals=ind.decimals,
+        higher_is_need=ind.higher_is_need, scheme=scheme, k=k, tiles=tiles,
+        status=status.reindex(areas["area_code"]).set_axis(areas.index),
+        level_label="Buurt" if level == "buurt" else "Wijk",
+    )
+
+
+def cached_choropleth(level: str, indicator: str, scheme: str, k: int, tiles: str):
+    """The choropleth for these choices, built once: a click re-uses the same map.
+
+    st_folium rewrites the ids inside the map it renders, so it gets a copy of the cached map;
+    the copy renders to the same script, so the browser keeps the map it already has.
+    """
+    store = get_store()
+    return copy.deepcopy(_choropleth(str(store.path), _version(store), level, indicator, scheme, k, tiles))
 
 
 def load_counts() -> dict:

@@ -1,13 +1,13 @@
-"""Kaart: buurten or wijken coloured by one key figure; a click shows the area's figures."""
+"""Kaart: buurten or wijken coloured by one key figure; a click shows the area's profile."""
 
 import streamlit as st
 from streamlit_folium import st_folium
 
 from data.errors import DataValidationError
 from data.indicators import BY_NAME
-from data.profile import area_figures
-from mapping.choropleth import SCHEMES, TILE_LABELS, choropleth_map, default_tiles
-from pages.common import load_area_index, load_area_values, load_areas, show_error
+from data.profile import area_profile
+from mapping.choropleth import SCHEMES, TILE_LABELS, default_tiles
+from pages.common import cached_choropleth, load_area_index, load_area_values, load_areas, show_error
 
 LEVELS = {"buurt": "Buurten", "wijk": "Wijken"}
 DEFAULT_INDICATOR = "percentage_personen_65_jaar_en_ouder"
@@ -15,13 +15,15 @@ DEFAULT_INDICATOR = "percentage_personen_65_jaar_en_ouder"
 st.title("Kaart")
 
 try:
-    values = load_area_values()
     with st.sidebar:
         st.subheader("Kaartinstellingen")
         level = st.radio("Niveau", list(LEVELS), format_func=LEVELS.get, horizontal=True,
                          key="kaart_niveau")
         areas = load_areas(level)
         available = [n for n in BY_NAME if n in areas.columns]
+        if not available:
+            st.warning("Er zijn nog geen kerncijfers. Importeer een CBS-bestand op de pagina Beheer.")
+            st.stop()
         indicator = st.selectbox(
             "Kerncijfer", available, format_func=lambda n: BY_NAME[n].label,
             index=available.index(DEFAULT_INDICATOR) if DEFAULT_INDICATOR in available else 0,
@@ -33,22 +35,14 @@ try:
         tiles = st.selectbox("Achtergrondkaart", list(TILE_LABELS), format_func=TILE_LABELS.get,
                              index=list(TILE_LABELS).index(default_tiles()), key="kaart_tegels",
                              help="PDOK en OpenStreetMap laden kaarttegels van een externe server.")
-    ind = BY_NAME[indicator]
-    status = (values.loc[values["indicator"] == indicator]
-              .drop_duplicates("area_code", keep="last").set_index("area_code")["status"])
-    fmap = choropleth_map(
-        areas, indicator, label=ind.label, unit=ind.unit, decimals=ind.decimals,
-        higher_is_need=ind.higher_is_need, scheme=scheme, k=k, tiles=tiles,
-        status=status.reindex(areas["area_code"]).set_axis(areas.index),
-        level_label=LEVELS[level][:-2] if level == "buurt" else "Wijk",
-    )
+    fmap = cached_choropleth(level, indicator, scheme, k, tiles)
 except DataValidationError as exc:
     show_error(exc)
     st.stop()
 
 map_col, info_col = st.columns([11, 9], gap="medium")
 with map_col:
-    event = st_folium(fmap, key=f"kaart_{level}", height=560, use_container_width=True,
+    event = st_folium(fmap, key=f"kaart_{level}", height=580, use_container_width=True,
                       returned_objects=["last_active_drawing"])
 clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
 names = dict(zip(areas["area_code"], areas["name"], strict=True))
@@ -65,9 +59,13 @@ with info_col:
     if selected is None:
         st.info("Klik op een gebied op de kaart om de kerncijfers te zien.")
     else:
+        profile = area_profile(load_area_values(), load_area_index(), selected)
         st.subheader(names[selected])
         st.caption(f"Gebiedscode {selected}")
-        figures = area_figures(values, load_area_index(), selected)
-        st.table(figures.set_index("Kerncijfer"))
+        st.markdown(profile.summary)
+        if st.button("Volledig profiel openen", icon=":material/analytics:", key="naar_profiel"):
+            st.session_state["profiel_gebied"] = selected
+            st.switch_page("pages/profiel.py")
+        st.table(profile.table[["Kerncijfer", *profile.columns]].set_index("Kerncijfer"))
         st.caption("Bron: CBS Kerncijfers wijken en buurten. 'geheim': CBS maakt de waarde "
                    "niet bekend (te weinig inwoners of huishoudens).")

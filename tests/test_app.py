@@ -31,6 +31,7 @@ def test_choosing_a_buurt_shows_its_figures(app):
     assert app.subheader[0].value == "Rozenhof"
     table = app.table[0].value
     assert list(table.columns) == ["Rozenhof", "Kanaalzone", "Voorbeeldstad"]
+    assert any("Valt op" in m.value for m in app.markdown)
     inhabitants = table.loc["Aantal inwoners"]
     assert all(v.replace(".", "").isdigit() for v in inhabitants)
 
@@ -52,7 +53,7 @@ def test_wijk_level_and_other_indicator(app):
     assert len(gebied.options) == 6
 
 
-@pytest.mark.parametrize("page", ["pages/kaart.py", "pages/over.py"])
+@pytest.mark.parametrize("page", ["pages/kaart.py", "pages/profiel.py", "pages/beheer.py", "pages/over.py"])
 def test_every_page_runs(app, page):
     app.switch_page(page).run()
     assert not app.exception, app.exception
@@ -95,3 +96,44 @@ def test_first_run_creates_the_demo_store(tmp_path, monkeypatch):
     assert not at.exception
     assert path.exists()
     assert next(s for s in at.selectbox if s.label == "Gekozen gebied").options
+
+
+def test_a_click_does_not_rebuild_the_map(app, monkeypatch):
+    import mapping.choropleth as choropleth
+
+    calls = []
+    original = choropleth.choropleth_map
+    monkeypatch.setattr(choropleth, "choropleth_map", lambda *a, **k: calls.append(1) or original(*a, **k))
+    app.selectbox(key="kaart_kerncijfer").set_value("percentage_verweduwd").run()
+    assert len(calls) == 1  # a new indicator builds a new map ...
+    for code in ("BU99990101", "BU99990000", "BU99990203"):
+        next(s for s in app.selectbox if s.label == "Gekozen gebied").set_value(code).run()
+    assert len(calls) == 1  # ... choosing areas re-uses it
+    assert app.subheader[0].value == "Laakse Velden"
+
+
+def test_profile_page(app):
+    app.session_state["profiel_gebied"] = "BU99990101"
+    app.switch_page("pages/profiel.py").run()
+    assert not app.exception
+    assert app.header[0].value == "Rozenhof"
+    summary = " ".join(m.value for m in app.markdown)
+    assert "Valt op" in summary and "sociaal minimum" in summary
+    frame = app.dataframe[0].value
+    assert list(frame.columns[:4]) == ["Kerncijfer", "Rozenhof", "Kanaalzone", "Voorbeeldstad"]
+    assert "Afwijking" in frame.columns
+    near = app.dataframe[1].value
+    assert "Ontmoetingsplek Rozenhof" in set(near["Naam"])
+    assert near.iloc[0]["Afstand"] == "in het gebied"
+    labels = [b.label for b in app.get("download_button")]
+    assert labels == ["Profiel als Excel", "Profiel als printbare HTML"]
+
+
+def test_profile_comparison(app):
+    app.session_state["profiel_gebied"] = "BU99990101"
+    app.switch_page("pages/profiel.py").run()
+    app.multiselect(key="profiel_vergelijk").set_value(["BU99990201", "WK999903"]).run()
+    assert not app.exception
+    table = app.dataframe[-1].value
+    assert list(table.columns) == ["Kerncijfer", "Rozenhof (BU99990101)", "Waterrijk (BU99990201)",
+                                   "Noorderhout (WK999903)"]

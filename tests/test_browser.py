@@ -64,6 +64,13 @@ def test_map_draws_every_buurt_from_local_assets_only(chromium, demo_store_file,
         assert "Kanaalzone" in figures.inner_text()  # the wijk, for comparison
         page.screenshot(path=str(ROOT / "artifacts" / "browser-kaart.png"), full_page=True)
 
+        # ... and the full profile is one click further.
+        page.get_by_role("button", name="Volledig profiel openen").click()
+        page.get_by_role("heading", name="Profiel").wait_for(timeout=30_000)
+        page.get_by_text("Valt op:").first.wait_for(timeout=30_000)
+        page.get_by_role("heading", name="Voorzieningen in en rond het gebied").wait_for(timeout=30_000)
+        page.screenshot(path=str(ROOT / "artifacts" / "browser-profiel.png"), full_page=True)
+
     foreign = {urlparse(u).netloc for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
     assert foreign <= {app_host}, [u for u in requests if app_host not in u]
     assert any(u.endswith("/app/static/leaflet/leaflet.js") for u in requests)

@@ -1,0 +1,89 @@
+"""Profiel: every key figure of a buurt or wijk beside its wijk and gemeente, what stands out,
+provisions in and near it, the trend, a comparison of areas, and exports."""
+
+import pandas as pd
+import streamlit as st
+
+from data.profile import (
+    DEVIATION_SD,
+    area_profile,
+    compare_areas,
+    profile_frame,
+    profile_to_excel,
+    profile_to_html,
+)
+from mapping.provisions import provisions_near
+from pages.common import load_area_index, load_area_values, load_areas, load_provisions
+
+LEVEL_LABELS = {"buurt": "buurt", "wijk": "wijk", "gemeente": "gemeente"}
+_COLOURS = {"ongunstig": "background-color: #f4c7b8", "gunstig": "background-color: #cfe5f2"}
+
+st.title("Profiel")
+index = load_area_index()
+values = load_area_values()
+choices = index.loc[index["level"].isin(["buurt", "wijk"])].sort_values(["level", "name"])
+if choices.empty:
+    st.info("Er zijn nog geen buurten of wijken. Importeer een CBS-bestand op de pagina Beheer.")
+    st.stop()
+labels = {c: f"{n} ({LEVEL_LABELS[lvl]}, {c})" for c, n, lvl in
+          zip(choices["area_code"], choices["name"], choices["level"], strict=True)}
+codes = list(labels)
+default = st.session_state.get("profiel_gebied")
+code = st.selectbox("Gebied", codes, index=codes.index(default) if default in codes else 0,
+                    format_func=labels.get, key="profiel_keuze")
+st.session_state["profiel_gebied"] = code
+
+row = index.set_index("area_code").loc[code]
+geometry = load_areas(row["level"]).set_index("area_code").geometry[code]
+near = provisions_near(load_provisions(), geometry, distance_m=1000)
+profile = area_profile(values, index, code, provisions=near)
+
+st.header(f"{profile.name}")
+st.caption(f"{LEVEL_LABELS[profile.level].capitalize()} {code} · gegevensjaar {profile.year or 'onbekend'}")
+st.markdown(f"**{profile.summary}**")
+
+frame = profile_frame(profile)
+signals = profile.table["signal"]
+styled = frame.style.apply(lambda _row: [_COLOURS.get(signals.iloc[_row.name], "")] * len(_row), axis=1)
+st.dataframe(styled, hide_index=True, width="stretch", height=min(38 * (len(frame) + 1), 900))
+st.caption(
+    f"Gekleurd: meer dan {DEVIATION_SD:g} standaardafwijking (sd) van het gemiddelde van de "
+    f"{LEVEL_LABELS[profile.level]}en in de gemeente met inwoners; rood = ongunstig, blauw = gunstig "
+    "(volgens of een hogere waarde meer behoefte betekent). Aantallen worden niet vergeleken. "
+    "Wijk- en gemeentecijfers zijn correct gewogen gemiddelden. 'geheim': CBS maakt de waarde niet bekend."
+)
+
+st.subheader("Voorzieningen in en rond het gebied")
+if near.empty:
+    if load_provisions().empty:
+        st.info("Er staan nog geen voorzieningen in de opslag. Zodra de sociale kaart is gevuld "
+                "(pagina Voorzieningen), ziet u hier wat er in en binnen 1 km van dit gebied is.")
+    else:
+        st.info("Er is geen voorziening in of binnen 1 km van dit gebied.")
+else:
+    st.dataframe(near, hide_index=True, width="stretch")
+
+st.subheader("Ontwikkeling door de jaren")
+if profile.trend.empty:
+    st.caption("Voor dit gebied is maar één jaar geïmporteerd. Importeer een ouder of nieuwer "
+               "CBS-bestand om de trend te zien.")
+else:
+    indicator = st.selectbox("Kerncijfer", list(profile.trend.index), key="profiel_trend")
+    series = profile.trend.loc[indicator].dropna()
+    st.line_chart(pd.DataFrame({indicator: series.to_numpy()}, index=[str(y) for y in series.index]))
+    st.dataframe(profile.trend.map(lambda v: "" if pd.isna(v) else f"{v:,.1f}".replace(",", "X")
+                                   .replace(".", ",").replace("X", ".")), width="stretch")
+
+st.subheader("Vergelijken")
+others = st.multiselect("Vergelijk met (maximaal 3 andere gebieden)", [c for c in codes if c != code],
+                        format_func=labels.get, max_selections=3, key="profiel_vergelijk")
+if others:
+    st.dataframe(compare_areas(values, index, [code, *others]), hide_index=True, width="stretch")
+
+st.subheader("Exporteren")
+left, right = st.columns(2)
+left.download_button("Profiel als Excel", profile_to_excel(profile), file_name=f"profiel_{code}.xlsx",
+                     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     icon=":material/table_view:")
+right.download_button("Profiel als printbare HTML", profile_to_html(profile), file_name=f"profiel_{code}.html",
+                      mime="text/html", icon=":material/print:")

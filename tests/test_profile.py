@@ -1,0 +1,112 @@
+"""Profiles: weighted comparisons, deviation colours, summary, comparison, trend, exports."""
+
+import io
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from data.profile import area_profile, compare_areas, indicator_trend, profile_frame, profile_to_excel, profile_to_html
+
+
+@pytest.fixture()
+def small():
+    """One gemeente, one wijk, four buurten; values chosen so that mean and sd are easy."""
+    areas = pd.DataFrame({
+        "area_code": ["GM0001", "WK000101", "BU00010101", "BU00010102", "BU00010103", "BU00010104"],
+        "name": ["Stad", "Wijk", "Een", "Twee", "Drie", "Meer <b>"],
+        "level": ["gemeente", "wijk", "buurt", "buurt", "buurt", "buurt"],
+        "wijk_code": [None, None, "WK000101", "WK000101", "WK000101", "WK000101"],
+        "gemeente_code": ["GM0001"] * 6,
+        "water": [False, False, False, False, False, True],
+    })
+    rows = []
+    # 65+: 10, 20, 30 (mean 20, sd 8.165): buurt Drie is 1.22 sd above -> unfavourable
+    # income: 30, 30, 30 (sd 0): never coloured
+    for code, inh, p65, inc in [("BU00010101", 100, 10, 30), ("BU00010102", 100, 20, 30),
+                                ("BU00010103", 200, 30, 30), ("BU00010104", 0, np.nan, np.nan),
+                                ("WK000101", 400, 22.5, 30), ("GM0001", 400, 22.5, 30)]:
+        rows += [
+            {"area_code": code, "indicator": "aantal_inwoners", "year": 2024, "value": inh, "status": None},
+            {"area_code": code, "indicator": "percentage_personen_65_jaar_en_ouder", "year": 2024,
+             "value": p65, "status": "geheim" if np.isnan(p65) else None},
+            {"area_code": code, "indicator": "gemiddeld_inkomen_per_inwoner", "year": 2024, "value": inc,
+             "status": None},
+        ]
+    values = pd.DataFrame(rows)
+    values["lower"] = np.nan
+    values["upper"] = np.nan
+    return areas, values
+
+
+def test_profile_columns_and_deviation(small):
+    areas, values = small
+    profile = area_profile(values, areas, "BU00010103")
+    assert profile.columns == ["Drie", "Wijk", "Stad"]
+    row = profile.table.set_index("indicator").loc["percentage_personen_65_jaar_en_ouder"]
+    assert row["z"] == pytest.approx((30 - 20) / np.std([10, 20, 30]))
+    assert row["signal"] == "ongunstig"
+    assert (row["Drie"], row["Wijk"], row["Stad"]) == ("30%", "23%", "23%")  # 22,5 rounds half up
+    income = profile.table.set_index("indicator").loc["gemiddeld_inkomen_per_inwoner"]
+    assert pd.isna(income["z"]) and pd.isna(income["signal"])
+    inhabitants = profile.table.set_index("indicator").loc["aantal_inwoners"]
+    assert pd.isna(inhabitants["z"])  # counts are not compared
+    assert profile.summary == "Valt op: hoog aandeel personen 65 jaar en ouder (30% tegen 23% in Stad)."
+
+
+def test_low_value_of_a_need_indicator_is_favourable(small):
+    areas, values = small
+    row = area_profile(values, areas, "BU00010101").table.set_index("indicator").loc[
+        "percentage_personen_65_jaar_en_ouder"]
+    assert row["z"] < -1 and row["signal"] == "gunstig"
+
+
+def test_uninhabited_buurt_shows_geheim_and_is_not_a_peer(small):
+    areas, values = small
+    profile = area_profile(values, areas, "BU00010104")
+    row = profile.table.set_index("indicator").loc["percentage_personen_65_jaar_en_ouder"]
+    assert row["Meer <b>"] == "geheim"
+    assert pd.isna(row["z"])
+
+
+def test_nothing_stands_out(small):
+    areas, values = small
+    assert area_profile(values, areas, "BU00010102").summary.startswith("Geen kerncijfer wijkt")
+
+
+def test_compare_areas(small):
+    areas, values = small
+    table = compare_areas(values, areas, ["BU00010101", "BU00010103"])
+    assert list(table.columns) == ["Kerncijfer", "Een (BU00010101)", "Drie (BU00010103)"]
+    assert table.set_index("Kerncijfer").loc["Aantal inwoners"].tolist() == ["100", "200"]
+
+
+def test_trend_needs_two_years(small):
+    areas, values = small
+    assert indicator_trend(values, "BU00010101").empty
+    older = values.assign(year=2020, value=values["value"] * 0.5)
+    trend = indicator_trend(pd.concat([values, older]), "BU00010101")
+    assert list(trend.columns) == [2020, 2024]
+    assert trend.loc["Aantal inwoners"].tolist() == [50, 100]
+
+
+def test_intervals_are_shown(small):
+    areas, values = small
+    extra = pd.DataFrame([{"area_code": "BU00010101", "indicator": "percentage_personen_65_jaar_en_ouder",
+                           "year": 2025, "value": 12.0, "lower": 9.5, "upper": 14.5, "status": None}])
+    profile = area_profile(pd.concat([values, extra]), areas, "BU00010101")
+    assert profile.table.set_index("indicator").loc["percentage_personen_65_jaar_en_ouder", "Een"] == "12% (10–15)"
+
+
+def test_exports(small):
+    areas, values = small
+    profile = area_profile(values, areas, "BU00010104")
+    book = openpyxl.load_workbook(io.BytesIO(profile_to_excel(profile)))
+    assert book.sheetnames[:2] == ["Profiel", "Samenvatting"]
+    sheet = book["Profiel"]
+    assert [c.value for c in sheet[1]] == ["Kerncijfer", "Meer <b>", "Wijk", "Stad", "Afwijking"]
+    page = profile_to_html(profile)
+    assert "Meer &lt;b&gt;" in page and "Meer <b>" not in page
+    assert "http" not in page  # self-contained, printable
+    assert len(profile_frame(profile)) == 3
