@@ -82,6 +82,20 @@ def _cmd_import_areas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_health(args: argparse.Namespace) -> int:
+    from data.health import read_health_file
+
+    values = read_health_file(args.file, year=args.jaar)
+    summary = GeoPackageStore.open(args.store, create=False).merge_area_values(
+        values, user=args.gebruiker, action="import-gezondheid", details={"bestand": Path(args.file).name})
+    print(f"Gezondheidsmonitor {int(values['year'].iloc[0])}: {summary['waarden']} waarden voor "
+          f"{values['area_code'].nunique()} gebieden en {values['indicator'].nunique()} kerncijfers.")
+    if summary["onbekende_gebieden"]:
+        print(f"Let op: {summary['onbekende_gebieden']} gebieden staan (nog) niet in de opslag; importeer "
+              "hun CBS-gebieden om ze op de kaart te zien.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = _DutchParser(prog="python cli.py", description="Steunkaart vanaf de opdrachtregel.")
@@ -108,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
     store_arg(imp)
     imp.set_defaults(func=_cmd_import_areas)
+
+    health = sub.add_parser("import-gezondheid",
+                            help="importeer Gezondheidsmonitor-cijfers per buurt (CBS 50120NED, CSV of Excel)")
+    health.add_argument("file", metavar="BESTAND", help="CSV of Excel (StatLine-export of sjabloon)")
+    health.add_argument("--jaar", type=int, help="jaar van de cijfers (standaard: uit het bestand)")
+    health.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
+    store_arg(health)
+    health.set_defaults(func=_cmd_import_health)
 
     info = sub.add_parser("info", help="toon de aantallen in de opslag")
     store_arg(info)

@@ -92,6 +92,27 @@ CATALOGUE: tuple[Indicator, ...] = (
               aliases=("OPP_WATER",)),
 )
 
+HEALTH_SOURCE = "RIVM/GGD Gezondheidsmonitor (CBS 50120NED)"
+# Small-area estimates per buurt with a 95% interval; estimates cannot be summed or averaged
+# to wijk level, so their aggregation is 'none' (the monitor publishes every level itself).
+HEALTH_MEASURES = {
+    "eenzaam": ("Eenzaam", True),
+    "ernstig_eenzaam": ("Ernstig of zeer ernstig eenzaam", True),
+    "emotioneel_eenzaam": ("Emotioneel eenzaam", True),
+    "sociaal_eenzaam": ("Sociaal eenzaam", True),
+    "psychische_klachten": ("Hoog risico op angststoornis of depressie", True),
+    "mantelzorger": ("Mantelzorger", None),
+    "vrijwilligerswerk": ("Doet vrijwilligerswerk", False),
+    "moeite_rondkomen": ("Moeite met rondkomen", True),
+}
+HEALTH_AGES = {"18": "18+", "65": "65+"}
+CATALOGUE = CATALOGUE + tuple(
+    Indicator(f"gm_{key}_{age}", f"{label} ({age_label})", "%", 0, "none", higher_is_need=need,
+              source=HEALTH_SOURCE)
+    for age, age_label in HEALTH_AGES.items()
+    for key, (label, need) in HEALTH_MEASURES.items()
+)
+
 BY_NAME: dict[str, Indicator] = {i.name: i for i in CATALOGUE}
 
 

@@ -393,6 +393,26 @@ class GeoPackageStore:
                     "waarschuwingen": len(warnings)})
         return warnings
 
+    def merge_area_values(self, values: pd.DataFrame, *, user: str, action: str,
+                          details: dict | None = None) -> dict:
+        """Add or replace key figures per (area, indicator, year) in one transaction.
+
+        Returns counts: rows written and how many of their area codes are not (yet) in the store.
+        """
+        cols, rows = _prepare_rows(_table("area_values"), values)
+        keys = list(zip(values["area_code"], values["indicator"],
+                        values["year"].astype(object).where(values["year"].notna(), None), strict=True))
+        with self._transaction() as conn:
+            known = {r[0] for r in conn.execute("SELECT area_code FROM areas")}
+            conn.executemany("DELETE FROM area_values WHERE area_code = ? AND indicator = ? AND year IS ?", keys)
+            _insert_rows(conn, "area_values", cols, rows)
+            _touch_contents(conn, _table("area_values"))
+            unknown = int((~values["area_code"].isin(known)).sum())
+            summary = {"waarden": len(rows), "onbekende_gebieden": int(values.loc[
+                ~values["area_code"].isin(known), "area_code"].nunique()), "rijen_onbekend": unknown}
+            _audit(conn, user, action, "area_values", {**(details or {}), **summary})
+        return summary
+
     def log(self, user: str, action: str, target: str = "", details: dict | None = None) -> None:
         """Write one audit entry (e.g. an export or a view of a person's network)."""
         with self._transaction() as conn:

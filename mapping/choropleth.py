@@ -12,10 +12,12 @@ import mapclassify
 import numpy as np
 import pandas as pd
 from branca.element import MacroElement, Template
+from folium.utilities import JsCode
 
 from data.errors import DataValidationError
 from data.formatting import format_number, format_value
 from mapping.assets import local_map
+from mapping.simplify import web_geometries
 
 SCHEMES = {"quantiles": "Kwantielen (gelijke aantallen)", "natural_breaks": "Natuurlijke grenzen (Jenks)",
            "equal_interval": "Gelijke intervallen"}
@@ -25,6 +27,17 @@ PALETTES = {
     "neutral": ["#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#3690c0", "#0570b0", "#034e7b"],
 }
 MISSING_FILL = "#d9d9d9"
+_STYLE_JS = """
+function(feature, layer) {
+    var p = feature.properties;
+    var base = {fillColor: p.fill, fillOpacity: p.missing ? 0.55 : 0.8,
+                color: p.selected ? '#111111' : '#555555', weight: p.selected ? 3.5 : 0.8,
+                dashArray: p.missing ? '4 3' : null};
+    layer.setStyle(base);
+    layer.on('mouseover', function () { layer.setStyle({weight: 3, color: '#000000'}); });
+    layer.on('mouseout', function () { layer.setStyle(base); });
+}
+"""
 
 TILE_SOURCES = {
     "geen": None,
@@ -165,6 +178,7 @@ def choropleth_map(
     name_col: str = "name",
     level_label: str = "Buurt",
     height: int = 560,
+    simplify_m: float | None = None,
 ) -> folium.Map:
     """Build a folium choropleth of ``areas`` coloured by ``column``.
 
@@ -186,6 +200,9 @@ def choropleth_map(
         Area drawn with a thick outline.
     status : Series, optional
         Per area (aligned with ``areas``) why a value is missing ('geheim', 'onbekend').
+    simplify_m : float, optional
+        Coverage simplification tolerance in metres (None: about a pixel of the full view;
+        0: none). Neighbours stay gap- and overlap-free.
 
     Returns
     -------
@@ -218,11 +235,12 @@ def choropleth_map(
             "value_text": [html.escape(t) for t in value_text],
             "fill": fill,
             "missing": classes.to_numpy() < 0,
-            "selected": (areas[code_col] == selected_code).to_numpy(),
         },
-        geometry=areas.geometry.to_crs(4326).to_numpy(),
+        geometry=web_geometries(areas.geometry.to_crs(28992).to_numpy(), tolerance_m=simplify_m),
         crs=4326,
     )
+    if selected_code is not None:
+        shown["selected"] = shown["code"] == selected_code
     minx, miny, maxx, maxy = shown.total_bounds
     m = local_map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
                   control_scale=True, height=height, prefer_canvas=False)
@@ -231,21 +249,12 @@ def choropleth_map(
         folium.TileLayer(tiles=source["tiles"], attr=source["attr"], name=source["name"],
                          max_zoom=19).add_to(m)
 
-    def style(feature):
-        props = feature["properties"]
-        return {
-            "fillColor": props["fill"],
-            "fillOpacity": 0.55 if props["missing"] else 0.8,
-            "color": "#111111" if props["selected"] else "#555555",
-            "weight": 3.5 if props["selected"] else 0.8,
-            "dashArray": "4 3" if props["missing"] else None,
-        }
-
     folium.GeoJson(
         shown.__geo_interface__,
         name=html.escape(label),
-        style_function=style,
-        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+        # Styles are set per feature in the browser from its own 'fill' property: a style_function
+        # would add a switch over every feature id to the page, twice (style and highlight).
+        on_each_feature=JsCode(_STYLE_JS),
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "value_text"],
             aliases=[html.escape(level_label), html.escape(label)],

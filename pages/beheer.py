@@ -43,6 +43,39 @@ if submitted:
                 st.success("Import gelukt.")
                 st.markdown("\n".join(f"- {line}" for line in format_report(imported.report, warnings)))
 
+st.subheader("Gezondheidsmonitor per buurt importeren")
+st.markdown(
+    "De RIVM/GGD Gezondheidsmonitor schat per buurt onder meer eenzaamheid, psychische klachten, "
+    "mantelzorg, vrijwilligerswerk en moeite met rondkomen (CBS-tabel 50120NED), met een 95%-interval. "
+    "Upload de StatLine-export of een eigen sheet (CSV of Excel; puntkomma en decimale komma mogen)."
+)
+with st.form("import_gezondheid"):
+    health_upload = st.file_uploader("Bestand", type=["csv", "xlsx", "txt"], key="gezondheid_bestand")
+    health_year = st.number_input("Jaar (leeg: uit het bestand)", min_value=2000, max_value=2100, value=None,
+                                  step=1, key="gezondheid_jaar")
+    health_submitted = st.form_submit_button("Importeren", type="primary")
+
+if health_submitted:
+    if health_upload is None:
+        st.error("Kies eerst een bestand.")
+    else:
+        from data.health import read_health_file
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(health_upload.name).name
+            path.write_bytes(health_upload.getbuffer())
+            try:
+                health = read_health_file(path, year=int(health_year) if health_year else None)
+                summary = get_store().merge_area_values(health, user="app", action="import-gezondheid",
+                                                        details={"bestand": health_upload.name})
+            except DataValidationError as exc:
+                show_error(exc)
+            else:
+                st.success(f"Import gelukt: {summary['waarden']} waarden voor "
+                           f"{health['area_code'].nunique()} gebieden.")
+                if summary["onbekende_gebieden"]:
+                    st.warning(f"{summary['onbekende_gebieden']} gebieden staan nog niet in de opslag.")
+
 st.subheader("Gebieden in de opslag")
 index = load_area_index()
 summary = index.groupby(["gemeente_code", "level"]).size().unstack(fill_value=0)

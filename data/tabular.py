@@ -1,0 +1,87 @@
+"""Read spreadsheets the way Dutch offices write them.
+
+CSV from Dutch Excel uses semicolons and decimal commas, is saved as UTF-8 (with or without
+BOM) or Windows-1252; StatLine exports use commas or semicolons and '.' for missing. Every
+cell is read as text first, so that parsing numbers can report the exact row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data.errors import DataValidationError
+
+MAX_TABLE_BYTES = 200_000_000
+_MISSING = {"", ".", "-", "x", "?", "nan", "NaN", "onbekend", "geheim"}
+
+
+def _decode(raw: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DataValidationError("De tekenset van het bestand is niet te lezen (geen UTF-8 of Windows-1252).",
+                              file=name)
+
+
+def read_table_file(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (any of ; , tab) or Excel file into a DataFrame of strings.
+
+    Raises
+    ------
+    DataValidationError
+        Missing, empty, too large or unreadable files, and files without data rows.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataValidationError("Het bestand bestaat niet.", file=str(path))
+    size = path.stat().st_size
+    if size == 0:
+        raise DataValidationError("Het bestand is leeg.", file=path.name)
+    if size > MAX_TABLE_BYTES:
+        raise DataValidationError(f"Het bestand is te groot ({size / 1e6:.0f} MB; maximaal "
+                                  f"{MAX_TABLE_BYTES / 1e6:.0f} MB).", file=path.name)
+    raw = path.read_bytes()
+    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            frame = pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl")
+        except Exception as exc:
+            raise DataValidationError("Het Excel-bestand kan niet gelezen worden.", file=path.name) from exc
+    else:
+        text = _decode(raw, path.name)
+        try:
+            dialect = csv.Sniffer().sniff(text[:65536], delimiters=";,\t")
+            sep = dialect.delimiter
+        except csv.Error:
+            sep = ";" if text.split("\n", 1)[0].count(";") else ","
+        try:
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        except pd.errors.ParserError as exc:
+            raise DataValidationError(f"Het CSV-bestand is niet goed opgebouwd: {exc}", file=path.name) from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise DataValidationError("Het bestand bevat geen gegevensrijen.", file=path.name)
+    return frame
+
+
+def parse_numbers(series: pd.Series, *, file: str, column: str) -> pd.Series:
+    """Parse Dutch or English numbers ('1.234,5', '1234.5', '12,5'); '.' and empty are missing.
+
+    Raises DataValidationError naming the first row (1-based, header = row 1) that is not a number.
+    """
+    text = series.astype("string").str.strip().str.replace("\u00a0", "", regex=False)
+    missing = text.isna() | text.isin(_MISSING)
+    has_comma = text.str.contains(",", regex=False).fillna(False)
+    cleaned = text.where(~has_comma, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    numbers = pd.to_numeric(cleaned.where(~missing), errors="coerce")
+    bad = numbers.isna() & ~missing
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataValidationError(f"'{series.iloc[pos]}' is geen getal.", file=file, row=pos + 2, column=column)
+    return numbers.astype(float)
