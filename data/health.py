@@ -89,8 +89,10 @@ def read_health_file(path: str | Path, *, year: int | None = None) -> pd.DataFra
             "Geen bekende maat gevonden; verwacht kolommen zoals 'Eenzaam', 'ErnstigZeerErnstigEenzaam', "
             f"'MoeiteMetRondkomen' (bekend: {', '.join(HEALTH_MEASURES)}).", file=path.name)
     lower_cols = {c.lower(): c for c in frame.columns}
-    age = frame[lower_cols["leeftijd"]].map(_age) if "leeftijd" in lower_cols else pd.Series("18", index=frame.index)
-    margin = frame[lower_cols["marges"]].map(_margin) if "marges" in lower_cols else pd.Series("value", index=frame.index)
+    age = (frame[lower_cols["leeftijd"]].map(_age) if "leeftijd" in lower_cols
+           else pd.Series("18", index=frame.index))
+    margin = (frame[lower_cols["marges"]].map(_margin) if "marges" in lower_cols
+              else pd.Series("value", index=frame.index))
     if year is None and "perioden" in lower_cols:
         years = frame[lower_cols["perioden"]].astype(str).str.extract(r"(\d{4})")[0].dropna().astype(int)
         year = int(years.max()) if len(years) else None
@@ -127,4 +129,5 @@ def read_health_file(path: str | Path, *, year: int | None = None) -> pd.DataFra
     wide["year"] = year
     wide["status"] = np.where(wide["value"].isna(), "onbekend", None)
     wide["source"] = HEALTH_SOURCE
-    return wide[["area_code", "indicator", "year", "value", "lower", "upper", "status", "source"]].reset_index(drop=True)
+    columns = ["area_code", "indicator", "year", "value", "lower", "upper", "status", "source"]
+    return wide[columns].reset_index(drop=True)

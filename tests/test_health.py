@@ -11,7 +11,8 @@ from data.profile import area_profile
 from data.tabular import parse_numbers, read_table_file
 from tests.test_cli import run_cli
 
-STATLINE_CSV = """ID;Leeftijd;Marges;WijkenEnBuurten;Perioden;Eenzaam_27;ErnstigZeerErnstigEenzaam_28;MoeiteMetRondkomen_41
+STATLINE_CSV = """\
+ID;Leeftijd;Marges;WijkenEnBuurten;Perioden;Eenzaam_27;ErnstigZeerErnstigEenzaam_28;MoeiteMetRondkomen_41
 0;18 jaar of ouder;Waarde;BU99990101;2022JJ00;52;15;31
 1;18 jaar of ouder;Ondergrens 95%-interval;BU99990101;2022JJ00;47;12;26
 2;18 jaar of ouder;Bovengrens 95%-interval;BU99990101;2022JJ00;57;18;36
