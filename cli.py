@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -96,6 +97,34 @@ def _cmd_import_health(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fetch_cbs(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from data.area_import import format_report, read_area_file
+    from data.fetch import fetch_areas_file, fetch_health_file
+    from data.health import read_health_file
+
+    gemeente = args.gemeente.strip().upper()
+    if not re.fullmatch(r"GM\d{4}", gemeente):
+        raise DataValidationError(f"'{args.gemeente}' is geen gemeentecode; gebruik GM gevolgd door vier cijfers.")
+    store = GeoPackageStore.open(args.store)
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"Wijken en buurten {args.jaar} van {gemeente} ophalen bij PDOK…")
+        areas_file = fetch_areas_file(gemeente, args.jaar, Path(tmp))
+        imported = read_area_file(areas_file, gemeente=gemeente, year=args.jaar,
+                                  source=f"CBS Wijk- en Buurtkaart {args.jaar} (PDOK)")
+        warnings = store.merge_area_data(imported.areas, imported.values, user=args.gebruiker,
+                                         action="fetch-cbs", details={"gemeente": gemeente, "jaar": args.jaar})
+        print("\n".join(format_report(imported.report, warnings)))
+        if not args.zonder_gezondheid:
+            print("Gezondheidsmonitor (CBS 50120NED) ophalen bij StatLine…")
+            health = read_health_file(fetch_health_file(gemeente, Path(tmp)))
+            summary = store.merge_area_values(health, user=args.gebruiker, action="fetch-cbs",
+                                              details={"gemeente": gemeente, "tabel": "50120NED"})
+            print(f"Gezondheidsmonitor {int(health['year'].max())}: {summary['waarden']} waarden.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = _DutchParser(prog="python cli.py", description="Steunkaart vanaf de opdrachtregel.")
@@ -130,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
     store_arg(health)
     health.set_defaults(func=_cmd_import_health)
+
+    fetch = sub.add_parser("fetch-cbs", help="haal wijken, buurten en kerncijfers online op (PDOK en CBS StatLine)")
+    fetch.add_argument("--gemeente", required=True, help="gemeentecode, bijv. GM0080")
+    fetch.add_argument("--jaar", type=int, required=True, help="jaar van de wijk- en buurtkaart, bijv. 2024")
+    fetch.add_argument("--zonder-gezondheid", action="store_true", help="sla de Gezondheidsmonitor over")
+    fetch.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
+    store_arg(fetch)
+    fetch.set_defaults(func=_cmd_fetch_cbs)
 
     info = sub.add_parser("info", help="toon de aantallen in de opslag")
     store_arg(info)

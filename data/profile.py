@@ -144,7 +144,9 @@ def profile_summary(table: pd.DataFrame, names: list[str]) -> str:
     """A short plain-Dutch sentence on what stands out (more than one SD from the gemeente)."""
     if table.empty:
         return "Voor dit gebied zijn geen kerncijfers bekend."
-    out = table.loc[table["z"].abs() > DEVIATION_SD].copy()
+    # Only figures whose direction means something: rates and those the catalogue marks as need.
+    telling = table["indicator"].map(lambda n: BY_NAME[n].unit == "%" or BY_NAME[n].higher_is_need is not None)
+    out = table.loc[(table["z"].abs() > DEVIATION_SD) & telling].copy()
     if out.empty:
         return "Geen kerncijfer wijkt meer dan één standaardafwijking af van de andere gebieden in de gemeente."
     out = out.reindex(out["z"].abs().sort_values(ascending=False).index).head(5)

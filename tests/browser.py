@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         with running_app(store) as url, chromium_page(exe) as page:
             page.goto(f"{url}/{args.page}")
             page.get_by_role("link", name="Kaart", exact=True).wait_for(timeout=60_000)
-            page.locator("[data-testid='stMetric'], iframe").first.wait_for(timeout=60_000)
+            page.locator("h1").first.wait_for(timeout=60_000)
+            time.sleep(3)  # let tables and charts finish drawing
             if not args.page:
                 frame = map_frame(page)
                 if args.click:

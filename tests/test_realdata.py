@@ -51,3 +51,22 @@ def test_real_buurten_round_trip_and_map(tmp_path):
     assert len(areas) == 40
     m = choropleth_map(areas, "percentage_verweduwd", label="Verweduwd", unit="%")
     assert m.get_root().render().count('"type": "Feature"') == 40
+
+
+def test_haarlem_profile_by_hand_checked_numbers(tmp_path):
+    """Potgieterbuurt (BU03920301, 2015): 1.685 inhabitants, 14% aged 65+; its wijk WK039203 has
+    21.680 inhabitants of whom 16,9% (inhabitant-weighted) are 65+; Haarlem 156.555 and 16,6%."""
+    from data.area_import import read_area_file
+    from data.profile import area_profile
+
+    imported = read_area_file(realdata("haarlem_buurten_2015.geojson"))
+    store = GeoPackageStore.open(tmp_path / "haarlem.gpkg")
+    store.merge_area_data(imported.areas, imported.values, user="test")
+    profile = area_profile(store.read_area_values(), store.read_table("areas"), "BU03920301")
+    assert profile.columns == ["Potgieterbuurt", "Wijk 03", "Haarlem"]
+    table = profile.table.set_index("indicator")
+    assert table.loc["aantal_inwoners", ["Potgieterbuurt", "Wijk 03", "Haarlem"]].tolist() == [
+        "1.685", "21.680", "156.555"]
+    assert table.loc["percentage_personen_65_jaar_en_ouder", ["Potgieterbuurt", "Wijk 03", "Haarlem"]].tolist() == [
+        "14%", "17%", "17%"]
+    assert table.loc["percentage_verweduwd", "Potgieterbuurt"] == "8%"
