@@ -125,6 +125,38 @@ def _cmd_fetch_cbs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_provisions(args: argparse.Namespace) -> int:
+    from data.provisions import read_provision_points, read_provisions_file, read_type_map
+
+    store = GeoPackageStore.open(args.store, create=False)
+    path = Path(args.file)
+    options = {"area": store.outline(), "next_number": store.next_provision_number()}
+    if path.suffix.lower() in (".geojson", ".json", ".gpkg"):
+        type_map = read_type_map(args.type_map) if args.type_map else None
+        provisions = read_provision_points(path, type_for_all=args.type, type_map=type_map, **options)
+    else:
+        if args.type or args.type_map:
+            raise DataValidationError("--type en --type-map gelden alleen voor GeoJSON en GeoPackage.")
+        provisions = read_provisions_file(path, **options)
+    counts = store.import_provisions(provisions, user=args.gebruiker, source=path.name)
+    print(f"Voorzieningen uit {path.name}: {counts['nieuw']} nieuw, {counts['bijgewerkt']} bijgewerkt, "
+          f"{counts['ongewijzigd']} ongewijzigd.")
+    return 0
+
+
+def _cmd_export_provisions(args: argparse.Namespace) -> int:
+    from data.provisions import provisions_to_csv, provisions_to_excel
+
+    store = GeoPackageStore.open(args.store, create=False)
+    provisions = store.read_table("provisions")
+    out = Path(args.out)
+    data = provisions_to_csv(provisions) if out.suffix.lower() == ".csv" else provisions_to_excel(provisions)
+    out.write_bytes(data)
+    store.log(args.gebruiker, "export-voorzieningen", "provisions", {"bestand": out.name, "rijen": len(provisions)})
+    print(f"{len(provisions)} voorzieningen geschreven naar {out}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = _DutchParser(prog="python cli.py", description="Steunkaart vanaf de opdrachtregel.")
@@ -167,6 +199,21 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
     store_arg(fetch)
     fetch.set_defaults(func=_cmd_fetch_cbs)
+
+    iprov = sub.add_parser("import-provisions", help="importeer voorzieningen (Excel/CSV-sjabloon, GeoJSON, GPKG)")
+    iprov.add_argument("file", metavar="BESTAND")
+    group = iprov.add_mutually_exclusive_group()
+    group.add_argument("--type", help="één soort voor alle punten (GeoJSON/GPKG)")
+    group.add_argument("--type-map", help="vertaling van bronwaarden naar soorten (JSON of CSV)")
+    iprov.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
+    store_arg(iprov)
+    iprov.set_defaults(func=_cmd_import_provisions)
+
+    eprov = sub.add_parser("export-provisions", help="exporteer voorzieningen naar Excel (.xlsx) of CSV")
+    eprov.add_argument("--out", required=True, help="doelbestand, .xlsx of .csv")
+    eprov.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
+    store_arg(eprov)
+    eprov.set_defaults(func=_cmd_export_provisions)
 
     info = sub.add_parser("info", help="toon de aantallen in de opslag")
     store_arg(info)

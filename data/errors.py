@@ -44,3 +44,7 @@ class DataValidationError(ValueError):
 
 class StoreError(DataValidationError):
     """The store file cannot be opened or written (wrong file, newer schema, locked, ...)."""
+
+
+class ConflictError(StoreError):
+    """Someone else changed the record since it was read (optimistic locking)."""

@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from data.errors import DataValidationError, StoreError
+from data.errors import ConflictError, DataValidationError, StoreError
 from data.schema import CRS_EPSG, DATA_TABLES, SCHEMA_VERSION, TABLES, Table
 
 DEFAULT_STORE_PATH = Path("var") / "steunkaart.gpkg"
@@ -413,6 +413,141 @@ class GeoPackageStore:
             _audit(conn, user, action, "area_values", {**(details or {}), **summary})
         return summary
 
+    # ---------------------------------------------------------------- provisions
+
+    def import_provisions(self, provisions: gpd.GeoDataFrame, *, user: str, source: str = "") -> dict:
+        """Insert new provisions and update changed ones (matched on provision_id), atomically.
+
+        A provision whose fields are all equal (and whose point moved less than half a metre,
+        the rounding of exported coordinates) is left alone, so re-importing an export changes
+        nothing. Every insert and update is audited with before/after values.
+        Returns counts: ``nieuw``, ``bijgewerkt``, ``ongewijzigd``.
+        """
+        existing = self.read_table("provisions").set_index("provision_id", drop=False)
+        incoming = provisions.copy()
+        incoming["buurt_code"] = self.buurt_codes_at(incoming.geometry.to_numpy())
+        fields = [c for c in _table("provisions").column_names if c != "version" and c in incoming]
+        is_old = incoming["provision_id"].isin(existing.index).to_numpy()
+        changed = np.zeros(len(incoming), dtype=bool)
+        if is_old.any():
+            old = existing.loc[incoming.loc[is_old, "provision_id"]]
+            new = incoming.loc[is_old]
+            diff = np.zeros(len(new), dtype=bool)
+            for col in fields:
+                a, b = _comparable(old[col]), _comparable(new[col])
+                diff |= ~((a == b) | (a.isna() & b.isna())).to_numpy()
+            moved = shapely.distance(old.geometry.to_numpy(), new.geometry.to_numpy()) > 0.5
+            diff |= moved
+            changed[np.flatnonzero(is_old)] = diff
+            # Unmoved points keep their stored coordinates exactly.
+            keep_geom = ~moved
+            geoms = incoming.geometry.to_numpy().copy()
+            geoms[np.flatnonzero(is_old)[keep_geom]] = old.geometry.to_numpy()[keep_geom]
+            incoming = incoming.set_geometry(geoms, crs=CRS_EPSG)
+        new_rows = incoming.loc[~is_old].assign(version=1)
+        upd = incoming.loc[changed]
+        ins_cols, ins_rows = _prepare_rows(_table("provisions"), new_rows)
+        upd_cols, upd_rows = _prepare_rows(_table("provisions"), upd)
+        with self._transaction() as conn:
+            _insert_rows(conn, "provisions", ins_cols, ins_rows)
+            for row in upd_rows:
+                record = dict(zip(upd_cols, row, strict=True))
+                pid = record.pop("provision_id")
+                version = int(existing.loc[pid, "version"])
+                sets = ", ".join(f'"{c}" = ?' for c in record)
+                cur = conn.execute(
+                    f'UPDATE provisions SET {sets}, version = version + 1 WHERE provision_id = ? AND version = ?',
+                    [*record.values(), pid, version])
+                if cur.rowcount != 1:
+                    raise ConflictError(f"Voorziening {pid} is tijdens de import door iemand anders gewijzigd; "
+                                        "er is niets geïmporteerd. Probeer het opnieuw.")
+                _audit(conn, user, "wijzig-voorziening", pid,
+                       {"bron": source, "voor": _jsonable(existing.loc[pid]), "na": _jsonable(upd.set_index(
+                           "provision_id").loc[pid])})
+            for pid in new_rows["provision_id"]:
+                _audit(conn, user, "nieuwe-voorziening", pid, {"bron": source})
+            _touch_contents(conn, _table("provisions"))
+            counts = {"nieuw": len(ins_rows), "bijgewerkt": len(upd_rows),
+                      "ongewijzigd": int(is_old.sum()) - len(upd_rows)}
+            _audit(conn, user, "import-voorzieningen", "provisions", {"bron": source, **counts})
+        return counts
+
+    def update_provision(self, provision_id: str, changes: dict, *, expected_version: int, user: str) -> int:
+        """Change one provision if nobody else changed it since ``expected_version`` was read.
+
+        Returns the new version. Raises ConflictError when the stored version differs
+        (optimistic locking: the second of two simultaneous edits is refused, not merged).
+        """
+        current = self.read_table("provisions").set_index("provision_id")
+        if provision_id not in current.index:
+            raise StoreError(f"Voorziening {provision_id} bestaat niet (meer).")
+        before = current.loc[provision_id]
+        row = current.loc[[provision_id]].reset_index()
+        for key, value in changes.items():
+            if key == "geometry":
+                row = row.set_geometry([value], crs=CRS_EPSG)
+            else:
+                row[key] = [value]
+        cols, rows = _prepare_rows(_table("provisions"), row)
+        record = dict(zip(cols, rows[0], strict=True))
+        record.pop("provision_id")
+        record.pop("version", None)
+        with self._transaction() as conn:
+            sets = ", ".join(f'"{c}" = ?' for c in record)
+            cur = conn.execute(
+                f"UPDATE provisions SET {sets}, version = version + 1 WHERE provision_id = ? AND version = ?",
+                [*record.values(), provision_id, int(expected_version)])
+            if cur.rowcount != 1:
+                raise ConflictError(
+                    f"Voorziening '{before['name']}' is intussen door iemand anders gewijzigd (versie "
+                    f"{int(before['version'])}, u bewerkte versie {int(expected_version)}). Uw wijziging is "
+                    "niet opgeslagen; laad de voorziening opnieuw en voer de wijziging nog eens in.")
+            _audit(conn, user, "wijzig-voorziening", provision_id,
+                   {"voor": _jsonable(before), "na": _jsonable(row.set_index("provision_id").iloc[0])})
+            _touch_contents(conn, _table("provisions"))
+        return int(expected_version) + 1
+
+    def delete_provision(self, provision_id: str, *, expected_version: int, user: str) -> None:
+        """Delete one provision (with the same optimistic locking) and audit what it was."""
+        current = self.read_table("provisions").set_index("provision_id")
+        if provision_id not in current.index:
+            raise StoreError(f"Voorziening {provision_id} bestaat niet (meer).")
+        with self._transaction() as conn:
+            cur = conn.execute("DELETE FROM provisions WHERE provision_id = ? AND version = ?",
+                               (provision_id, int(expected_version)))
+            if cur.rowcount != 1:
+                raise ConflictError(f"Voorziening {provision_id} is intussen gewijzigd; er is niets verwijderd.")
+            conn.execute("DELETE FROM participation WHERE provision_id = ?", (provision_id,))
+            _audit(conn, user, "verwijder-voorziening", provision_id, {"voor": _jsonable(current.loc[provision_id])})
+            _touch_contents(conn, _table("provisions"))
+
+    def buurt_codes_at(self, points: np.ndarray) -> list[str | None]:
+        """The code of the buurt each point (RD New) lies in, None outside every buurt."""
+        buurten = self.read_table("areas")
+        buurten = buurten.loc[buurten["level"] == "buurt"]
+        out: list[str | None] = [None] * len(points)
+        if buurten.empty or not len(points):
+            return out
+        tree = shapely.STRtree(buurten.geometry.to_numpy())
+        pt_idx, area_idx = tree.query(np.asarray(points, dtype=object), predicate="within")
+        codes = buurten["area_code"].to_numpy()
+        for p, a in zip(pt_idx, area_idx, strict=True):
+            out[p] = codes[a]
+        return out
+
+    def outline(self) -> shapely.Geometry | None:
+        """The union of the gemeenten in the store (RD New), or None when there are none."""
+        areas = self.read_table("areas")
+        gemeenten = areas.loc[areas["level"] == "gemeente"].geometry.to_numpy()
+        return shapely.union_all(gemeenten) if len(gemeenten) else None
+
+    def next_provision_number(self) -> int:
+        """The number after the highest ``V###`` id, for ids of new provisions."""
+        with self._connection() as conn:
+            ids = [r[0] for r in conn.execute("SELECT provision_id FROM provisions")]
+        numbers = [int(i[1:]) for i in ids if isinstance(i, str) and i[:1] == "V" and i[1:].isdigit()]
+        return max(numbers, default=0) + 1
+
     def log(self, user: str, action: str, target: str = "", details: dict | None = None) -> None:
         """Write one audit entry (e.g. an export or a view of a person's network)."""
         with self._transaction() as conn:
@@ -420,6 +555,32 @@ class GeoPackageStore:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _comparable(series: pd.Series) -> pd.Series:
+    """Values as comparable text: dates as ISO days, numbers without float noise."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.strftime("%Y-%m-%d").astype("string").reset_index(drop=True)
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype("Float64").round(6).astype("string").reset_index(drop=True)
+    return series.astype("string").str.strip().replace("", pd.NA).reset_index(drop=True)
+
+
+def _jsonable(row: pd.Series) -> dict:
+    """One record as plain JSON-able values for the audit log (geometry as WKT)."""
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, shapely.Geometry):
+            out[key] = value.wkt
+        elif value is None or (not isinstance(value, str) and pd.isna(value)):
+            out[key] = None
+        elif isinstance(value, pd.Timestamp):
+            out[key] = value.strftime("%Y-%m-%d")
+        elif isinstance(value, np.generic):
+            out[key] = value.item()
+        else:
+            out[key] = value
+    return out
 
 
 def _normalised_name(name: str | None, code: str) -> str:

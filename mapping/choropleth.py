@@ -30,6 +30,7 @@ MISSING_FILL = "#d9d9d9"
 _STYLE_JS = """
 function(feature, layer) {
     var p = feature.properties;
+    layer.options.className = 'sk-area';  // read by Leaflet when the path element is created
     var base = {fillColor: p.fill, fillOpacity: p.missing ? 0.55 : 0.8,
                 color: p.selected ? '#111111' : '#555555', weight: p.selected ? 3.5 : 0.8,
                 dashArray: p.missing ? '4 3' : null};
@@ -179,6 +180,7 @@ def choropleth_map(
     level_label: str = "Buurt",
     height: int = 560,
     simplify_m: float | None = None,
+    provisions: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build a folium choropleth of ``areas`` coloured by ``column``.
 
@@ -200,6 +202,8 @@ def choropleth_map(
         Area drawn with a thick outline.
     status : Series, optional
         Per area (aligned with ``areas``) why a value is missing ('geheim', 'onbekend').
+    provisions : GeoDataFrame, optional
+        Collective provisions to show as a layer per type on top of the areas.
     simplify_m : float, optional
         Coverage simplification tolerance in metres (None: about a pixel of the full view;
         0: none). Neighbours stay gap- and overlap-free.
@@ -267,5 +271,10 @@ def choropleth_map(
         decimals=decimals, unit=unit, n_missing=int((classes < 0).sum()),
     )
     m.add_child(_Legend(legend))
+    if provisions is not None and not provisions.empty:
+        from mapping.provisions import add_provision_layers
+
+        add_provision_layers(m, provisions)
+        folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m

@@ -35,3 +35,83 @@ def provisions_near(provisions: gpd.GeoDataFrame, area: shapely.Geometry, *,
         "Capaciteit per jaar": [format_number(c) for c in near["capacity_per_year"]],
         "Financiering tot": [format_date(d) for d in near["funding_end"]],
     })
+
+
+_STATUS_STYLE = {
+    # status: (fill opacity, border colour, dash) -- stopped is hollow and dashed, at risk has a red ring
+    "actief": (0.9, "#ffffff", None),
+    "onder_druk": (0.9, "#d7191c", None),
+    "gestopt": (0.0, "#555555", "3 3"),
+}
+_MARKER_JS = """
+function(feature, layer) {
+    var p = feature.properties;
+    layer.options.className = 'sk-provision';
+    layer.setStyle({radius: 7, fill: true, color: p.stroke, weight: p.status === 'onder_druk' ? 3 : 1.5,
+                    fillColor: p.colour, fillOpacity: p.fill_opacity, dashArray: p.dash});
+    var reach = null;
+    function showReach() {
+        if (reach === null && p.reach_m > 0) {
+            reach = L.circle(layer.getLatLng(), {radius: p.reach_m, color: p.colour, weight: 1.5,
+                                                 fillOpacity: 0.08, interactive: false});
+        }
+        if (reach !== null && layer._map) { reach.addTo(layer._map); }
+    }
+    function hideReach() { if (reach !== null && !layer.isPopupOpen()) { reach.remove(); } }
+    layer.on('mouseover', showReach);
+    layer.on('mouseout', hideReach);
+    layer.on('popupopen', showReach);
+    layer.on('popupclose', function () { if (reach !== null) { reach.remove(); } });
+}
+"""
+
+
+def add_provision_layers(m, provisions: gpd.GeoDataFrame) -> None:
+    """Add the provisions to a folium map: one layer per type, SVG circle markers.
+
+    Colour by type; at-risk provisions get a red ring, stopped ones are hollow and dashed.
+    Hovering or opening a marker shows its reach as a circle. All text in popups is escaped.
+    """
+    import html
+
+    import folium
+    from folium.utilities import JsCode
+
+    if provisions is None or provisions.empty:
+        return
+    wgs = provisions.to_crs(4326)
+    for code, group in wgs.groupby("type", sort=False):
+        spec = PROVISION_TYPES.get(code)
+        colour = spec.colour if spec else "#555555"
+        label = spec.label if spec else str(code)
+        style = group["status"].map(lambda s: _STATUS_STYLE.get(s, _STATUS_STYLE["actief"]))
+        data = gpd.GeoDataFrame({
+            "naam": group["name"].astype(str).map(html.escape).to_numpy(),
+            "soort": html.escape(label),
+            "status": group["status"].to_numpy(),
+            "status_tekst": group["status"].map(lambda s: html.escape(PROVISION_STATUSES.get(s, s))).to_numpy(),
+            "organisatie": group["organisation"].fillna("").astype(str).map(html.escape).to_numpy(),
+            "capaciteit": [html.escape(f"{format_number(c)} {u or ''}".strip()) if pd.notna(c) else "onbekend"
+                           for c, u in zip(group["capacity_per_year"], group["capacity_unit"], strict=True)],
+            "bereik": [f"{format_number(r)} m" for r in group["reach_m"].fillna(0)],
+            "financiering_tot": [html.escape(format_date(d)) for d in group["funding_end"]],
+            "reach_m": group["reach_m"].fillna(0).astype(float).to_numpy(),
+            "colour": colour,
+            "fill_opacity": [s[0] for s in style],
+            "stroke": [s[1] for s in style],
+            "dash": [s[2] for s in style],
+        }, geometry=group.geometry.to_numpy(), crs=4326)
+        swatch = f'<span style="color:{colour};font-size:16px">&#9679;</span>'
+        layer = folium.FeatureGroup(name=f"{swatch} {html.escape(label)} ({len(group)})", show=True)
+        folium.GeoJson(
+            data.__geo_interface__,
+            marker=folium.CircleMarker(radius=7),
+            on_each_feature=JsCode(_MARKER_JS),
+            popup=folium.GeoJsonPopup(
+                fields=["naam", "soort", "status_tekst", "organisatie", "capaciteit", "bereik", "financiering_tot"],
+                aliases=["Naam", "Soort", "Status", "Organisatie", "Capaciteit per jaar", "Bereik",
+                         "Financiering tot"],
+            ),
+            tooltip=folium.GeoJsonTooltip(fields=["naam", "status_tekst"], aliases=["", "Status"]),
+        ).add_to(layer)
+        layer.add_to(m)

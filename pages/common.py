@@ -112,7 +112,8 @@ def load_provisions() -> gpd.GeoDataFrame:
 
 
 @st.cache_resource(show_spinner="De kaart wordt opgebouwd…", max_entries=32)
-def _choropleth(path: str, mtime: float, level: str, indicator: str, scheme: str, k: int, tiles: str):
+def _choropleth(path: str, mtime: float, level: str, indicator: str, scheme: str, k: int, tiles: str,
+                with_provisions: bool = True):
     from data.indicators import BY_NAME
     from mapping.choropleth import choropleth_map
 
@@ -126,17 +127,19 @@ def _choropleth(path: str, mtime: float, level: str, indicator: str, scheme: str
         higher_is_need=ind.higher_is_need, scheme=scheme, k=k, tiles=tiles,
         status=status.reindex(areas["area_code"]).set_axis(areas.index),
         level_label="Buurt" if level == "buurt" else "Wijk",
+        provisions=_provisions(path, mtime) if with_provisions else None,
     )
 
 
-def cached_choropleth(level: str, indicator: str, scheme: str, k: int, tiles: str):
+def cached_choropleth(level: str, indicator: str, scheme: str, k: int, tiles: str, with_provisions: bool = True):
     """The choropleth for these choices, built once: a click re-uses the same map.
 
     st_folium rewrites the ids inside the map it renders, so it gets a copy of the cached map;
     the copy renders to the same script, so the browser keeps the map it already has.
     """
     store = get_store()
-    return copy.deepcopy(_choropleth(str(store.path), _version(store), level, indicator, scheme, k, tiles))
+    return copy.deepcopy(_choropleth(str(store.path), _version(store), level, indicator, scheme, k, tiles,
+                                     with_provisions))
 
 
 def load_counts() -> dict:

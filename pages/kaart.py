@@ -35,7 +35,10 @@ try:
         tiles = st.selectbox("Achtergrondkaart", list(TILE_LABELS), format_func=TILE_LABELS.get,
                              index=list(TILE_LABELS).index(default_tiles()), key="kaart_tegels",
                              help="PDOK en OpenStreetMap laden kaarttegels van een externe server.")
-    fmap = cached_choropleth(level, indicator, scheme, k, tiles)
+        show_provisions = st.toggle("Voorzieningen tonen", value=True, key="kaart_voorzieningen",
+                                    help="Per soort een laag; rode rand = onder druk, open en gestreept = gestopt. "
+                                         "Wijs een voorziening aan om haar bereik te zien.")
+    fmap = cached_choropleth(level, indicator, scheme, k, tiles, show_provisions)
 except DataValidationError as exc:
     show_error(exc)
     st.stop()

@@ -109,7 +109,7 @@ def map_frame(page, timeout_ms: int = 60_000):
     while time.monotonic() < deadline:
         for frame in page.frames:
             if "streamlit_folium" in frame.url and frame.locator(
-                    "path.leaflet-interactive").count() > 0:
+                    "path.sk-area").count() > 0:
                 return frame
         time.sleep(0.3)
     raise TimeoutError("The Leaflet map did not draw any path")
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.page:
                 frame = map_frame(page)
                 if args.click:
-                    frame.locator("path.leaflet-interactive").nth(5).click(force=True)
+                    frame.locator("path.sk-area").nth(5).dispatch_event("click")
                     page.wait_for_selector("h3", timeout=30_000)
                     time.sleep(2)
             time.sleep(2)
