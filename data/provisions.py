@@ -126,14 +126,16 @@ def validate_provisions(
 
     numbers = {}
     for h in ("breedtegraad", "lengtegraad", "bereik_m", "capaciteit_per_jaar", "vrijwilligers"):
+        counts = h in ("bereik_m", "capaciteit_per_jaar", "vrijwilligers")
         try:
-            numbers[h] = parse_numbers(text[h], file=file, column=h)
+            numbers[h] = parse_numbers(text[h], file=file, column=h, thousands_dot=counts)
         except DataValidationError:
             # Report every bad cell of the column, not only the first.
             values = pd.Series(np.nan, index=frame.index)
             for pos, cell in enumerate(text[h]):
                 try:
-                    values.iloc[pos] = parse_numbers(pd.Series([cell]), file=file, column=h).iloc[0]
+                    values.iloc[pos] = parse_numbers(pd.Series([cell]), file=file, column=h,
+                                                     thousands_dot=counts).iloc[0]
                 except DataValidationError:
                     _problem(problems, file, pos + 2, h, f"'{cell}' is geen getal.")
             numbers[h] = values
@@ -267,9 +269,11 @@ def read_provision_points(path: str | Path, *, type_for_all: str | None = None,
     wgs = points.to_crs(4326)
     name_col = next((cols[c] for c in ("naam", "name") if c in cols), None)
     id_col = cols.get("id")
+    fallback = pd.Series([f"Naamloos punt {i + 1}" for i in range(len(points))], index=points.index)
+    names = points[name_col].astype("string").str.strip().replace("", pd.NA) if name_col else fallback
     sheet = pd.DataFrame({
         "id": points[id_col].astype(str) if id_col else "",
-        "naam": points[name_col].astype(str) if name_col else [f"Voorziening {i + 1}" for i in range(len(points))],
+        "naam": names.fillna(fallback).to_numpy(),
         "soort": types.to_numpy(),
         "breedtegraad": wgs.geometry.y.map(repr).to_numpy(),
         "lengtegraad": wgs.geometry.x.map(repr).to_numpy(),
@@ -349,3 +353,34 @@ def provisions_to_excel(provisions: gpd.GeoDataFrame) -> bytes:
 def provisions_to_csv(provisions: gpd.GeoDataFrame) -> bytes:
     """Export as CSV the way Dutch Excel opens it: semicolons, decimal commas, UTF-8 with BOM."""
     return provisions_sheet(provisions).to_csv(sep=";", decimal=",", index=False).encode("utf-8-sig")
+
+
+def filter_provisions(
+    provisions: gpd.GeoDataFrame,
+    *,
+    types: list[str] | None = None,
+    statuses: list[str] | None = None,
+    wijk_code: str | None = None,
+    target_group: str | None = None,
+    funding_within_months: int | None = None,
+    unverified_days: int | None = None,
+    today: pd.Timestamp | None = None,
+) -> gpd.GeoDataFrame:
+    """Filter the inventory the way the table page offers it (all criteria combined)."""
+    today = pd.Timestamp.today().normalize() if today is None else pd.Timestamp(today)
+    keep = pd.Series(True, index=provisions.index)
+    if types:
+        keep &= provisions["type"].isin(types)
+    if statuses:
+        keep &= provisions["status"].isin(statuses)
+    if wijk_code:
+        keep &= ("WK" + provisions["buurt_code"].fillna("").str[2:8]) == wijk_code
+    if target_group:
+        keep &= provisions["target_groups"].fillna("").str.split(";").map(lambda g: target_group in g)
+    if funding_within_months:
+        end = pd.to_datetime(provisions["funding_end"])
+        keep &= end.notna() & (end >= today) & (end <= today + pd.DateOffset(months=int(funding_within_months)))
+    if unverified_days:
+        verified = pd.to_datetime(provisions["last_verified"])
+        keep &= verified.isna() | (verified < today - pd.Timedelta(days=int(unverified_days)))
+    return provisions.loc[keep]

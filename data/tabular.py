@@ -70,15 +70,19 @@ def read_table_file(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def parse_numbers(series: pd.Series, *, file: str, column: str) -> pd.Series:
+def parse_numbers(series: pd.Series, *, file: str, column: str, thousands_dot: bool = False) -> pd.Series:
     """Parse Dutch or English numbers ('1.234,5', '1234.5', '12,5'); '.' and empty are missing.
 
+    With ``thousands_dot`` (for counts, never for coordinates) '2.500' is read as 2500.
     Raises DataValidationError naming the first row (1-based, header = row 1) that is not a number.
     """
     text = series.astype("string").str.strip().str.replace("\u00a0", "", regex=False)
     missing = text.isna() | text.isin(_MISSING)
     has_comma = text.str.contains(",", regex=False).fillna(False)
     cleaned = text.where(~has_comma, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    if thousands_dot:
+        grouped = text.str.fullmatch(r"-?\d{1,3}(\.\d{3})+").fillna(False)
+        cleaned = cleaned.where(~grouped, text.str.replace(".", "", regex=False))
     numbers = pd.to_numeric(cleaned.where(~missing), errors="coerce")
     bad = numbers.isna() & ~missing
     if bad.any():

@@ -53,7 +53,8 @@ def test_wijk_level_and_other_indicator(app):
     assert len(gebied.options) == 6
 
 
-@pytest.mark.parametrize("page", ["pages/kaart.py", "pages/profiel.py", "pages/beheer.py", "pages/over.py"])
+@pytest.mark.parametrize("page", ["pages/kaart.py", "pages/profiel.py", "pages/voorzieningen.py", "pages/beheer.py",
+                                  "pages/over.py"])
 def test_every_page_runs(app, page):
     app.switch_page(page).run()
     assert not app.exception, app.exception
@@ -137,3 +138,38 @@ def test_profile_comparison(app):
     table = app.dataframe[-1].value
     assert list(table.columns) == ["Kerncijfer", "Rozenhof (BU99990101)", "Waterrijk (BU99990201)",
                                    "Noorderhout (WK999903)"]
+
+
+def _voorzieningen(app):
+    app.switch_page("pages/voorzieningen.py").run()
+    assert not app.exception
+    return app
+
+
+def test_provisions_page_filters(app):
+    _voorzieningen(app)
+    assert len(app.dataframe[0].value) == 40
+    app.multiselect(key="vz_status").set_value(["gestopt"]).run()
+    table = app.dataframe[0].value
+    assert set(table["Status"]) == {"gestopt"} and len(table) == 3
+    assert any("**3** van 40" in m.value for m in app.markdown)
+
+
+def _name_field(app):
+    return next(t for t in app.text_input if t.label == "Naam" and t.value)
+
+
+def test_edit_and_conflict_on_the_provisions_page(app, demo_store):
+    _voorzieningen(app)
+    app.selectbox(key="vz_kies").set_value("V007").run()
+    _name_field(app).set_value("Nieuwe naam")
+    next(b for b in app.button if b.label == "Opslaan").click().run()
+    assert not app.exception
+    assert demo_store.read_table("provisions").set_index("provision_id").loc["V007", "name"] == "Nieuwe naam"
+    # Someone else saves in between: this user's next save must be refused, not overwrite.
+    app.selectbox(key="vz_kies").set_value("V008").run()
+    demo_store.update_provision("V008", {"name": "Door collega"}, expected_version=1, user="collega")
+    _name_field(app).set_value("Mijn versie")
+    next(b for b in app.button if b.label == "Opslaan").click().run()
+    assert any("intussen door iemand anders gewijzigd" in e.value for e in app.error)
+    assert demo_store.read_table("provisions").set_index("provision_id").loc["V008", "name"] == "Door collega"
