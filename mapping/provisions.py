@@ -12,6 +12,34 @@ from data.provision_types import PROVISION_TYPES
 from data.schema import PROVISION_STATUSES
 
 
+def reach_by_type(provisions: gpd.GeoDataFrame, area: shapely.Geometry) -> pd.DataFrame:
+    """Per provision type: how many provisions reach (part of) the area, by status, and the nearest.
+
+    A provision reaches the area when the distance from its location to the area is at most its
+    reach in metres. Stopped provisions are counted apart: they no longer reach anyone.
+    """
+    columns = ["Soort", "Actief binnen bereik", "Onder druk binnen bereik", "Gestopt", "Dichtstbijzijnde actieve"]
+    if provisions is None or provisions.empty:
+        return pd.DataFrame(columns=columns)
+    dist = shapely.distance(provisions.geometry.to_numpy(), area)
+    reaches = dist <= provisions["reach_m"].fillna(0).to_numpy()
+    frame = pd.DataFrame({"type": provisions["type"].to_numpy(), "status": provisions["status"].to_numpy(),
+                          "reaches": reaches, "dist": dist})
+    rows = []
+    for code, spec in PROVISION_TYPES.items():
+        own = frame.loc[frame["type"] == code]
+        running = own.loc[own["status"] != "gestopt", "dist"]
+        rows.append({
+            "Soort": spec.label,
+            "Actief binnen bereik": int(((own["status"] == "actief") & own["reaches"]).sum()),
+            "Onder druk binnen bereik": int(((own["status"] == "onder_druk") & own["reaches"]).sum()),
+            "Gestopt": int((own["status"] == "gestopt").sum()),
+            "Dichtstbijzijnde actieve": ("in het gebied" if len(running) and running.min() == 0 else
+                                         f"{format_number(running.min())} m" if len(running) else "geen"),
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
 def provisions_near(provisions: gpd.GeoDataFrame, area: shapely.Geometry, *,
                     distance_m: float = 1000.0) -> pd.DataFrame:
     """Return the provisions inside ``area`` or within ``distance_m`` of its edge, nearest first.
@@ -19,7 +47,7 @@ def provisions_near(provisions: gpd.GeoDataFrame, area: shapely.Geometry, *,
     Both must be in a metric CRS (RD New). The result is ready to show: Dutch column names,
     type label, status, distance ('in het gebied' or metres) and funding end date.
     """
-    columns = ["Naam", "Soort", "Status", "Afstand", "Capaciteit per jaar", "Financiering tot"]
+    columns = ["Naam", "Soort", "Status", "Afstand", "Binnen bereik", "Capaciteit per jaar", "Financiering tot"]
     if provisions is None or provisions.empty:
         return pd.DataFrame(columns=columns)
     dist = shapely.distance(provisions.geometry.to_numpy(), area)
@@ -32,6 +60,7 @@ def provisions_near(provisions: gpd.GeoDataFrame, area: shapely.Geometry, *,
         "Soort": near["type"].map(lambda t: PROVISION_TYPES[t].label if t in PROVISION_TYPES else t).to_numpy(),
         "Status": near["status"].map(lambda s: PROVISION_STATUSES.get(s, s)).to_numpy(),
         "Afstand": ["in het gebied" if d == 0 else f"{format_number(d)} m" for d in near["_dist"]],
+        "Binnen bereik": np.where(near["_dist"] <= near["reach_m"].fillna(0), "ja", "nee"),
         "Capaciteit per jaar": [format_number(c) for c in near["capacity_per_year"]],
         "Financiering tot": [format_date(d) for d in near["funding_end"]],
     })

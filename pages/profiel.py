@@ -12,7 +12,7 @@ from data.profile import (
     profile_to_excel,
     profile_to_html,
 )
-from mapping.provisions import provisions_near
+from mapping.provisions import provisions_near, reach_by_type
 from pages.common import load_area_index, load_area_values, load_areas, load_provisions
 
 LEVEL_LABELS = {"buurt": "buurt", "wijk": "wijk", "gemeente": "gemeente"}
@@ -54,6 +54,10 @@ st.caption(
 )
 
 st.subheader("Voorzieningen in en rond het gebied")
+if not load_provisions().empty:
+    st.markdown("**Binnen bereik, per soort.** Een voorziening bereikt het gebied als het binnen haar bereik "
+                "(in meters, per voorziening) ligt; gestopte voorzieningen bereiken niemand meer.")
+    st.dataframe(reach_by_type(load_provisions(), geometry), hide_index=True, width="stretch")
 if near.empty:
     if load_provisions().empty:
         st.info("Er staan nog geen voorzieningen in de opslag. Zodra de sociale kaart is gevuld "
@@ -76,7 +80,8 @@ else:
 
 st.subheader("Vergelijken")
 others = st.multiselect("Vergelijk met (maximaal 3 andere gebieden)", [c for c in codes if c != code],
-                        format_func=labels.get, max_selections=3, key="profiel_vergelijk")
+                        format_func=labels.get, max_selections=3, key="profiel_vergelijk",
+                        placeholder="kies gebieden")
 if others:
     st.dataframe(compare_areas(values, index, [code, *others]), hide_index=True, width="stretch")
 

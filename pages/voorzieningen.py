@@ -32,8 +32,10 @@ TYPE_LABELS = {k: v.label for k, v in PROVISION_TYPES.items()}
 
 with st.expander("Filteren", expanded=True):
     c1, c2, c3 = st.columns(3)
-    types = c1.multiselect("Soort", list(TYPE_LABELS), format_func=TYPE_LABELS.get, key="vz_soort")
-    statuses = c2.multiselect("Status", list(PROVISION_STATUSES), format_func=PROVISION_STATUSES.get, key="vz_status")
+    types = c1.multiselect("Soort", list(TYPE_LABELS), format_func=TYPE_LABELS.get, key="vz_soort",
+                           placeholder="alle soorten")
+    statuses = c2.multiselect("Status", list(PROVISION_STATUSES), format_func=PROVISION_STATUSES.get,
+                              key="vz_status", placeholder="alle statussen")
     wijk = c3.selectbox("Wijk", [None, *wijken], format_func=lambda c: "alle wijken" if c is None else wijken[c],
                         key="vz_wijk")
     c4, c5, c6 = st.columns(3)

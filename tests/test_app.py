@@ -123,7 +123,8 @@ def test_profile_page(app):
     frame = app.dataframe[0].value
     assert list(frame.columns[:4]) == ["Kerncijfer", "Rozenhof", "Kanaalzone", "Voorbeeldstad"]
     assert "Afwijking" in frame.columns
-    near = app.dataframe[1].value
+    assert "Actief binnen bereik" in app.dataframe[1].value.columns
+    near = app.dataframe[2].value
     assert "Ontmoetingsplek Rozenhof" in set(near["Naam"])
     assert near.iloc[0]["Afstand"] == "in het gebied"
     labels = [b.label for b in app.get("download_button")]

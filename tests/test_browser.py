@@ -74,3 +74,28 @@ def test_map_draws_every_buurt_from_local_assets_only(chromium, demo_store_file,
     foreign = {urlparse(u).netloc for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
     assert foreign <= {app_host}, [u for u in requests if app_host not in u]
     assert any(u.endswith("/app/static/leaflet/leaflet.js") for u in requests)
+
+
+def test_hostile_provision_name_shows_as_text(chromium, demo_store):
+    hostile = "<script>alert(1)</script>"
+    version = demo_store.read_table("provisions").set_index("provision_id").loc["V001", "version"]
+    demo_store.update_provision("V001", {"name": hostile}, expected_version=version, user="test")
+    dialogs: list[str] = []
+    with running_app(demo_store.path) as url, chromium_page(chromium) as page:
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(url)
+        frame = map_frame(page)
+        markers = frame.locator("path.sk-provision")
+        assert markers.count() == 40
+        found = False
+        for i in range(markers.count()):
+            markers.nth(i).dispatch_event("click")
+            popup = frame.locator(".leaflet-popup-content")
+            popup.wait_for(timeout=5_000)
+            if hostile in popup.inner_text():
+                found = True
+                assert popup.locator("script").count() == 0
+                break
+        assert found, "the popup with the hostile name was not found"
+        page.screenshot(path=str(ROOT / "artifacts" / "browser-popup.png"))
+    assert dialogs == []

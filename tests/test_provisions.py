@@ -220,3 +220,27 @@ def test_filters(demo):
     assert kanaal["buurt_code"].str.startswith("BU999901").all() and len(kanaal) > 0
     widows = filter_provisions(prov, target_group="verweduwden", statuses=["actief", "onder_druk"])
     assert set(widows["type"]) == {"bezoekdienst_weduwen"} and len(widows) == 2
+
+
+def test_reach_by_type_counts_by_hand():
+    import geopandas as gpd
+
+    from mapping.provisions import provisions_near, reach_by_type
+
+    area = shapely.box(0, 0, 1000, 1000)
+    prov = gpd.GeoDataFrame({
+        "name": ["In", "Dichtbij", "Ver", "Gestopt"],
+        "type": ["buurthuis", "buurthuis", "buurthuis", "bezoekdienst_weduwen"],
+        "status": ["actief", "onder_druk", "actief", "gestopt"],
+        "reach_m": [500.0, 800.0, 800.0, 5000.0],
+        "capacity_per_year": [100, 50, 20, 30],
+        "funding_end": pd.to_datetime(["2027-01-01", None, None, "2025-01-01"]),
+    }, geometry=[shapely.Point(500, 500), shapely.Point(1700, 500), shapely.Point(2000, 500),
+                 shapely.Point(1200, 500)], crs=28992)
+    table = reach_by_type(prov, area).set_index("Soort")
+    assert table.loc["Buurthuis / ontmoetingsplek"].tolist() == [1, 1, 0, "in het gebied"]
+    assert table.loc["Bezoekdienst weduwen en weduwnaars"].tolist() == [0, 0, 1, "geen"]
+    near = provisions_near(prov, area, distance_m=1000)
+    assert near["Naam"].tolist() == ["In", "Gestopt", "Dichtbij", "Ver"]
+    assert near["Binnen bereik"].tolist() == ["ja", "ja", "ja", "nee"]
+    assert near["Afstand"].tolist() == ["in het gebied", "200 m", "700 m", "1.000 m"]
