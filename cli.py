@@ -130,7 +130,8 @@ def _cmd_import_provisions(args: argparse.Namespace) -> int:
 
     store = GeoPackageStore.open(args.store, create=False)
     path = Path(args.file)
-    options = {"area": store.outline(), "next_number": store.next_provision_number()}
+    options = {"area": store.outline(), "next_number": store.next_provision_number(),
+               "catalogue": store.read_provision_types()}
     if path.suffix.lower() in (".geojson", ".json", ".gpkg"):
         type_map = read_type_map(args.type_map) if args.type_map else None
         provisions = read_provision_points(path, type_for_all=args.type, type_map=type_map, **options)
@@ -150,7 +151,8 @@ def _cmd_export_provisions(args: argparse.Namespace) -> int:
     store = GeoPackageStore.open(args.store, create=False)
     provisions = store.read_table("provisions")
     out = Path(args.out)
-    data = provisions_to_csv(provisions) if out.suffix.lower() == ".csv" else provisions_to_excel(provisions)
+    data = (provisions_to_csv(provisions) if out.suffix.lower() == ".csv"
+            else provisions_to_excel(provisions, store.read_provision_types()))
     out.write_bytes(data)
     store.log(args.gebruiker, "export-voorzieningen", "provisions", {"bestand": out.name, "rijen": len(provisions)})
     print(f"{len(provisions)} voorzieningen geschreven naar {out}.")

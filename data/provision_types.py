@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 TARGET_GROUPS = {
     "alle_bewoners": "alle bewoners",
     "ouderen": "ouderen (65+)",
@@ -88,3 +90,34 @@ PROVISION_TYPES: dict[str, ProvisionType] = {
         ),
     )
 }
+
+
+def catalogue_frame(types: dict[str, ProvisionType] | None = None) -> pd.DataFrame:
+    """The catalogue as a table in the store's columns."""
+    import pandas as pd
+
+    types = PROVISION_TYPES if types is None else types
+    return pd.DataFrame({
+        "code": list(types),
+        "label": [t.label for t in types.values()],
+        "description": [t.description for t in types.values()],
+        "target_groups": [";".join(t.target_groups) for t in types.values()],
+        "capacity_unit": [t.capacity_unit for t in types.values()],
+        "default_reach_m": [float(t.default_reach_m) for t in types.values()],
+        "collective": [int(t.collective) for t in types.values()],
+        "preventive": [int(t.preventive) for t in types.values()],
+        "colour": [t.colour for t in types.values()],
+    })
+
+
+def types_from_frame(frame) -> dict[str, ProvisionType]:
+    """Build the catalogue from the store's table (defaults first, then the user's own)."""
+    return {
+        str(r.code): ProvisionType(
+            str(r.code), str(r.label), str(r.description or ""),
+            tuple(g for g in str(r.target_groups or "").split(";") if g),
+            str(r.capacity_unit or "deelnemers per jaar"), int(r.default_reach_m),
+            bool(r.collective), bool(r.preventive), str(r.colour or "#555555"),
+        )
+        for r in frame.itertuples(index=False)
+    }

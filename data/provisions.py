@@ -51,14 +51,14 @@ _TO_RD = Transformer.from_crs(4326, CRS_EPSG, always_xy=True)
 _TO_WGS = Transformer.from_crs(CRS_EPSG, 4326, always_xy=True)
 _STATUS_INPUT = {**{k: k for k in PROVISION_STATUSES}, **{v: k for k, v in PROVISION_STATUSES.items()},
                  "onder-druk": "onder_druk", "active": "actief", "gestopt": "gestopt"}
-_TYPE_INPUT = {**{k: k for k in PROVISION_TYPES},
-               **{v.label.lower(): k for k, v in PROVISION_TYPES.items()}}
 
 
-def type_code(text: str) -> str | None:
+def type_code(text: str, catalogue: dict | None = None) -> str | None:
     """Return the catalogue code for a type given as code or Dutch label (any case)."""
+    catalogue = PROVISION_TYPES if catalogue is None else catalogue
+    lookup = {**{k.lower(): k for k in catalogue}, **{v.label.lower(): k for k, v in catalogue.items()}}
     key = str(text).strip().lower()
-    return _TYPE_INPUT.get(key) or _TYPE_INPUT.get(key.replace(" ", "_"))
+    return lookup.get(key) or lookup.get(key.replace(" ", "_"))
 
 
 def _problem(problems: list, file: str, row: int, column: str, message: str) -> None:
@@ -80,6 +80,7 @@ def validate_provisions(
     file: str,
     area: shapely.Geometry | None = None,
     next_number: int = 1,
+    catalogue: dict | None = None,
 ) -> gpd.GeoDataFrame:
     """Check a provisions table with Dutch headers and return it in the store's columns.
 
@@ -93,6 +94,8 @@ def validate_provisions(
         The municipality (RD New); points outside it are refused.
     next_number : int
         First number for new ids (``V###``) of rows without an id.
+    catalogue : dict, optional
+        Provision types (the store's catalogue); defaults to the built-in one.
 
     Raises
     ------
@@ -107,6 +110,7 @@ def validate_provisions(
             f"{', '.join(HEADERS)}).", file=file, column=missing[0])
     _reject_personal_columns(frame, file)
     problems: list[dict] = []
+    catalogue = PROVISION_TYPES if catalogue is None else catalogue
     text = {h: frame[h].astype("string").str.strip() if h in frame else pd.Series(pd.NA, index=frame.index,
                                                                                      dtype="string")
             for h in HEADERS}
@@ -114,10 +118,10 @@ def validate_provisions(
     for h in REQUIRED:
         for pos in np.flatnonzero((text[h].isna() | (text[h] == "")).to_numpy()):
             _problem(problems, file, int(pos) + 2, h, "mag niet leeg zijn.")
-    types = text["soort"].map(lambda t: type_code(t) if pd.notna(t) and t else None)
+    types = text["soort"].map(lambda t: type_code(t, catalogue) if pd.notna(t) and t else None)
     for pos in np.flatnonzero((types.isna() & text["soort"].fillna("").ne("")).to_numpy()):
         _problem(problems, file, int(pos) + 2, "soort",
-                 f"onbekende soort '{text['soort'].iloc[pos]}'; kies uit: {', '.join(PROVISION_TYPES)}.")
+                 f"onbekende soort '{text['soort'].iloc[pos]}'; kies uit: {', '.join(catalogue)}.")
     status_in = text["status"].fillna("actief").str.lower().replace("", "actief")
     status = status_in.map(_STATUS_INPUT)
     for pos in np.flatnonzero(status.isna().to_numpy()):
@@ -181,9 +185,9 @@ def validate_provisions(
     new_ids = [f"V{next_number + i:03d}" for i in range(int(ids.isna().sum()))]
     ids = ids.copy()
     ids[ids.isna()] = new_ids
-    default_reach = types.map(lambda t: float(PROVISION_TYPES[t].default_reach_m))
-    default_groups = types.map(lambda t: ";".join(PROVISION_TYPES[t].target_groups))
-    default_unit = types.map(lambda t: PROVISION_TYPES[t].capacity_unit)
+    default_reach = types.map(lambda t: float(catalogue[t].default_reach_m))
+    default_groups = types.map(lambda t: ";".join(catalogue[t].target_groups))
+    default_unit = types.map(lambda t: catalogue[t].capacity_unit)
     out = gpd.GeoDataFrame({
         "provision_id": ids.astype(str).to_numpy(),
         "name": text["naam"].to_numpy(),
@@ -223,21 +227,23 @@ def _reject_personal_columns(frame: pd.DataFrame, file: str) -> None:
 
 
 def read_provisions_file(path: str | Path, *, area: shapely.Geometry | None = None,
-                         next_number: int = 1) -> gpd.GeoDataFrame:
+                         next_number: int = 1, catalogue: dict | None = None) -> gpd.GeoDataFrame:
     """Read and validate a provisions sheet (Excel or CSV, Dutch or English number style)."""
     path = Path(path)
-    return validate_provisions(read_table_file(path), file=path.name, area=area, next_number=next_number)
+    return validate_provisions(read_table_file(path), file=path.name, area=area, next_number=next_number,
+                               catalogue=catalogue)
 
 
 def read_provision_points(path: str | Path, *, type_for_all: str | None = None,
                           type_map: dict[str, str] | None = None, area: shapely.Geometry | None = None,
-                          next_number: int = 1) -> gpd.GeoDataFrame:
+                          next_number: int = 1, catalogue: dict | None = None) -> gpd.GeoDataFrame:
     """Import points from GeoJSON/GeoPackage; their types must map to catalogue types.
 
     The source's type comes from a column ``soort``, ``type`` or ``kind``. Values that are not
     catalogue types are refused, listing them, unless ``type_for_all`` or ``type_map`` maps them.
     """
     path = Path(path)
+    catalogue = PROVISION_TYPES if catalogue is None else catalogue
     try:
         points = pyogrio.read_dataframe(path)
     except Exception as exc:
@@ -251,14 +257,14 @@ def read_provision_points(path: str | Path, *, type_for_all: str | None = None,
     cols = {c.lower(): c for c in points.columns}
     source_col = next((cols[c] for c in ("soort", "type", "kind") if c in cols), None)
     if type_for_all is not None:
-        code = type_code(type_for_all)
+        code = type_code(type_for_all, catalogue)
         if code is None:
-            raise DataValidationError(f"Onbekende soort '{type_for_all}'; kies uit: {', '.join(PROVISION_TYPES)}.")
+            raise DataValidationError(f"Onbekende soort '{type_for_all}'; kies uit: {', '.join(catalogue)}.")
         types = pd.Series(code, index=points.index)
     else:
         raw = points[source_col].astype(str) if source_col else pd.Series("", index=points.index)
         mapping = {str(k): v for k, v in (type_map or {}).items()}
-        types = raw.map(lambda v: type_code(mapping.get(v, v)) if type_code(mapping.get(v, v)) else None)
+        types = raw.map(lambda v: type_code(mapping.get(v, v), catalogue))
         unmapped = sorted(raw[types.isna()].unique())
         if unmapped:
             raise DataValidationError(
@@ -281,7 +287,7 @@ def read_provision_points(path: str | Path, *, type_for_all: str | None = None,
     for header in HEADERS:
         if header in cols and header not in sheet:
             sheet[header] = points[cols[header]].astype("string")
-    return validate_provisions(sheet, file=path.name, area=area, next_number=next_number)
+    return validate_provisions(sheet, file=path.name, area=area, next_number=next_number, catalogue=catalogue)
 
 
 def read_type_map(path: str | Path) -> dict[str, str]:
@@ -327,14 +333,15 @@ def provisions_sheet(provisions: gpd.GeoDataFrame) -> pd.DataFrame:
     })
 
 
-def provisions_to_excel(provisions: gpd.GeoDataFrame) -> bytes:
+def provisions_to_excel(provisions: gpd.GeoDataFrame, catalogue: dict | None = None) -> bytes:
     """Export (or, when empty, the template) as Excel with an explanation sheet."""
+    catalogue = PROVISION_TYPES if catalogue is None else catalogue
     buffer = io.BytesIO()
     sheet = provisions_sheet(provisions)
     help_rows = [
         ("id", "Laat leeg voor een nieuwe voorziening; bestaande id's worden bijgewerkt."),
         ("naam", "Verplicht."),
-        ("soort", "Verplicht; een van: " + ", ".join(PROVISION_TYPES)),
+        ("soort", "Verplicht; een van: " + ", ".join(catalogue)),
         ("breedtegraad / lengtegraad", "Verplicht; WGS84, bijv. 52,0906 en 5,1214 (decimale komma mag)."),
         ("bereik_m", "Leeg: standaard van de soort."),
         ("doelgroepen", "Gescheiden door ';': " + ", ".join(TARGET_GROUPS)),

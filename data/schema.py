@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CRS_EPSG = 28992  # RD New: every geometry in the store is in metres
 
 AREA_LEVELS = ("gemeente", "wijk", "buurt")
@@ -174,6 +174,22 @@ TABLES: dict[str, Table] = {
             ),
             description="Deelname van personen aan voorzieningen",
             unique=("person_id", "provision_id"),
+        ),
+        Table(
+            "provision_types",
+            (
+                ("code", "TEXT NOT NULL"),
+                ("label", "TEXT NOT NULL"),
+                ("description", "TEXT"),
+                ("target_groups", "TEXT"),
+                ("capacity_unit", "TEXT"),
+                ("default_reach_m", "REAL NOT NULL"),
+                ("collective", "INTEGER NOT NULL DEFAULT 1"),
+                ("preventive", "INTEGER NOT NULL DEFAULT 1"),
+                ("colour", "TEXT"),
+            ),
+            description="Catalogus van soorten voorzieningen (uitbreidbaar door de gebruiker)",
+            unique=("code",),
         ),
         Table(
             "audit",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -167,6 +168,7 @@ class GeoPackageStore:
                     "INSERT INTO steunkaart_meta VALUES (?, ?)",
                     [("schema_version", str(SCHEMA_VERSION)), ("created_at", _now_iso())],
                 )
+                _seed_provision_types(conn)
                 conn.execute("COMMIT")
             finally:
                 conn.close()
@@ -541,6 +543,31 @@ class GeoPackageStore:
         gemeenten = areas.loc[areas["level"] == "gemeente"].geometry.to_numpy()
         return shapely.union_all(gemeenten) if len(gemeenten) else None
 
+    def read_provision_types(self) -> dict:
+        """The provision type catalogue: the defaults plus what users added."""
+        from data.provision_types import types_from_frame
+
+        return types_from_frame(self.read_table("provision_types"))
+
+    def add_provision_type(self, ptype, *, user: str) -> None:
+        """Add a provision type to the catalogue (the code must be new)."""
+        from data.provision_types import TARGET_GROUPS, catalogue_frame
+
+        if not re.fullmatch(r"[a-z][a-z0-9_]{2,40}", ptype.code or ""):
+            raise DataValidationError("De code van een soort bestaat uit kleine letters, cijfers en _ "
+                                      "(3 tot 40 tekens), bijvoorbeeld 'taalcafe'.", column="code")
+        if not ptype.label.strip():
+            raise DataValidationError("Geef de soort een naam.", column="label")
+        unknown = [g for g in ptype.target_groups if g not in TARGET_GROUPS]
+        if unknown:
+            raise DataValidationError(f"Onbekende doelgroep(en): {', '.join(unknown)}.", column="target_groups")
+        if ptype.code in self.read_provision_types():
+            raise DataValidationError(f"Soort '{ptype.code}' bestaat al.", column="code")
+        cols, rows = _prepare_rows(_table("provision_types"), catalogue_frame({ptype.code: ptype}))
+        with self._transaction() as conn:
+            _insert_rows(conn, "provision_types", cols, rows)
+            _audit(conn, user, "nieuwe-soort", ptype.code, {"naam": ptype.label})
+
     def next_provision_number(self) -> int:
         """The number after the highest ``V###`` id, for ids of new provisions."""
         with self._connection() as conn:
@@ -768,5 +795,18 @@ def _audit(conn: sqlite3.Connection, user: str, action: str, target: str, detail
     )
 
 
-# Migrations from version N to N+1. Version 1 is the first schema; later issues add steps here.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+def _seed_provision_types(conn: sqlite3.Connection) -> None:
+    from data.provision_types import catalogue_frame
+
+    cols, rows = _prepare_rows(_table("provision_types"), catalogue_frame())
+    _insert_rows(conn, "provision_types", cols, rows)
+
+
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """Version 2 keeps the provision type catalogue in the store, so users can extend it."""
+    _create_table(conn, _table("provision_types"))
+    _seed_provision_types(conn)
+
+
+# Migrations from version N to N+1, each run inside the opening transaction.
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}

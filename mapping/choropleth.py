@@ -181,6 +181,7 @@ def choropleth_map(
     height: int = 560,
     simplify_m: float | None = None,
     provisions: gpd.GeoDataFrame | None = None,
+    provision_types: dict | None = None,
 ) -> folium.Map:
     """Build a folium choropleth of ``areas`` coloured by ``column``.
 
@@ -274,7 +275,7 @@ def choropleth_map(
     if provisions is not None and not provisions.empty:
         from mapping.provisions import add_provision_layers
 
-        add_provision_layers(m, provisions)
+        add_provision_layers(m, provisions, provision_types)
         folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m

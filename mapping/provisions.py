@@ -12,7 +12,8 @@ from data.provision_types import PROVISION_TYPES
 from data.schema import PROVISION_STATUSES
 
 
-def reach_by_type(provisions: gpd.GeoDataFrame, area: shapely.Geometry) -> pd.DataFrame:
+def reach_by_type(provisions: gpd.GeoDataFrame, area: shapely.Geometry, catalogue: dict | None = None
+                  ) -> pd.DataFrame:
     """Per provision type: how many provisions reach (part of) the area, by status, and the nearest.
 
     A provision reaches the area when the distance from its location to the area is at most its
@@ -26,7 +27,7 @@ def reach_by_type(provisions: gpd.GeoDataFrame, area: shapely.Geometry) -> pd.Da
     frame = pd.DataFrame({"type": provisions["type"].to_numpy(), "status": provisions["status"].to_numpy(),
                           "reaches": reaches, "dist": dist})
     rows = []
-    for code, spec in PROVISION_TYPES.items():
+    for code, spec in (PROVISION_TYPES if catalogue is None else catalogue).items():
         own = frame.loc[frame["type"] == code]
         running = own.loc[own["status"] != "gestopt", "dist"]
         rows.append({
@@ -41,7 +42,7 @@ def reach_by_type(provisions: gpd.GeoDataFrame, area: shapely.Geometry) -> pd.Da
 
 
 def provisions_near(provisions: gpd.GeoDataFrame, area: shapely.Geometry, *,
-                    distance_m: float = 1000.0) -> pd.DataFrame:
+                    distance_m: float = 1000.0, catalogue: dict | None = None) -> pd.DataFrame:
     """Return the provisions inside ``area`` or within ``distance_m`` of its edge, nearest first.
 
     Both must be in a metric CRS (RD New). The result is ready to show: Dutch column names,
@@ -55,9 +56,10 @@ def provisions_near(provisions: gpd.GeoDataFrame, area: shapely.Geometry, *,
     if len(keep) == 0:
         return pd.DataFrame(columns=columns)
     near = provisions.iloc[keep].assign(_dist=dist[keep]).sort_values(["_dist", "name"])
+    types = PROVISION_TYPES if catalogue is None else catalogue
     return pd.DataFrame({
         "Naam": near["name"].to_numpy(),
-        "Soort": near["type"].map(lambda t: PROVISION_TYPES[t].label if t in PROVISION_TYPES else t).to_numpy(),
+        "Soort": near["type"].map(lambda t: types[t].label if t in types else t).to_numpy(),
         "Status": near["status"].map(lambda s: PROVISION_STATUSES.get(s, s)).to_numpy(),
         "Afstand": ["in het gebied" if d == 0 else f"{format_number(d)} m" for d in near["_dist"]],
         "Binnen bereik": np.where(near["_dist"] <= near["reach_m"].fillna(0), "ja", "nee"),
@@ -95,7 +97,7 @@ function(feature, layer) {
 """
 
 
-def add_provision_layers(m, provisions: gpd.GeoDataFrame) -> None:
+def add_provision_layers(m, provisions: gpd.GeoDataFrame, catalogue: dict | None = None) -> None:
     """Add the provisions to a folium map: one layer per type, SVG circle markers.
 
     Colour by type; at-risk provisions get a red ring, stopped ones are hollow and dashed.
@@ -110,7 +112,7 @@ def add_provision_layers(m, provisions: gpd.GeoDataFrame) -> None:
         return
     wgs = provisions.to_crs(4326)
     for code, group in wgs.groupby("type", sort=False):
-        spec = PROVISION_TYPES.get(code)
+        spec = (PROVISION_TYPES if catalogue is None else catalogue).get(code)
         colour = spec.colour if spec else "#555555"
         label = spec.label if spec else str(code)
         style = group["status"].map(lambda s: _STATUS_STYLE.get(s, _STATUS_STYLE["actief"]))

@@ -3,11 +3,14 @@
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from data.area_import import format_report, read_area_file
 from data.errors import DataValidationError
-from pages.common import get_store, load_area_index, show_error
+from data.formatting import format_number
+from data.provision_types import TARGET_GROUPS, ProvisionType
+from pages.common import get_store, load_area_index, load_provision_types, show_error
 
 st.title("Beheer")
 st.subheader("CBS-gebieden importeren")
@@ -75,6 +78,37 @@ if health_submitted:
                            f"{health['area_code'].nunique()} gebieden.")
                 if summary["onbekende_gebieden"]:
                     st.warning(f"{summary['onbekende_gebieden']} gebieden staan nog niet in de opslag.")
+
+st.subheader("Soorten voorzieningen")
+catalogue = load_provision_types()
+st.dataframe(pd.DataFrame({
+    "code": list(catalogue), "naam": [t.label for t in catalogue.values()],
+    "doelgroepen": [", ".join(TARGET_GROUPS.get(g, g) for g in t.target_groups) for t in catalogue.values()],
+    "standaardbereik (m)": [format_number(t.default_reach_m) for t in catalogue.values()],
+    "capaciteitseenheid": [t.capacity_unit for t in catalogue.values()],
+}), hide_index=True, width="stretch")
+with st.form("nieuwe_soort"):
+    st.markdown("**Soort toevoegen** (bijvoorbeeld een taalcafé of een repaircafé)")
+    c1, c2 = st.columns(2)
+    code = c1.text_input("Code (kleine letters, cijfers en _)", placeholder="taalcafe")
+    label = c2.text_input("Naam", placeholder="Taalcafé")
+    description = st.text_input("Omschrijving")
+    groups = st.multiselect("Doelgroepen", list(TARGET_GROUPS), format_func=TARGET_GROUPS.get,
+                            placeholder="kies doelgroepen")
+    c3, c4 = st.columns(2)
+    reach = c3.number_input("Standaardbereik (m)", min_value=100, value=1500, step=100)
+    unit = c4.text_input("Capaciteitseenheid", value="deelnemers per jaar")
+    add_type = st.form_submit_button("Soort toevoegen", type="primary")
+if add_type:
+    try:
+        get_store().add_provision_type(
+            ProvisionType(code.strip(), label.strip(), description.strip(), tuple(groups), unit.strip(), int(reach),
+                          colour="#8c6d31"), user="app")
+    except DataValidationError as exc:
+        show_error(exc)
+    else:
+        st.success(f"Soort '{label}' toegevoegd.")
+        st.rerun()
 
 st.subheader("Gebieden in de opslag")
 index = load_area_index()

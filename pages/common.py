@@ -105,6 +105,17 @@ def _provisions(path: str, mtime: float) -> gpd.GeoDataFrame:
     return GeoPackageStore(path).read_table("provisions")
 
 
+@st.cache_data(show_spinner=False)
+def _provision_types(path: str, mtime: float) -> dict:
+    return GeoPackageStore(path).read_provision_types()
+
+
+def load_provision_types() -> dict:
+    """The provision type catalogue of the store (defaults plus the user's own), cached."""
+    store = get_store()
+    return _provision_types(str(store.path), _version(store))
+
+
 def load_provisions() -> gpd.GeoDataFrame:
     """All provisions (EPSG:28992), cached."""
     store = get_store()
@@ -128,6 +139,7 @@ def _choropleth(path: str, mtime: float, level: str, indicator: str, scheme: str
         status=status.reindex(areas["area_code"]).set_axis(areas.index),
         level_label="Buurt" if level == "buurt" else "Wijk",
         provisions=_provisions(path, mtime) if with_provisions else None,
+        provision_types=_provision_types(path, mtime),
     )
 
 

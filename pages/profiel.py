@@ -13,7 +13,7 @@ from data.profile import (
     profile_to_html,
 )
 from mapping.provisions import provisions_near, reach_by_type
-from pages.common import load_area_index, load_area_values, load_areas, load_provisions
+from pages.common import load_area_index, load_area_values, load_areas, load_provision_types, load_provisions
 
 LEVEL_LABELS = {"buurt": "buurt", "wijk": "wijk", "gemeente": "gemeente"}
 _COLOURS = {"ongunstig": "background-color: #f4c7b8", "gunstig": "background-color: #cfe5f2"}
@@ -35,7 +35,7 @@ st.session_state["profiel_gebied"] = code
 
 row = index.set_index("area_code").loc[code]
 geometry = load_areas(row["level"]).set_index("area_code").geometry[code]
-near = provisions_near(load_provisions(), geometry, distance_m=1000)
+near = provisions_near(load_provisions(), geometry, distance_m=1000, catalogue=load_provision_types())
 profile = area_profile(values, index, code, provisions=near)
 
 st.header(f"{profile.name}")
@@ -57,7 +57,8 @@ st.subheader("Voorzieningen in en rond het gebied")
 if not load_provisions().empty:
     st.markdown("**Binnen bereik, per soort.** Een voorziening bereikt het gebied als het binnen haar bereik "
                 "(in meters, per voorziening) ligt; gestopte voorzieningen bereiken niemand meer.")
-    st.dataframe(reach_by_type(load_provisions(), geometry), hide_index=True, width="stretch")
+    st.dataframe(reach_by_type(load_provisions(), geometry, load_provision_types()), hide_index=True,
+                 width="stretch")
 if near.empty:
     if load_provisions().empty:
         st.info("Er staan nog geen voorzieningen in de opslag. Zodra de sociale kaart is gevuld "

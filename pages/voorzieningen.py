@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 
 from data.errors import ConflictError, DataValidationError
 from data.formatting import format_date, format_number
-from data.provision_types import PROVISION_TYPES, TARGET_GROUPS
+from data.provision_types import TARGET_GROUPS
 from data.provisions import (
     filter_provisions,
     provisions_to_csv,
@@ -20,7 +20,7 @@ from data.provisions import (
 )
 from data.schema import PROVISION_STATUSES
 from mapping.assets import local_map
-from pages.common import get_store, load_area_index, load_provisions, show_error
+from pages.common import get_store, load_area_index, load_provision_types, load_provisions, show_error
 
 st.title("Voorzieningen")
 st.caption("De sociale kaart van collectieve, preventieve voorzieningen: wat is er, voor wie, met hoeveel "
@@ -28,7 +28,8 @@ st.caption("De sociale kaart van collectieve, preventieve voorzieningen: wat is 
 provisions = load_provisions()
 index = load_area_index()
 wijken = index.loc[index["level"] == "wijk"].set_index("area_code")["name"].to_dict()
-TYPE_LABELS = {k: v.label for k, v in PROVISION_TYPES.items()}
+CATALOGUE = load_provision_types()
+TYPE_LABELS = {k: v.label for k, v in CATALOGUE.items()}
 
 with st.expander("Filteren", expanded=True):
     c1, c2, c3 = st.columns(3)
@@ -150,7 +151,7 @@ with tab_add:
         try:
             store = get_store()
             new = validate_provisions(sheet, file="formulier", area=outline,
-                                      next_number=store.next_provision_number())
+                                      next_number=store.next_provision_number(), catalogue=CATALOGUE)
             store.import_provisions(new, user="app", source="formulier")
         except DataValidationError as exc:
             show_error(exc)
@@ -159,9 +160,9 @@ with tab_add:
 
 with tab_io:
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Leeg sjabloon (Excel)", provisions_to_excel(provisions.iloc[0:0]),
+    c1.download_button("Leeg sjabloon (Excel)", provisions_to_excel(provisions.iloc[0:0], CATALOGUE),
                        file_name="sjabloon_voorzieningen.xlsx", icon=":material/description:")
-    c2.download_button("Export (Excel)", provisions_to_excel(provisions), file_name="voorzieningen.xlsx",
+    c2.download_button("Export (Excel)", provisions_to_excel(provisions, CATALOGUE), file_name="voorzieningen.xlsx",
                        icon=":material/table_view:")
     c3.download_button("Export (CSV, puntkomma)", provisions_to_csv(provisions), file_name="voorzieningen.csv",
                        icon=":material/csv:")
@@ -174,7 +175,8 @@ with tab_io:
             path.write_bytes(upload.getbuffer())
             try:
                 store = get_store()
-                new = read_provisions_file(path, area=store.outline(), next_number=store.next_provision_number())
+                new = read_provisions_file(path, area=store.outline(), next_number=store.next_provision_number(),
+                                           catalogue=CATALOGUE)
                 counts = store.import_provisions(new, user="app", source=upload.name)
             except DataValidationError as exc:
                 show_error(exc)

@@ -175,3 +175,37 @@ def test_geometry_codec_reads_other_envelopes():
     no_env = b"GP\x00\x01" + blobs[0][4:8] + blobs[0][40:]
     out = decode_gpkg_geometries([no_env, blobs[1], None])
     assert out[0].equals(geoms[0]) and out[1].equals(geoms[1]) and out[2] is None
+
+
+def test_version_1_store_is_migrated_with_the_type_catalogue(demo_store):
+    with sqlite3.connect(demo_store.path) as conn:
+        conn.execute("DROP TABLE provision_types")
+        conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'provision_types'")
+        conn.execute("UPDATE steunkaart_meta SET value='1' WHERE key='schema_version'")
+    store = GeoPackageStore.open(demo_store.path)
+    assert store.schema_version == SCHEMA_VERSION == 2
+    types = store.read_provision_types()
+    assert len(types) == 9 and types["grip_en_glans"].default_reach_m == 2500
+    assert store.read_audit().iloc[0]["action"] == "migratie"
+    assert "provision_types" in dict(pyogrio.list_layers(store.path))
+
+
+def test_users_can_extend_the_type_catalogue(demo_store, tmp_path):
+    from data.provision_types import ProvisionType
+    from data.provisions import read_provisions_file
+
+    store = demo_store
+    store.add_provision_type(ProvisionType("taalcafe", "Taalcafé", "Oefenen met Nederlands", ("alle_bewoners",),
+                                           "deelnemers per jaar", 1200), user="anna")
+    with pytest.raises(DataValidationError, match="bestaat al"):
+        store.add_provision_type(ProvisionType("taalcafe", "Nog een", "", (), "x", 100), user="anna")
+    with pytest.raises(DataValidationError, match="kleine letters"):
+        store.add_provision_type(ProvisionType("Taal Café", "X", "", (), "x", 100), user="anna")
+    sheet = tmp_path / "v.csv"
+    sheet.write_text("naam;soort;breedtegraad;lengtegraad\nTaalcafé De Linde;Taalcafé;52,0406;5,5709\n",
+                     encoding="utf-8")
+    with pytest.raises(DataValidationError, match="onbekende soort"):
+        read_provisions_file(sheet)  # the built-in catalogue does not know it
+    new = read_provisions_file(sheet, catalogue=store.read_provision_types(), next_number=41)
+    assert new["type"].tolist() == ["taalcafe"] and new["reach_m"].tolist() == [1200.0]
+    assert store.import_provisions(new, user="anna")["nieuw"] == 1
