@@ -22,6 +22,7 @@ from data.aggregate import aggregate_indicators
 from data.cbs import HarmonisedAreas, harmonise_cbs_areas
 from data.errors import DataValidationError
 from data.schema import CRS_EPSG
+from data.tabular import check_file
 
 MAX_FILE_BYTES = 1_000_000_000  # the national GeoPackage is ~600 MB
 _LEVEL_LAYERS = {"gemeente": ("gemeenten", "gemeente"), "wijk": ("wijken", "wijk"),
@@ -158,16 +159,7 @@ def read_area_file(path: str | Path, *, gemeente: str | None = None, year: int |
     DataValidationError
         Missing, empty or unreadable file, no year, no area layer, bad or duplicate codes.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataValidationError("Het bestand bestaat niet.", file=str(path))
-    size = path.stat().st_size
-    if size == 0:
-        raise DataValidationError("Het bestand is leeg.", file=path.name)
-    if size > MAX_FILE_BYTES:
-        raise DataValidationError(
-            f"Het bestand is te groot ({size / 1e9:.1f} GB; maximaal {MAX_FILE_BYTES / 1e9:.0f} GB).",
-            file=path.name)
+    path = check_file(path, max_bytes=MAX_FILE_BYTES)
     year = year or detect_year(path)
     if year is None:
         raise DataValidationError(

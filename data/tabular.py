@@ -30,6 +30,20 @@ def _decode(raw: bytes, name: str) -> str:
                               file=name)
 
 
+def check_file(path: str | Path, *, max_bytes: int) -> Path:
+    """Return ``path`` if it exists, is not empty and not larger than ``max_bytes``; else say why."""
+    path = Path(path)
+    if not path.exists():
+        raise DataValidationError("Het bestand bestaat niet.", file=str(path))
+    size = path.stat().st_size
+    if size == 0:
+        raise DataValidationError("Het bestand is leeg.", file=path.name)
+    if size > max_bytes:
+        raise DataValidationError(f"Het bestand is te groot ({size / 1e6:,.0f} MB; maximaal "
+                                  f"{max_bytes / 1e6:,.0f} MB).".replace(",", "."), file=path.name)
+    return path
+
+
 def read_table_file(path: str | Path) -> pd.DataFrame:
     """Read a CSV (any of ; , tab) or Excel file into a DataFrame of strings.
 
@@ -38,15 +52,7 @@ def read_table_file(path: str | Path) -> pd.DataFrame:
     DataValidationError
         Missing, empty, too large or unreadable files, and files without data rows.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataValidationError("Het bestand bestaat niet.", file=str(path))
-    size = path.stat().st_size
-    if size == 0:
-        raise DataValidationError("Het bestand is leeg.", file=path.name)
-    if size > MAX_TABLE_BYTES:
-        raise DataValidationError(f"Het bestand is te groot ({size / 1e6:.0f} MB; maximaal "
-                                  f"{MAX_TABLE_BYTES / 1e6:.0f} MB).", file=path.name)
+    path = check_file(path, max_bytes=MAX_TABLE_BYTES)
     raw = path.read_bytes()
     if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
         try:

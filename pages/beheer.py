@@ -1,8 +1,5 @@
 """Beheer: load a municipality's own CBS wijk- en buurtkaart into the store."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +7,7 @@ from data.area_import import format_report, read_area_file
 from data.errors import DataValidationError
 from data.formatting import format_number
 from data.provision_types import TARGET_GROUPS, ProvisionType
-from pages.common import get_store, load_area_index, load_provision_types, show_error
+from pages.common import get_store, load_area_index, load_provision_types, show_error, uploaded_file
 
 st.title("Beheer")
 st.subheader("CBS-gebieden importeren")
@@ -32,9 +29,7 @@ if submitted:
     if upload is None:
         st.error("Kies eerst een bestand.")
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
-            path.write_bytes(upload.getbuffer())
+        with uploaded_file(upload) as path:
             try:
                 imported = read_area_file(path, gemeente=gemeente.strip().upper() or None,
                                           year=int(jaar) if jaar else None)
@@ -64,9 +59,7 @@ if health_submitted:
     else:
         from data.health import read_health_file
 
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(health_upload.name).name
-            path.write_bytes(health_upload.getbuffer())
+        with uploaded_file(health_upload) as path:
             try:
                 health = read_health_file(path, year=int(health_year) if health_year else None)
                 summary = get_store().merge_area_values(health, user="app", action="import-gezondheid",

@@ -6,8 +6,12 @@ Loaders are keyed by the store path and its modification time, so a write to the
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -158,6 +162,15 @@ def load_counts() -> dict:
     """Record counts per table and the schema version, cached."""
     store = get_store()
     return _counts(str(store.path), _version(store))
+
+
+@contextlib.contextmanager
+def uploaded_file(upload) -> Iterator[Path]:
+    """Give an uploaded file a real path (readers such as GDAL need one), removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getbuffer())
+        yield path
 
 
 def show_error(exc: DataValidationError) -> None:

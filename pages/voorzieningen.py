@@ -1,9 +1,6 @@
 """Voorzieningen: the sociale kaart of collective, preventive provisions: filter, edit, add, delete,
 import and export."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -20,7 +17,7 @@ from data.provisions import (
 )
 from data.schema import PROVISION_STATUSES
 from mapping.assets import local_map
-from pages.common import get_store, load_area_index, load_provision_types, load_provisions, show_error
+from pages.common import get_store, load_area_index, load_provision_types, load_provisions, show_error, uploaded_file
 
 st.title("Voorzieningen")
 st.caption("De sociale kaart van collectieve, preventieve voorzieningen: wat is er, voor wie, met hoeveel "
@@ -170,9 +167,7 @@ with tab_io:
         upload = st.file_uploader("Ingevuld sjabloon of eerdere export (Excel of CSV)", type=["xlsx", "csv"])
         go = st.form_submit_button("Importeren", type="primary")
     if go and upload is not None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
-            path.write_bytes(upload.getbuffer())
+        with uploaded_file(upload) as path:
             try:
                 store = get_store()
                 new = read_provisions_file(path, area=store.outline(), next_number=store.next_provision_number(),
