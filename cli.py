@@ -159,6 +159,27 @@ def _cmd_export_provisions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_signals(args: argparse.Namespace) -> int:
+    from graphs.signals import DEFAULT_RULES, poor_network_signals
+
+    store = GeoPackageStore.open(args.store, create=False)
+    signals = poor_network_signals(store.read_table("persons"), store.read_table("ties"),
+                                   store.read_table("participation"))
+    flagged = signals.loc[signals["signal"]].reset_index()
+    columns = {"person_id": "persoon", "buurt_code": "buurtcode", "age_band": "leeftijd", "lsns6": "lsns6",
+               "djg11": "djg11", "network_size": "netwerkgrootte", "informal_size": "informele_contacten",
+               "emotional_supporters": "emotionele_steun", "practical_supporters": "praktische_steun",
+               "reasons": "redenen"}
+    table = flagged[list(columns)].rename(columns=columns)
+    out = Path(args.out)
+    table.to_csv(out, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    store.log(args.gebruiker, "export-signalen", "persons", {"bestand": out.name, "personen": len(table)})
+    print(f"{len(table)} van {len(signals)} personen met een signaal van een arm netwerk geschreven naar {out}.")
+    print("Regels: " + "; ".join(DEFAULT_RULES.describe()) + ". Een signaal is een reden om te kijken en te "
+          "vragen, geen oordeel over een persoon.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = _DutchParser(prog="python cli.py", description="Steunkaart vanaf de opdrachtregel.")
@@ -216,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     eprov.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
     store_arg(eprov)
     eprov.set_defaults(func=_cmd_export_provisions)
+
+    sig = sub.add_parser("signals", help="schrijf de personen met een signaal van een arm netwerk naar CSV")
+    sig.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
+    sig.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
+    store_arg(sig)
+    sig.set_defaults(func=_cmd_signals)
 
     info = sub.add_parser("info", help="toon de aantallen in de opslag")
     store_arg(info)

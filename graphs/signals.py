@@ -1,0 +1,97 @@
+"""The poor-network signal: configurable rules, with the reasons for every signalled person in Dutch.
+
+Default rules (any one is enough): LSNS-6 below 12; no one for emotional support; fewer than three
+informal ties. Persons without screening answers are judged on their network alone, and the
+reasons say so. A signal is a reason to look and ask, not a judgement about a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from graphs.measures import person_measures
+from graphs.screening import djg_scores, lsns6_scores
+
+
+@dataclass(frozen=True)
+class SignalRules:
+    """Thresholds of the poor-network signal; ``None`` switches a rule off."""
+
+    lsns_below: float | None = 12
+    min_emotional: int | None = 1
+    min_practical: int | None = None
+    min_informal: int | None = 3
+    djg_at_least: float | None = None  # e.g. 9: severely lonely
+
+    def describe(self) -> list[str]:
+        """The active rules in plain Dutch."""
+        out = []
+        if self.lsns_below is not None:
+            out.append(f"LSNS-6 lager dan {self.lsns_below:g}")
+        if self.min_emotional is not None:
+            out.append("niemand voor emotionele steun" if self.min_emotional == 1
+                       else f"minder dan {self.min_emotional} mensen voor emotionele steun")
+        if self.min_practical is not None:
+            out.append("niemand voor praktische steun" if self.min_practical == 1
+                       else f"minder dan {self.min_practical} mensen voor praktische steun")
+        if self.min_informal is not None:
+            out.append(f"minder dan {self.min_informal} informele contacten")
+        if self.djg_at_least is not None:
+            out.append(f"De Jong Gierveld-score {self.djg_at_least:g} of hoger")
+        return out
+
+
+DEFAULT_RULES = SignalRules()
+
+
+def poor_network_signals(persons: pd.DataFrame, ties: pd.DataFrame, participation: pd.DataFrame | None = None,
+                         *, rules: SignalRules = DEFAULT_RULES,
+                         measures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Apply the rules to every person.
+
+    Returns
+    -------
+    DataFrame
+        Index person_id; columns buurt_code, age_band, screened, lsns6, djg11, the network measures,
+        ``signal`` (bool) and ``reasons`` (Dutch, '; '-separated; empty when not signalled).
+    """
+    m = measures if measures is not None else person_measures(persons, ties, participation)
+    base = persons.set_index(persons["person_id"].astype("string"))
+    scores = pd.concat([lsns6_scores(base), djg_scores(base)], axis=1)
+    out = base[["buurt_code", "age_band"]].join(scores).join(m)
+    screened = out["lsns6"].notna() | out["djg11"].notna()
+    out["screened"] = screened.astype(bool)
+    reasons: list[pd.Series] = []
+
+    def add(mask: pd.Series, text: pd.Series | str) -> None:
+        reasons.append(pd.Series(np.where(mask.fillna(False).astype(bool), text, ""), index=out.index))
+
+    if rules.lsns_below is not None:
+        add(out["lsns6"] < rules.lsns_below,
+            "LSNS-6 = " + out["lsns6"].astype("Int64").astype("string").fillna("") + f" (lager dan {rules.lsns_below:g})")
+    if rules.min_emotional is not None:
+        add(out["emotional_supporters"] < rules.min_emotional,
+            "geen emotionele steun" if rules.min_emotional == 1 else
+            out["emotional_supporters"].astype(str) + " mensen voor emotionele steun")
+    if rules.min_practical is not None:
+        add(out["practical_supporters"] < rules.min_practical,
+            "geen praktische steun" if rules.min_practical == 1 else
+            out["practical_supporters"].astype(str) + " mensen voor praktische steun")
+    if rules.min_informal is not None:
+        n = out["informal_size"]
+        add(n < rules.min_informal,
+            np.where(n == 0, "geen informele contacten",
+                     n.astype(str) + np.where(n == 1, " informeel contact", " informele contacten")
+                     + f" (minder dan {rules.min_informal})"))
+    if rules.djg_at_least is not None:
+        add(out["djg11"] >= rules.djg_at_least,
+            "De Jong Gierveld = " + out["djg11"].astype("Int64").astype("string").fillna(""))
+    joined = pd.concat(reasons, axis=1).apply(lambda row: "; ".join(r for r in row if r), axis=1) \
+        if reasons else pd.Series("", index=out.index)
+    out["signal"] = joined != ""
+    note = "geen vragenlijst: alleen op netwerkgegevens beoordeeld"
+    out["reasons"] = np.where(out["signal"] & ~screened, joined + "; " + note, joined)
+    return out
