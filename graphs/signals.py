@@ -71,7 +71,8 @@ def poor_network_signals(persons: pd.DataFrame, ties: pd.DataFrame, participatio
 
     if rules.lsns_below is not None:
         add(out["lsns6"] < rules.lsns_below,
-            "LSNS-6 = " + out["lsns6"].astype("Int64").astype("string").fillna("") + f" (lager dan {rules.lsns_below:g})")
+            "LSNS-6 = " + out["lsns6"].astype("Int64").astype("string").fillna("")
+            + f" (lager dan {rules.lsns_below:g})")
     if rules.min_emotional is not None:
         add(out["emotional_supporters"] < rules.min_emotional,
             "geen emotionele steun" if rules.min_emotional == 1 else
