@@ -158,6 +158,32 @@ def cached_choropleth(level: str, indicator: str, scheme: str, k: int, tiles: st
                                      with_provisions))
 
 
+@st.cache_data(show_spinner="Netwerkmaten worden berekend…")
+def _signals(path: str, mtime: float):
+    from graphs.signals import poor_network_signals
+
+    store = GeoPackageStore(path)
+    return poor_network_signals(store.read_table("persons"), store.read_table("ties"),
+                                store.read_table("participation"))
+
+
+def load_signals() -> pd.DataFrame:
+    """Network measures, screening scores and the poor-network signal for every person, cached."""
+    store = get_store()
+    return _signals(str(store.path), _version(store))
+
+
+@st.cache_data(show_spinner=False)
+def _table(path: str, mtime: float, name: str) -> pd.DataFrame:
+    return GeoPackageStore(path).read_table(name)
+
+
+def load_table(name: str) -> pd.DataFrame:
+    """One store table (persons, ties, participation, ...), cached."""
+    store = get_store()
+    return _table(str(store.path), _version(store), name)
+
+
 def load_counts() -> dict:
     """Record counts per table and the schema version, cached."""
     store = get_store()

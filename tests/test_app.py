@@ -53,7 +53,8 @@ def test_wijk_level_and_other_indicator(app):
     assert len(gebied.options) == 6
 
 
-@pytest.mark.parametrize("page", ["pages/kaart.py", "pages/profiel.py", "pages/voorzieningen.py", "pages/beheer.py",
+@pytest.mark.parametrize("page", ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/voorzieningen.py",
+                                  "pages/beheer.py",
                                   "pages/over.py"])
 def test_every_page_runs(app, page):
     app.switch_page(page).run()
@@ -174,3 +175,17 @@ def test_edit_and_conflict_on_the_provisions_page(app, demo_store):
     next(b for b in app.button if b.label == "Opslaan").click().run()
     assert any("intussen door iemand anders gewijzigd" in e.value for e in app.error)
     assert demo_store.read_table("provisions").set_index("provision_id").loc["V008", "name"] == "Door collega"
+
+
+def test_network_page(app):
+    app.switch_page("pages/netwerken.py").run()
+    assert not app.exception
+    assert any("geen diagnose" in i.value for i in app.info)
+    signals = app.dataframe[0].value
+    assert 800 < len(signals) < 1400 and signals["Redenen"].str.len().gt(0).all()
+    app.selectbox(key="nw_reden").set_value("geen vragenlijst").run()
+    assert app.dataframe[0].value["Redenen"].str.contains("alleen op netwerkgegevens").all()
+    person = app.selectbox(key="nw_persoon").options[0]
+    app.selectbox(key="nw_persoon").set_value(person).run()
+    assert not app.exception
+    assert any(m.label == "Netwerkgrootte" for m in app.metric)

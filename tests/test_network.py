@@ -124,3 +124,52 @@ def test_cli_signals(demo_store_file, tmp_path):
     assert 500 < len(table) < 1500
     assert table["redenen"].str.len().gt(0).all()
     assert table["persoon"].str.fullmatch(r"P[0-9a-f]{8}").all()
+
+
+def test_share_by_buurt_hides_small_cells():
+    from graphs.aggregates import signal_share_by_buurt
+
+    signals = pd.DataFrame({"buurt_code": ["B1"] * 6 + ["B2"] * 4,
+                            "signal": [True, True, False, False, False, True, True, True, False, False]})
+    share = signal_share_by_buurt(signals)
+    assert share.loc["B1", ["measured", "signalled"]].tolist() == [6, 3]
+    assert share.loc["B1", "share"] == pytest.approx(50.0)
+    assert pd.isna(share.loc["B2", "share"]) and pd.isna(share.loc["B2", "measured"])
+    assert share.loc["B2", "status"] == "minder dan 5 personen"
+
+
+def test_suitable_provisions_by_hand():
+    import geopandas as gpd
+    import shapely
+
+    from graphs.aggregates import suitable_provisions
+
+    buurten = gpd.GeoDataFrame({"area_code": ["B1", "B2"]},
+                               geometry=[shapely.box(0, 0, 100, 100), shapely.box(5000, 0, 5100, 100)], crs=28992)
+    provisions = gpd.GeoDataFrame({
+        "provision_id": ["V1", "V2", "V3", "V4"],
+        "name": ["Grip Oost", "Weduwenkring", "Vol huis", "Gestopt"],
+        "type": ["grip_en_glans", "bezoekdienst_weduwen", "buurthuis", "maatjesproject"],
+        "status": ["actief", "actief", "actief", "gestopt"],
+        "capacity_per_year": [10, 5, 1, 50], "reach_m": [1000.0, 1000.0, 1000.0, 9000.0],
+    }, geometry=[shapely.Point(50, 50), shapely.Point(60, 60), shapely.Point(70, 70), shapely.Point(50, 50)],
+        crs=28992)
+    participation = pd.DataFrame({"person_id": ["x", "y", "z"], "provision_id": ["V1", "V1", "V3"]})
+    persons = pd.DataFrame({"person_id": ["p1", "p2", "p3"], "buurt_code": ["B1", "B1", "B2"],
+                            "widowed_since": [pd.Timestamp("2025-01-01"), pd.NaT, pd.NaT]})
+    signals = pd.DataFrame({"signal": [True, True, True]}, index=pd.Index(["p1", "p2", "p3"], dtype="string"))
+    out = suitable_provisions(signals, persons, provisions, buurten, participation)
+    assert out["p1"] == ("Grip Oost (Grip & Glans; 8 plekken vrij); "
+                         "Weduwenkring (Bezoekdienst weduwen en weduwnaars; 5 plekken vrij)")
+    assert out["p2"] == "Grip Oost (Grip & Glans; 8 plekken vrij)"  # the full buurthuis and stopped one drop out
+    assert out["p3"] == ""  # nothing reaches B2
+
+
+def test_ecogram_is_escaped_and_complete(demo):
+    from graphs.ecogram import ecogram_svg
+
+    ties = demo.ties.loc[demo.ties["ego_id"] == demo.ties["ego_id"].iloc[0]].copy()
+    svg = ecogram_svg(ties, title="<b>x</b>")
+    assert svg.startswith("<svg") and svg.count("<line") == len(ties) + 3  # + three legend lines
+    assert "&lt;b&gt;x&lt;/b&gt;" in svg and "<b>" not in svg
+    assert "Geen steunrelaties" in ecogram_svg(ties.iloc[0:0])

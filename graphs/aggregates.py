@@ -1,0 +1,78 @@
+"""Aggregates of person data for maps and lists: shares per buurt with small cells hidden, and
+suitable provisions within reach of signalled persons."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from data.formatting import format_number
+
+MIN_CELL = 5  # counts and rates based on fewer persons are not shown
+
+
+def signal_share_by_buurt(signals: pd.DataFrame, *, min_persons: int = MIN_CELL) -> pd.DataFrame:
+    """Per buurt: persons with data, persons signalled and the share; hidden below ``min_persons``.
+
+    Returns columns measured, signalled, share (percentage) and status ('minder dan 5 personen'
+    where hidden: then the counts and the share are missing, never a number).
+    """
+    grouped = signals.groupby("buurt_code")["signal"].agg(measured="size", signalled="sum")
+    small = grouped["measured"] < min_persons
+    out = pd.DataFrame({
+        "measured": grouped["measured"].where(~small).astype("Int64"),
+        "signalled": grouped["signalled"].where(~small).astype("Int64"),
+        "share": (100 * grouped["signalled"] / grouped["measured"]).where(~small),
+        "status": np.where(small, f"minder dan {min_persons} personen", None),
+    }, index=grouped.index)
+    out.index.name = "buurt_code"
+    return out
+
+
+SUITABLE_TYPES = ("grip_en_glans", "maatjesproject", "buurthuis", "sociaal_cultureel_werk")
+
+
+def suitable_provisions(signals: pd.DataFrame, persons: pd.DataFrame, provisions: gpd.GeoDataFrame,
+                        buurten: gpd.GeoDataFrame, participation: pd.DataFrame, *,
+                        catalogue: dict | None = None) -> pd.Series:
+    """For each signalled person: running provisions that fit and reach their buurt, with room left.
+
+    Fit: groups that build networks (Grip & Glans, maatjes, buurthuis, sociaal-cultureel werk) for
+    everyone; the visiting service for the widowed. Reach: the buurt's centre lies within the
+    provision's reach. Room: capacity per year minus current participants.
+    """
+    from data.provision_types import PROVISION_TYPES
+
+    types = PROVISION_TYPES if catalogue is None else catalogue
+    running = provisions.loc[provisions["status"] != "gestopt"].reset_index(drop=True)
+    if running.empty or not signals["signal"].any():
+        return pd.Series("", index=signals.index[signals["signal"]])
+    taken = participation.groupby("provision_id").size().reindex(running["provision_id"], fill_value=0).to_numpy()
+    room = running["capacity_per_year"].astype("Float64").fillna(0).to_numpy(dtype=float) - taken
+    centres = buurten.set_index("area_code").geometry.centroid
+    codes = centres.index
+    dist = np.hypot(centres.x.to_numpy()[:, None] - running.geometry.x.to_numpy()[None, :],
+                    centres.y.to_numpy()[:, None] - running.geometry.y.to_numpy()[None, :])
+    reach = dist <= running["reach_m"].fillna(0).to_numpy()[None, :]
+    labels = [f"{name} ({types[t].label if t in types else t}; "
+              + (f"{format_number(r)} plekken vrij" if r > 0 else "vol") + ")"
+              for name, t, r in zip(running["name"], running["type"], room, strict=True)]
+    general = running["type"].isin(SUITABLE_TYPES).to_numpy()
+    widow_type = (running["type"] == "bezoekdienst_weduwen").to_numpy()
+    base = persons.set_index(persons["person_id"].astype("string"))
+    flagged = signals.index[signals["signal"]]
+    widowed = base.loc[flagged, "widowed_since"].notna().to_numpy()
+    row_of = codes.get_indexer(base.loc[flagged, "buurt_code"])
+    # The answer depends only on (buurt, widowed): work it out once per combination.
+    keys = pd.DataFrame({"row": row_of, "widowed": widowed})
+    labels = np.array(labels, dtype=object)
+    answers = {}
+    for row, is_widowed in keys.drop_duplicates().itertuples(index=False):
+        if row < 0:
+            answers[(row, is_widowed)] = ""
+            continue
+        fit = reach[row] & (general | (widow_type & is_widowed)) & (room > 0)
+        order = np.argsort(dist[row][fit])
+        answers[(row, is_widowed)] = "; ".join(labels[fit][order][:3])
+    return pd.Series([answers[k] for k in zip(keys["row"], keys["widowed"], strict=True)], index=flagged)

@@ -1,0 +1,92 @@
+"""Netwerken: who lacks emotional or practical support, where they live, and what could connect them."""
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from data.schema import AGE_BANDS
+from graphs.aggregates import signal_share_by_buurt, suitable_provisions
+from graphs.ecogram import ecogram_svg
+from graphs.screening import SCREENING_NOTE
+from graphs.signals import DEFAULT_RULES
+from mapping.choropleth import choropleth_map
+from pages.common import load_areas, load_provision_types, load_provisions, load_signals, load_table
+
+st.title("Netwerken")
+st.info(SCREENING_NOTE + " Een signaal is een reden om te kijken en te vragen, geen oordeel over een persoon.",
+        icon=":material/info:")
+signals = load_signals()
+buurten = load_areas("buurt")
+names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
+st.caption("Signaal van een arm netwerk bij: " + "; ".join(DEFAULT_RULES.describe()) + ".")
+
+tab_list, tab_map, tab_ego = st.tabs(["Signalen", "Kaart per buurt", "Ecogram"])
+
+with tab_list:
+    flagged = signals.loc[signals["signal"]]
+    c1, c2, c3 = st.columns(3)
+    codes = sorted(flagged["buurt_code"].dropna().unique(), key=lambda c: names.get(c, c))
+    buurt = c1.selectbox("Buurt", [None, *codes],
+                         format_func=lambda c: "alle buurten" if c is None else f"{names.get(c, c)} ({c})",
+                         key="nw_buurt")
+    reason = c2.selectbox("Reden", [None, "LSNS-6", "geen emotionele steun", "informele contact", "geen vragenlijst"],
+                          format_func=lambda r: "alle redenen" if r is None else r, key="nw_reden")
+    ages = c3.multiselect("Leeftijd", list(AGE_BANDS), key="nw_leeftijd", placeholder="alle leeftijden")
+    shown = flagged
+    if buurt:
+        shown = shown.loc[shown["buurt_code"] == buurt]
+    if reason:
+        shown = shown.loc[shown["reasons"].str.contains(reason, regex=False)]
+    if ages:
+        shown = shown.loc[shown["age_band"].isin(ages)]
+    options = suitable_provisions(shown, load_table("persons"), load_provisions(), buurten,
+                                  load_table("participation"), catalogue=load_provision_types())
+    table = pd.DataFrame({
+        "Persoon": shown.index,
+        "Buurt": shown["buurt_code"].map(lambda c: names.get(c, c)),
+        "Leeftijd": shown["age_band"],
+        "Redenen": shown["reasons"],
+        "Passende voorzieningen binnen bereik": options.reindex(shown.index).fillna("").replace("", "geen"),
+    })
+    st.markdown(f"**{len(shown)}** personen met een signaal (van {len(signals)} in de gegevens).")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+with tab_map:
+    share = signal_share_by_buurt(signals)
+    shown_areas = buurten.merge(share, left_on="area_code", right_index=True, how="left")
+    status = shown_areas["status"].where(shown_areas["status"].notna(), None)
+    fmap = choropleth_map(shown_areas, "share", label="Aandeel met signaal", unit="%", higher_is_need=True,
+                          status=status.fillna("onbekend").where(shown_areas["share"].isna(), None))
+    st_folium(fmap, key="nw_kaart", height=520, use_container_width=True, returned_objects=[])
+    st.caption("Aandeel van de personen met netwerkgegevens dat een signaal heeft, per buurt. Buurten met "
+               "minder dan 5 personen met gegevens tonen geen cijfer ('minder dan 5 personen').")
+    table = share.assign(Buurt=share.index.map(lambda c: names.get(c, c)))
+    st.dataframe(pd.DataFrame({
+        "Buurt": table["Buurt"],
+        "Personen met gegevens": table["measured"].astype("string").fillna(table["status"]),
+        "Met signaal": table["signalled"].astype("string").fillna(""),
+        "Aandeel": table["share"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}%"),
+    }), hide_index=True, width="stretch")
+
+with tab_ego:
+    people = list(signals.index)
+    default = st.session_state.get("nw_persoon")
+    person = st.selectbox("Persoon (pseudoniem)", people, index=people.index(default) if default in people else 0,
+                          key="nw_persoon")
+    ties = load_table("ties")
+    own = ties.loc[ties["ego_id"] == person]
+    left, right = st.columns([3, 2])
+    with left:
+        st.html(ecogram_svg(own, title=f"Ecogram van {person}"))
+    with right:
+        row = signals.loc[person]
+        st.metric("Netwerkgrootte", int(row["network_size"]))
+        st.metric("Mensen voor emotionele steun", int(row["emotional_supporters"]))
+        st.metric("Mensen voor praktische steun", int(row["practical_supporters"]))
+        st.metric("LSNS-6", "geen vragenlijst" if pd.isna(row["lsns6"]) else f"{int(row['lsns6'])} van 30")
+        st.metric("De Jong Gierveld", "geen vragenlijst" if pd.isna(row["djg11"])
+                  else f"{int(row['djg11'])} van 11 ({row['djg11_band']})")
+        if row["signal"]:
+            st.warning("Signaal: " + row["reasons"])
+        else:
+            st.success("Geen signaal van een arm netwerk.")
