@@ -159,6 +159,23 @@ def _cmd_export_provisions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_network(args: argparse.Namespace) -> int:
+    from data.network_import import read_network_files
+
+    store = GeoPackageStore.open(args.store, create=False)
+    areas = store.read_table("areas")
+    frames = read_network_files(
+        args.personen, args.relaties, args.deelname,
+        known_buurten=set(areas.loc[areas["level"] == "buurt", "area_code"]),
+        known_persons=set(store.read_table("persons")["person_id"]),
+        known_provisions=set(store.read_table("provisions")["provision_id"]))
+    counts = store.merge_network(frames["persons"], frames["ties"], frames["participation"], user=args.gebruiker,
+                                 source=Path(args.personen).name)
+    print(f"Netwerk geïmporteerd: {counts['personen']} personen, {counts['relaties']} relaties, "
+          f"{counts['deelnames']} deelnames.")
+    return 0
+
+
 def _cmd_signals(args: argparse.Namespace) -> int:
     from graphs.signals import DEFAULT_RULES, poor_network_signals
 
@@ -237,6 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
     eprov.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
     store_arg(eprov)
     eprov.set_defaults(func=_cmd_export_provisions)
+
+    net = sub.add_parser("import-network", help="importeer steunnetwerken (sjablonen personen, relaties, deelname)")
+    net.add_argument("--personen", required=True, help="CSV/Excel met kolommen persoon, buurtcode, leeftijd, ...")
+    net.add_argument("--relaties", required=True, help="CSV/Excel met kolommen ego, alter of alter_label, rol, ...")
+    net.add_argument("--deelname", help="CSV/Excel met kolommen persoon, voorziening, rol, sinds")
+    net.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
+    store_arg(net)
+    net.set_defaults(func=_cmd_import_network)
 
     sig = sub.add_parser("signals", help="schrijf de personen met een signaal van een arm netwerk naar CSV")
     sig.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")

@@ -415,6 +415,35 @@ class GeoPackageStore:
             _audit(conn, user, action, "area_values", {**(details or {}), **summary})
         return summary
 
+    # ---------------------------------------------------------------- networks
+
+    def merge_network(self, persons: pd.DataFrame, ties: pd.DataFrame, participation: pd.DataFrame | None = None,
+                      *, user: str, source: str = "") -> dict:
+        """Add or replace persons (by id) and all ties of the egos in ``ties``, in one transaction.
+
+        Participation rows replace those of the persons they name. Returns counts for the report.
+        """
+        p_cols, p_rows = _prepare_rows(_table("persons"), persons)
+        t_cols, t_rows = _prepare_rows(_table("ties"), ties)
+        x_cols, x_rows = (_prepare_rows(_table("participation"), participation)
+                          if participation is not None and len(participation) else ([], []))
+        person_ids = [(p,) for p in persons["person_id"]]
+        egos = [(e,) for e in pd.unique(ties["ego_id"])]
+        with self._transaction() as conn:
+            conn.executemany("DELETE FROM persons WHERE person_id = ?", person_ids)
+            _insert_rows(conn, "persons", p_cols, p_rows)
+            conn.executemany("DELETE FROM ties WHERE ego_id = ?", egos)
+            _insert_rows(conn, "ties", t_cols, t_rows)
+            if x_rows:
+                conn.executemany("DELETE FROM participation WHERE person_id = ?",
+                                 [(p,) for p in pd.unique(participation["person_id"])])
+                _insert_rows(conn, "participation", x_cols, x_rows)
+            for name in ("persons", "ties", "participation"):
+                _touch_contents(conn, _table(name))
+            counts = {"personen": len(p_rows), "relaties": len(t_rows), "deelnames": len(x_rows)}
+            _audit(conn, user, "import-netwerk", "persons,ties,participation", {"bron": source, **counts})
+        return counts
+
     # ---------------------------------------------------------------- provisions
 
     def import_provisions(self, provisions: gpd.GeoDataFrame, *, user: str, source: str = "") -> dict:

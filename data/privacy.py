@@ -1,0 +1,70 @@
+"""Privacy checks for person data: opaque ids only, no names, addresses, phone numbers or BSNs."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from data.errors import DataValidationError
+
+_PERSONAL_COLUMN = re.compile(
+    r"^(naam|voornaam|achternaam|roepnaam|tussenvoegsel|name|first_?name|last_?name|surname|adres|address|straat|"
+    r"street|huisnummer|house_?number|postcode|zip|woonplaats|telefoon.*|tel|mobiel.*|phone.*|e-?mail.*|bsn|"
+    r"burgerservicenummer|sofi.*|geboortedatum|date_?of_?birth|birth_?date)$", re.IGNORECASE)
+_PHONE = re.compile(r"^(\+31|0031|0)[1-9]\d{8}$")  # after removing spaces and dashes
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_OPAQUE_ID = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
+
+
+def passes_eleven_test(values: pd.Series) -> pd.Series:
+    """True where a value is a 9-digit number that passes the BSN eleven-test (vectorised)."""
+    text = values.astype("string").str.strip().str.replace(r"[\s.\-]", "", regex=True)
+    nine = text.str.fullmatch(r"\d{9}").fillna(False)
+    digits = np.zeros((len(text), 9), dtype=int)
+    if nine.any():
+        arr = np.array([list(map(int, s)) for s in text[nine]], dtype=int)
+        digits[nine.to_numpy()] = arr
+    weights = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1])
+    total = digits @ weights
+    return pd.Series(nine.to_numpy() & (total % 11 == 0) & (total != 0), index=values.index)
+
+
+def check_pseudonymous(frame: pd.DataFrame, *, file: str, id_columns: tuple[str, ...] = ()) -> None:
+    """Refuse tables that carry directly identifying data about persons.
+
+    Raises DataValidationError (with file, column and, where it applies, row) when a column name
+    looks like a name, address, phone, e-mail, date of birth or BSN column, when values look like
+    BSNs (eleven-test), phone numbers or e-mail addresses, or when ids are not opaque codes.
+    """
+    for col in frame.columns:
+        if _PERSONAL_COLUMN.match(str(col).strip()):
+            raise DataValidationError(
+                f"Kolom '{col}' lijkt persoonsgegevens te bevatten (naam, adres, telefoon, e-mail, geboortedatum "
+                "of BSN). Steunkaart bewaart personen alleen onder een ondoorzichtige code; verwijder de kolom.",
+                file=file, column=str(col))
+    for col in frame.columns:
+        values = frame[col].astype("string").str.strip()
+        present = values.notna() & (values != "")
+        if not present.any():
+            continue
+        for mask, what in ((passes_eleven_test(values) & present, "een BSN (elfproef)"),
+                           (values.str.replace(r"[\s\-()]", "", regex=True).str.fullmatch(_PHONE.pattern)
+                            .fillna(False), "een telefoonnummer"),
+                           (values.str.fullmatch(_EMAIL.pattern, case=False).fillna(False), "een e-mailadres")):
+            if mask.any():
+                row = int(np.flatnonzero(mask.to_numpy())[0]) + 2
+                raise DataValidationError(
+                    f"Een waarde lijkt {what}; zulke gegevens horen niet in Steunkaart. Gebruik ondoorzichtige "
+                    "codes.", file=file, row=row, column=str(col))
+    for col in id_columns:
+        if col not in frame:
+            continue
+        values = frame[col].astype("string").str.strip()
+        bad = values.notna() & (values != "") & ~values.str.fullmatch(_OPAQUE_ID.pattern).fillna(False)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            raise DataValidationError(
+                f"'{values.iloc[row - 2]}' is geen ondoorzichtige code (alleen letters, cijfers en - _ . :, zonder "
+                "spaties; geen namen).", file=file, row=row, column=col)
