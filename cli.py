@@ -160,19 +160,50 @@ def _cmd_export_provisions(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_network(args: argparse.Namespace) -> int:
+    from data.network_formats import network_from_graphml, read_nc_mapping, read_network_canvas
     from data.network_import import read_network_files
 
     store = GeoPackageStore.open(args.store, create=False)
     areas = store.read_table("areas")
-    frames = read_network_files(
-        args.personen, args.relaties, args.deelname,
-        known_buurten=set(areas.loc[areas["level"] == "buurt", "area_code"]),
-        known_persons=set(store.read_table("persons")["person_id"]),
-        known_provisions=set(store.read_table("provisions")["provision_id"]))
-    counts = store.merge_network(frames["persons"], frames["ties"], frames["participation"], user=args.gebruiker,
-                                 source=Path(args.personen).name)
+    buurten = set(areas.loc[areas["level"] == "buurt", "area_code"])
+    sources = [bool(args.personen or args.relaties), bool(args.network_canvas), bool(args.graphml)]
+    if sum(sources) != 1:
+        raise DataValidationError("Kies één bron: --personen met --relaties, --network-canvas of --graphml.")
+    if args.network_canvas:
+        frames = read_network_canvas(args.network_canvas, read_nc_mapping(args.koppeling), known_buurten=buurten)
+        source = Path(args.network_canvas[0]).name
+    elif args.graphml:
+        frames = network_from_graphml(args.graphml)
+        source = Path(args.graphml).name
+    else:
+        if not (args.personen and args.relaties):
+            raise DataValidationError("Geef zowel --personen als --relaties op.")
+        frames = read_network_files(
+            args.personen, args.relaties, args.deelname, known_buurten=buurten,
+            known_persons=set(store.read_table("persons")["person_id"]),
+            known_provisions=set(store.read_table("provisions")["provision_id"]))
+        source = Path(args.personen).name
+    counts = store.merge_network(frames["persons"], frames["ties"], frames.get("participation"),
+                                 alter_links=frames.get("alter_links"), user=args.gebruiker, source=source)
     print(f"Netwerk geïmporteerd: {counts['personen']} personen, {counts['relaties']} relaties, "
-          f"{counts['deelnames']} deelnames.")
+          f"{counts['deelnames']} deelnames, {counts['onderlinge_banden']} banden tussen anderen.")
+    return 0
+
+
+def _cmd_export_network(args: argparse.Namespace) -> int:
+    from data.network_formats import network_to_graphml
+
+    store = GeoPackageStore.open(args.store, create=False)
+    out = Path(args.out)
+    persons, ties = store.read_table("persons"), store.read_table("ties")
+    if out.suffix.lower() == ".graphml":
+        out.write_bytes(network_to_graphml(persons, ties, store.read_table("alter_links")))
+    elif out.suffix.lower() == ".csv":
+        ties.to_csv(out, sep=";", index=False, encoding="utf-8-sig")
+    else:
+        raise DataValidationError("Kies een .graphml- of .csv-bestand voor --out.")
+    store.log(args.gebruiker, "export-netwerk", "persons,ties", {"bestand": out.name, "relaties": len(ties)})
+    print(f"Netwerk ({len(persons)} personen, {len(ties)} relaties) geschreven naar {out}.")
     return 0
 
 
@@ -256,12 +287,22 @@ def build_parser() -> argparse.ArgumentParser:
     eprov.set_defaults(func=_cmd_export_provisions)
 
     net = sub.add_parser("import-network", help="importeer steunnetwerken (sjablonen personen, relaties, deelname)")
-    net.add_argument("--personen", required=True, help="CSV/Excel met kolommen persoon, buurtcode, leeftijd, ...")
-    net.add_argument("--relaties", required=True, help="CSV/Excel met kolommen ego, alter of alter_label, rol, ...")
+    net.add_argument("--personen", help="CSV/Excel met kolommen persoon, buurtcode, leeftijd, ...")
+    net.add_argument("--relaties", help="CSV/Excel met kolommen ego, alter of alter_label, rol, ...")
+    net.add_argument("--network-canvas", nargs="+", metavar="BESTAND",
+                     help="de CSV-bestanden van een Network Canvas-export (ego, attributeList, edgeList)")
+    net.add_argument("--koppeling", help="JSON: welke Network Canvas-variabelen rol, steun, buurt en leeftijd zijn")
+    net.add_argument("--graphml", help="GraphML-bestand (zoals export-network het schrijft)")
     net.add_argument("--deelname", help="CSV/Excel met kolommen persoon, voorziening, rol, sinds")
     net.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
     store_arg(net)
     net.set_defaults(func=_cmd_import_network)
+
+    xnet = sub.add_parser("export-network", help="exporteer het steunnetwerk als GraphML (Gephi) of CSV")
+    xnet.add_argument("--out", required=True, help="doelbestand, .graphml of .csv")
+    xnet.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
+    store_arg(xnet)
+    xnet.set_defaults(func=_cmd_export_network)
 
     sig = sub.add_parser("signals", help="schrijf de personen met een signaal van een arm netwerk naar CSV")
     sig.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")

@@ -15,7 +15,7 @@ _PERSONAL_COLUMN = re.compile(
     r"burgerservicenummer|sofi.*|geboortedatum|date_?of_?birth|birth_?date)$", re.IGNORECASE)
 _PHONE = re.compile(r"^(\+31|0031|0)[1-9]\d{8}$")  # after removing spaces and dashes
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
-_OPAQUE_ID = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
+_OPAQUE_ID = re.compile(r"^[A-Za-z0-9_\-.:|]{1,80}$")
 
 
 def passes_eleven_test(values: pd.Series) -> pd.Series:
@@ -66,5 +66,5 @@ def check_pseudonymous(frame: pd.DataFrame, *, file: str, id_columns: tuple[str,
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
             raise DataValidationError(
-                f"'{values.iloc[row - 2]}' is geen ondoorzichtige code (alleen letters, cijfers en - _ . :, zonder "
+                f"'{values.iloc[row - 2]}' is geen ondoorzichtige code (alleen letters, cijfers en - _ . : |, zonder "
                 "spaties; geen namen).", file=file, row=row, column=col)

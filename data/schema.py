@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CRS_EPSG = 28992  # RD New: every geometry in the store is in metres
 
 AREA_LEVELS = ("gemeente", "wijk", "buurt")
@@ -163,6 +163,16 @@ TABLES: dict[str, Table] = {
                 ("same_buurt", "INTEGER"),
             ),
             description="Steunrelaties ego -> alter (persoon in de opslag of anonieme alter)",
+        ),
+        Table(
+            "alter_links",
+            (
+                ("ego_id", "TEXT NOT NULL"),
+                ("source", "TEXT NOT NULL"),
+                ("target", "TEXT NOT NULL"),
+            ),
+            description="Wie in het netwerk van ego elkaar kent (alter_id of alter_key aan beide kanten)",
+            unique=("ego_id", "source", "target"),
         ),
         Table(
             "participation",

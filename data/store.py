@@ -418,7 +418,7 @@ class GeoPackageStore:
     # ---------------------------------------------------------------- networks
 
     def merge_network(self, persons: pd.DataFrame, ties: pd.DataFrame, participation: pd.DataFrame | None = None,
-                      *, user: str, source: str = "") -> dict:
+                      *, user: str, source: str = "", alter_links: pd.DataFrame | None = None) -> dict:
         """Add or replace persons (by id) and all ties of the egos in ``ties``, in one transaction.
 
         Participation rows replace those of the persons they name. Returns counts for the report.
@@ -427,6 +427,8 @@ class GeoPackageStore:
         t_cols, t_rows = _prepare_rows(_table("ties"), ties)
         x_cols, x_rows = (_prepare_rows(_table("participation"), participation)
                           if participation is not None and len(participation) else ([], []))
+        l_cols, l_rows = (_prepare_rows(_table("alter_links"), alter_links)
+                          if alter_links is not None and len(alter_links) else ([], []))
         person_ids = [(p,) for p in persons["person_id"]]
         egos = [(e,) for e in pd.unique(ties["ego_id"])]
         with self._transaction() as conn:
@@ -434,13 +436,16 @@ class GeoPackageStore:
             _insert_rows(conn, "persons", p_cols, p_rows)
             conn.executemany("DELETE FROM ties WHERE ego_id = ?", egos)
             _insert_rows(conn, "ties", t_cols, t_rows)
+            conn.executemany("DELETE FROM alter_links WHERE ego_id = ?", egos)
+            _insert_rows(conn, "alter_links", l_cols, l_rows)
             if x_rows:
                 conn.executemany("DELETE FROM participation WHERE person_id = ?",
                                  [(p,) for p in pd.unique(participation["person_id"])])
                 _insert_rows(conn, "participation", x_cols, x_rows)
             for name in ("persons", "ties", "participation"):
                 _touch_contents(conn, _table(name))
-            counts = {"personen": len(p_rows), "relaties": len(t_rows), "deelnames": len(x_rows)}
+            counts = {"personen": len(p_rows), "relaties": len(t_rows), "deelnames": len(x_rows),
+                      "onderlinge_banden": len(l_rows)}
             _audit(conn, user, "import-netwerk", "persons,ties,participation", {"bron": source, **counts})
         return counts
 
@@ -837,5 +842,10 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
     _seed_provision_types(conn)
 
 
+def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
+    """Version 3 records which alters of an ego know each other (density among alters)."""
+    _create_table(conn, _table("alter_links"))
+
+
 # Migrations from version N to N+1, each run inside the opening transaction.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}

@@ -28,18 +28,33 @@ from data.schema import KIN_ROLES
 FREQUENT = ("dagelijks", "wekelijks", "tweewekelijks")  # at least fortnightly (Cohen's SNI)
 
 
-def support_graph(persons: pd.DataFrame, ties: pd.DataFrame) -> tuple[sp.csr_matrix, pd.Index]:
+def _node(ego: pd.Series, ref: pd.Series, known: set) -> pd.Series:
+    """Node label of an alter reference: a person id as is, an anonymous key as ``<ego>|<key>``."""
+    ref = ref.astype("string")
+    return ref.where(ref.isin(known), ego.astype("string") + "|" + ref)
+
+
+def support_graph(persons: pd.DataFrame, ties: pd.DataFrame,
+                  alter_links: pd.DataFrame | None = None) -> tuple[sp.csr_matrix, pd.Index]:
     """The undirected, unweighted adjacency matrix of all ties and its node labels.
 
-    Node labels are person ids, and ``<ego>|<alter_key>`` for anonymous alters.
+    Node labels are person ids, and ``<ego>|<alter_key>`` for anonymous alters. ``alter_links``
+    (ego_id, source, target) adds who in an ego's network knows whom.
     """
     alter = ties["alter_id"].astype("string")
     anon = alter.isna()
     alter = alter.where(~anon, ties["ego_id"].astype("string") + "|" + ties["alter_key"].astype("string"))
-    nodes = pd.Index(pd.unique(pd.concat([persons["person_id"].astype("string"), ties["ego_id"].astype("string"),
-                                          alter], ignore_index=True)))
-    src = nodes.get_indexer(ties["ego_id"].astype("string"))
-    dst = nodes.get_indexer(alter)
+    src_labels, dst_labels = ties["ego_id"].astype("string"), alter
+    if alter_links is not None and len(alter_links):
+        known = set(persons["person_id"].astype(str))
+        src_labels = pd.concat([src_labels, _node(alter_links["ego_id"], alter_links["source"], known)],
+                               ignore_index=True)
+        dst_labels = pd.concat([dst_labels, _node(alter_links["ego_id"], alter_links["target"], known)],
+                               ignore_index=True)
+    nodes = pd.Index(pd.unique(pd.concat([persons["person_id"].astype("string"), src_labels, dst_labels],
+                                         ignore_index=True)))
+    src = nodes.get_indexer(src_labels)
+    dst = nodes.get_indexer(dst_labels)
     keep = src != dst
     n = len(nodes)
     a = sp.coo_matrix((np.ones(keep.sum(), dtype=np.float64), (src[keep], dst[keep])), shape=(n, n)).tocsr()
@@ -75,7 +90,8 @@ def structural_measures(adjacency: sp.csr_matrix) -> pd.DataFrame:
 
 
 def person_measures(persons: pd.DataFrame, ties: pd.DataFrame,
-                    participation: pd.DataFrame | None = None) -> pd.DataFrame:
+                    participation: pd.DataFrame | None = None,
+                    alter_links: pd.DataFrame | None = None) -> pd.DataFrame:
     """All per-person network measures, computed for everyone at once.
 
     Returns one row per person (index: person_id) with: network size (own reported ties),
@@ -103,7 +119,7 @@ def person_measures(persons: pd.DataFrame, ties: pd.DataFrame,
         "kin_share": (count(role.isin(KIN_ROLES)) / size.where(size > 0)).to_numpy(),
         "bridging_ties": count(ties["same_buurt"].eq(False).fillna(False)).to_numpy(),
     }, index=pd.Index(ids, name="person_id"))
-    adjacency, nodes = support_graph(persons, ties)
+    adjacency, nodes = support_graph(persons, ties, alter_links)
     structural = structural_measures(adjacency).set_index(nodes)
     out = out.join(structural[["density_alters", "effective_size", "constraint"]])
     if participation is not None and len(participation):

@@ -163,8 +163,11 @@ def _signals(path: str, mtime: float):
     from graphs.signals import poor_network_signals
 
     store = GeoPackageStore(path)
-    return poor_network_signals(store.read_table("persons"), store.read_table("ties"),
-                                store.read_table("participation"))
+    from graphs.measures import person_measures
+
+    persons, ties, participation = (store.read_table(n) for n in ("persons", "ties", "participation"))
+    measures = person_measures(persons, ties, participation, store.read_table("alter_links"))
+    return poor_network_signals(persons, ties, participation, measures=measures)
 
 
 def load_signals() -> pd.DataFrame:

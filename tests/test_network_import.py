@@ -104,3 +104,57 @@ def test_eleven_test():
     values = pd.Series(["111222333", "123456789", "12345678", "999999999", "abc", "123.456.782"])
     assert passes_eleven_test(values).tolist() == [True, False, False, False, False, True]
     check_pseudonymous(pd.DataFrame({"code": ["P0001", "P0002"]}), file="f", id_columns=("code",))
+
+
+NC = __import__("pathlib").Path(__file__).parent / "fixtures" / "network_canvas"
+
+
+def test_network_canvas_export_imports_cleanly(demo_store):
+    files = sorted(str(p) for p in NC.glob("*.csv"))
+    result = run_cli("import-network", "--network-canvas", *files, "--koppeling", str(NC / "koppeling.json"),
+                     "--store", str(demo_store.path))
+    assert result.returncode == 0, result.stderr
+    assert "1 personen, 4 relaties, 0 deelnames, 2 banden tussen anderen" in result.stdout
+    person = demo_store.read_table("persons").set_index("person_id").loc["NCK-7"]
+    assert (person["buurt_code"], person["age_band"]) == ("BU99990101", "75-84")
+    ties = demo_store.read_table("ties").query("ego_id == 'NCK-7'").set_index("alter_key")
+    assert ties["role"].to_dict() == {"n-0001": "kind", "n-0002": "buur", "n-0003": "professional", "n-0004": "buur"}
+    assert ties["support_emotional"].tolist() == [True, False, False, False]
+    assert ties.loc["n-0001", "closeness"] == 3
+    # Density among the 4 alters: 2 links of 6 possible pairs; effective size 4 - 2*2/4 = 3.
+    from graphs.measures import person_measures
+
+    store = demo_store
+    m = person_measures(store.read_table("persons"), store.read_table("ties"), None, store.read_table("alter_links"))
+    assert m.loc["NCK-7", "density_alters"] == pytest.approx(2 / 6)
+    assert m.loc["NCK-7", "effective_size"] == pytest.approx(3.0)
+
+
+def test_network_canvas_with_names_is_refused(tmp_path):
+    from data.network_formats import read_network_canvas
+
+    nodes = (NC / "interview1_attributeList_Person.csv").read_text().replace("nodeID,", "name,nodeID,", 1)
+    nodes = nodes.replace("\n1,", "\nOma Jansen,1,", 1)
+    (tmp_path / "i_attributeList_Person.csv").write_text(nodes)
+    (tmp_path / "i_ego.csv").write_text((NC / "interview1_ego.csv").read_text())
+    with pytest.raises(DataValidationError, match="Kolom 'name' lijkt persoonsgegevens"):
+        read_network_canvas(sorted(tmp_path.glob("*.csv")))
+
+
+def test_graphml_round_trip(demo_store, tmp_path):
+    out = tmp_path / "netwerk.graphml"
+    result = run_cli("export-network", "--store", str(demo_store.path), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    import networkx as nx
+
+    graph = nx.read_graphml(out)
+    persons = demo_store.read_table("persons")
+    ties = demo_store.read_table("ties")
+    assert sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "persoon") == len(persons)
+    assert graph.number_of_edges() == len(ties)
+    from data.network_formats import network_from_graphml
+
+    back = network_from_graphml(out)
+    assert len(back["persons"]) == len(persons) and len(back["ties"]) == len(ties)
+    assert back["ties"]["role"].value_counts().to_dict() == ties["role"].value_counts().to_dict()
+    assert back["ties"]["alter_id"].notna().sum() == ties["alter_id"].notna().sum()

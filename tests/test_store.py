@@ -177,13 +177,15 @@ def test_geometry_codec_reads_other_envelopes():
     assert out[0].equals(geoms[0]) and out[1].equals(geoms[1]) and out[2] is None
 
 
-def test_version_1_store_is_migrated_with_the_type_catalogue(demo_store):
+def test_version_1_store_is_migrated_step_by_step(demo_store):
     with sqlite3.connect(demo_store.path) as conn:
-        conn.execute("DROP TABLE provision_types")
-        conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'provision_types'")
+        for table in ("provision_types", "alter_links"):  # what version 1 did not have
+            conn.execute(f"DROP TABLE {table}")
+            conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{table}'")
         conn.execute("UPDATE steunkaart_meta SET value='1' WHERE key='schema_version'")
     store = GeoPackageStore.open(demo_store.path)
-    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.read_table("alter_links").empty
     types = store.read_provision_types()
     assert len(types) == 9 and types["grip_en_glans"].default_reach_m == 2500
     assert store.read_audit().iloc[0]["action"] == "migratie"
