@@ -31,12 +31,30 @@ def ensure_static_assets(static_dir: Path = STATIC_DIR) -> Path:
 
     Idempotent and cheap when the files are already there. Returns the target folder.
     """
+    ensure_vis_assets(static_dir)
     source = Path(xstatic_leaflet.BASE_DIR)
     target = static_dir / "leaflet"
     for rel in ["leaflet.js", "leaflet.css", *(
         str(p.relative_to(source)) for p in (source / "images").glob("*.png")
     )]:
         src, dst = source / rel, target / rel
+        if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+    return target
+
+
+VIS_URL = f"{STATIC_URL}/vis"
+
+
+def ensure_vis_assets(static_dir: Path = STATIC_DIR) -> Path:
+    """Copy vis-network (shipped inside the installed pyvis package) into ``static_dir/vis``."""
+    import pyvis
+
+    source = Path(pyvis.__file__).parent / "lib" / "vis-9.1.2"
+    target = static_dir / "vis"
+    for name in ("vis-network.min.js", "vis-network.css"):
+        src, dst = source / name, target / name
         if not dst.exists() or dst.stat().st_size != src.stat().st_size:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)

@@ -20,7 +20,7 @@ buurten = load_areas("buurt")
 names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
 st.caption("Signaal van een arm netwerk bij: " + "; ".join(DEFAULT_RULES.describe()) + ".")
 
-tab_list, tab_map, tab_ego = st.tabs(["Signalen", "Kaart per buurt", "Ecogram"])
+tab_list, tab_map, tab_ego, tab_comm = st.tabs(["Signalen", "Kaart per buurt", "Ecogram", "Gemeenschap"])
 
 with tab_list:
     flagged = signals.loc[signals["signal"]]
@@ -77,7 +77,7 @@ with tab_ego:
     own = ties.loc[ties["ego_id"] == person]
     left, right = st.columns([3, 2])
     with left:
-        st.html(ecogram_svg(own, title=f"Ecogram van {person}"))
+        st.image(ecogram_svg(own, title=f"Ecogram van {person}"), caption=f"Ecogram van {person}")
     with right:
         row = signals.loc[person]
         st.metric("Netwerkgrootte", int(row["network_size"]))
@@ -90,3 +90,30 @@ with tab_ego:
             st.warning("Signaal: " + row["reasons"])
         else:
             st.success("Geen signaal van een arm netwerk.")
+
+with tab_comm:
+    import streamlit.components.v1 as components
+
+    from graphs.community import community_graph, community_html, community_summary
+    from mapping.assets import VIS_URL
+
+    provisions = load_provisions()
+    graph = community_graph(load_table("persons"), load_table("ties"), load_table("participation"), provisions)
+    summary = community_summary(graph)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Deelnetwerken", summary["components"])
+    c2.metric("Grootste deelnetwerk", summary["largest_component"])
+    c3.metric("Personen zonder verbinding", summary["isolated_persons"])
+    c4.metric("Verbinders", len(summary["connectors"]))
+    st.caption("Personen (rondjes; rood = signaal van een arm netwerk) verbonden via hun steunrelaties met andere "
+               "personen in de gegevens (grijs) en via de groepen waaraan ze meedoen (vierkanten, gele lijnen). "
+               "Verbinders (dikke rand of groter vierkant) zijn mensen of groepen zonder wie het netwerk uiteenvalt "
+               "of die op veel kortste paden liggen.")
+    names_by_id = dict(zip(provisions["provision_id"], provisions["name"], strict=True))
+    types_by_id = dict(zip(provisions["provision_id"], provisions["type"], strict=True))
+    components.html(community_html(graph, summary, signalled=set(signals.index[signals["signal"]].astype(str)),
+                                   provision_names=names_by_id, provision_types=types_by_id, vis_base=VIS_URL),
+                    height=640)
+    top = [n for n in summary["connectors"] if n.startswith("V:")][:10]
+    if top:
+        st.markdown("**Groepen die mensen verbinden:** " + ", ".join(names_by_id.get(n[2:], n) for n in top))

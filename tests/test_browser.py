@@ -99,3 +99,34 @@ def test_hostile_provision_name_shows_as_text(chromium, demo_store):
         assert found, "the popup with the hostile name was not found"
         page.screenshot(path=str(ROOT / "artifacts" / "browser-popup.png"))
     assert dialogs == []
+
+
+def test_network_page_signal_list_ecogram_and_community(chromium, demo_store_file, tmp_path):
+    store = tmp_path / "demo.gpkg"
+    store.write_bytes(demo_store_file.read_bytes())
+    requests: list[str] = []
+    with running_app(store) as url, chromium_page(chromium) as page:
+        app_host = urlparse(url).netloc
+        page.on("request", lambda req: requests.append(req.url))
+        page.goto(f"{url}/netwerken")
+        page.get_by_text("personen met een signaal").first.wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Ecogram").click()
+        ecogram = page.locator("[data-testid='stImage'] img").first
+        ecogram.wait_for(timeout=30_000)
+        assert ecogram.evaluate("img => img.naturalWidth") >= 500  # the SVG rendered
+        page.get_by_role("tab", name="Gemeenschap").click()
+        page.get_by_text("Deelnetwerken").wait_for(timeout=60_000)
+        deadline = time.monotonic() + 60
+        canvas = None
+        while time.monotonic() < deadline and canvas is None:
+            for frame in page.frames:
+                if frame.locator("#net canvas").count():
+                    canvas = frame.locator("#net canvas")
+                    break
+            time.sleep(0.5)
+        assert canvas is not None, "vis-network did not draw the community graph"
+        time.sleep(3)
+        page.screenshot(path=str(ROOT / "artifacts" / "browser-gemeenschap.png"), full_page=True)
+    foreign = {urlparse(u).netloc for u in requests if urlparse(u).scheme in ("http", "https")}
+    assert foreign <= {app_host}, [u for u in requests if app_host not in u]
+    assert any(u.endswith("/app/static/vis/vis-network.min.js") for u in requests)
