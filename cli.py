@@ -208,11 +208,13 @@ def _cmd_export_network(args: argparse.Namespace) -> int:
 
 
 def _cmd_signals(args: argparse.Namespace) -> int:
+    from graphs.measures import person_measures
     from graphs.signals import DEFAULT_RULES, poor_network_signals
 
     store = GeoPackageStore.open(args.store, create=False)
-    signals = poor_network_signals(store.read_table("persons"), store.read_table("ties"),
-                                   store.read_table("participation"))
+    persons, ties, participation = (store.read_table(n) for n in ("persons", "ties", "participation"))
+    measures = person_measures(persons, ties, participation, store.read_table("alter_links"))
+    signals = poor_network_signals(persons, ties, participation, measures=measures)
     flagged = signals.loc[signals["signal"]].reset_index()
     columns = {"person_id": "persoon", "buurt_code": "buurtcode", "age_band": "leeftijd", "lsns6": "lsns6",
                "djg11": "djg11", "network_size": "netwerkgrootte", "informal_size": "informele_contacten",

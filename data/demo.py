@@ -75,6 +75,7 @@ class DemoData:
     ties: pd.DataFrame
     participation: pd.DataFrame
     raw_buurten: gpd.GeoDataFrame  # CBS-style table with secrecy codes, as a file would have
+    alter_links: pd.DataFrame | None = None  # which anonymous alters of an ego know each other
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the frames keyed by store table name."""
@@ -85,6 +86,8 @@ class DemoData:
             "persons": self.persons,
             "ties": self.ties,
             "participation": self.participation,
+            "alter_links": self.alter_links if self.alter_links is not None else pd.DataFrame(
+                columns=["ego_id", "source", "target"]),
         }
 
 
@@ -523,6 +526,18 @@ def _demo_network(rng: np.random.Generator, buurten: gpd.GeoDataFrame, n_persons
     ties = ties.loc[~(ties["alter_id"].notna() & ties.duplicated(["ego_id", "alter_id"]))]
     ties = ties.reset_index(drop=True)
 
+    # Who in an ego's network knows whom: relatives know each other, friends and neighbours less so.
+    anon = ties.loc[ties["alter_key"].notna(), ["ego_id", "alter_key", "role"]]
+    pairs = anon.merge(anon, on="ego_id", suffixes=("_a", "_b"))
+    pairs = pairs.loc[pairs["alter_key_a"] < pairs["alter_key_b"]]
+    kin_a, kin_b = pairs["role_a"].isin(KIN_ROLES), pairs["role_b"].isin(KIN_ROLES)
+    p_know = np.where(kin_a & kin_b, 0.8, np.where(kin_a | kin_b, 0.25, 0.2))
+    p_know = np.where((pairs["role_a"] == "professional") | (pairs["role_b"] == "professional"), 0.05, p_know)
+    know = rng.random(len(pairs)) < p_know
+    alter_links = pd.DataFrame({"ego_id": pairs["ego_id"].to_numpy()[know],
+                                "source": pairs["alter_key_a"].to_numpy()[know],
+                                "target": pairs["alter_key_b"].to_numpy()[know]})
+
     # Screening answers, consistent with the network but not identical to it.
     t_ego = pd.Series(ties["ego_id"].map(pd.Series(np.arange(n_persons), index=ids)).to_numpy())
     monthly = ties["contact_frequency"].ne("minder").to_numpy()
@@ -579,7 +594,7 @@ def _demo_network(rng: np.random.Generator, buurten: gpd.GeoDataFrame, n_persons
     for i in range(11):
         persons[f"djg_{i + 1}"] = np.where(screened, djg[:, i], None)
     persons.loc[~screened, "measured_on"] = pd.NaT
-    return persons, ties, richness
+    return persons, ties, richness, alter_links
 
 
 def _demo_participation(rng: np.random.Generator, persons: pd.DataFrame, richness: np.ndarray,
@@ -648,10 +663,10 @@ def generate_demo(seed: int = DEMO_SEED, *, n_persons: int = 2000) -> DemoData:
     )
     buurten["character"] = raw["character"].to_numpy()
     provisions = _demo_provisions(rng, buurten)
-    persons, ties, richness = _demo_network(rng, buurten, n_persons)
+    persons, ties, richness, alter_links = _demo_network(rng, buurten, n_persons)
     participation = _demo_participation(rng, persons, richness, provisions, buurten)
     return DemoData(areas, values, provisions, persons, ties, participation,
-                    raw.drop(columns=["character"]))
+                    raw.drop(columns=["character"]), alter_links)
 
 
 def write_demo_store(path, *, seed: int = DEMO_SEED, user: str = "demo"):

@@ -27,7 +27,8 @@ def format_number(value: float | int | None, decimals: int = 0) -> str:
 def format_value(value, *, decimals: int = 0, unit: str = "", status: str | None = None) -> str:
     """Format a key figure with its unit; a missing value shows its status ('geheim')."""
     if value is None or pd.isna(value):
-        return MISSING_LABELS.get(status or "", NO_DATA)
+        # Known CBS statuses have a fixed label; any other status (e.g. 'minder dan 5 personen') is shown as is.
+        return MISSING_LABELS.get(status, status) if status else NO_DATA
     text = format_number(value, decimals)
     if not unit:
         return text

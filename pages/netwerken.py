@@ -20,7 +20,8 @@ buurten = load_areas("buurt")
 names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
 st.caption("Signaal van een arm netwerk bij: " + "; ".join(DEFAULT_RULES.describe()) + ".")
 
-tab_list, tab_map, tab_ego, tab_comm = st.tabs(["Signalen", "Kaart per buurt", "Ecogram", "Gemeenschap"])
+tab_list, tab_map, tab_ego, tab_entry, tab_comm = st.tabs(
+    ["Signalen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Gemeenschap"])
 
 with tab_list:
     flagged = signals.loc[signals["signal"]]
@@ -56,7 +57,7 @@ with tab_map:
     shown_areas = buurten.merge(share, left_on="area_code", right_index=True, how="left")
     status = shown_areas["status"].where(shown_areas["status"].notna(), None)
     fmap = choropleth_map(shown_areas, "share", label="Aandeel met signaal", unit="%", higher_is_need=True,
-                          status=status.fillna("onbekend").where(shown_areas["share"].isna(), None))
+                          status=status.fillna("geen netwerkgegevens").where(shown_areas["share"].isna(), None))
     st_folium(fmap, key="nw_kaart", height=520, use_container_width=True, returned_objects=[])
     st.caption("Aandeel van de personen met netwerkgegevens dat een signaal heeft, per buurt. Buurten met "
                "minder dan 5 personen met gegevens tonen geen cijfer ('minder dan 5 personen').")
@@ -90,6 +91,57 @@ with tab_ego:
             st.warning("Signaal: " + row["reasons"])
         else:
             st.success("Geen signaal van een arm netwerk.")
+
+with tab_entry:
+    from data.errors import DataValidationError
+    from data.privacy import check_pseudonymous
+    from data.schema import CONTACT_FREQUENCIES, ROLES
+    from pages.common import get_store, show_error
+
+    st.markdown("Leg tijdens een gesprek het netwerk van één persoon vast. Gebruik een **code**, nooit een naam.")
+    c1, c2, c3 = st.columns(3)
+    code = c1.text_input("Code van de persoon", key="nv_code", placeholder="bijv. K-0142").strip()
+    buurt_code = c2.selectbox("Buurt", list(names), format_func=lambda c: f"{names[c]} ({c})", key="nv_buurt")
+    age_band = c3.selectbox("Leeftijd", list(AGE_BANDS), key="nv_leeftijd")
+    if code:
+        persons_table = load_table("persons")
+        ties_table = load_table("ties")
+        own = ties_table.loc[ties_table["ego_id"] == code]
+        with st.form("nv_alter", clear_on_submit=True):
+            st.markdown("**Iemand toevoegen**")
+            a1, a2, a3 = st.columns(3)
+            role = a1.selectbox("Rol", list(ROLES), format_func=ROLES.get)
+            closeness = a2.select_slider("Nabijheid", options=[1, 2, 3], value=2,
+                                        format_func={1: "verder weg", 2: "dichtbij", 3: "heel dichtbij"}.get)
+            frequency = a3.selectbox("Contact", list(CONTACT_FREQUENCIES), format_func=CONTACT_FREQUENCIES.get)
+            s1, s2, s3, s4 = st.columns(4)
+            emotional = s1.checkbox("emotionele steun")
+            practical = s2.checkbox("praktische steun")
+            informational = s3.checkbox("informatie en advies")
+            company = s4.checkbox("gezelschap")
+            added = st.form_submit_button("Toevoegen", type="primary")
+        if added:
+            try:
+                check_pseudonymous(pd.DataFrame({"persoon": [code]}), file="formulier", id_columns=("persoon",))
+                existing = persons_table.loc[persons_table["person_id"] == code]
+                person_row = existing if len(existing) else pd.DataFrame(
+                    [{"person_id": code, "buurt_code": buurt_code, "age_band": age_band, "consent": True}])
+                keys = own["alter_key"].dropna().str.extract(r"^a(\d+)$")[0].dropna().astype(int)
+                new_tie = pd.DataFrame([{
+                    "ego_id": code, "alter_id": None, "alter_key": f"a{(keys.max() if len(keys) else 0) + 1}",
+                    "role": role, "support_practical": practical, "support_emotional": emotional,
+                    "support_informational": informational, "support_companionship": company,
+                    "contact_frequency": frequency, "closeness": closeness, "reciprocal": None, "same_buurt": None}])
+                links = load_table("alter_links")
+                get_store().merge_network(person_row, pd.concat([own, new_tie], ignore_index=True),
+                                          alter_links=links.loc[links["ego_id"] == code], user="app",
+                                          source="gespreksformulier")
+            except DataValidationError as exc:
+                show_error(exc)
+            else:
+                st.rerun()
+        own = load_table("ties").loc[lambda t: t["ego_id"] == code]
+        st.image(ecogram_svg(own, title=f"Ecogram van {code}"), caption=f"Ecogram van {code} ({len(own)} mensen)")
 
 with tab_comm:
     import streamlit.components.v1 as components

@@ -189,3 +189,24 @@ def test_network_page(app):
     app.selectbox(key="nw_persoon").set_value(person).run()
     assert not app.exception
     assert any(m.label == "Netwerkgrootte" for m in app.metric)
+
+
+def test_network_entry_form_grows_the_ecogram(app, demo_store):
+    app.switch_page("pages/netwerken.py").run()
+    app.text_input(key="nv_code").set_value("K-0142").run()
+    for _ in range(2):
+        next(c for c in app.checkbox if c.label == "emotionele steun").check()
+        next(b for b in app.button if b.label == "Toevoegen").click().run()
+        assert not app.exception
+    ties = demo_store.read_table("ties").query("ego_id == 'K-0142'")
+    assert ties["alter_key"].tolist() == ["a1", "a2"] and ties["support_emotional"].all()
+    assert demo_store.read_table("persons").query("person_id == 'K-0142'")["buurt_code"].notna().all()
+    assert demo_store.read_audit().iloc[0]["action"] == "import-netwerk"
+
+
+def test_network_entry_form_refuses_a_name(app, demo_store):
+    app.switch_page("pages/netwerken.py").run()
+    app.text_input(key="nv_code").set_value("Jan Jansen").run()
+    next(b for b in app.button if b.label == "Toevoegen").click().run()
+    assert any("geen ondoorzichtige code" in e.value for e in app.error)
+    assert demo_store.read_table("ties").query("ego_id == 'Jan Jansen'").empty

@@ -76,8 +76,8 @@ def test_signals_by_hand(hand_made):
 
 
 def test_equals_networkx_on_the_demo_sample(demo):
-    m = person_measures(demo.persons, demo.ties, demo.participation)
-    adjacency, nodes = support_graph(demo.persons, demo.ties)
+    m = person_measures(demo.persons, demo.ties, demo.participation, demo.alter_links)
+    adjacency, nodes = support_graph(demo.persons, demo.ties, demo.alter_links)
     graph = nx.relabel_nodes(nx.from_scipy_sparse_array(adjacency), dict(enumerate(nodes)))
     sample = np.random.default_rng(1).choice(demo.persons["person_id"].to_numpy(), 150, replace=False)
     checked = 0
@@ -90,6 +90,7 @@ def test_equals_networkx_on_the_demo_sample(demo):
         assert m.loc[p, "density_alters"] == pytest.approx(nx.density(ego.subgraph([n for n in ego if n != p])))
         checked += 1
     assert checked > 100
+    assert m["density_alters"].mean() > 0.1  # the demo records who knows whom
 
 
 def test_lsns_items_and_totals():
