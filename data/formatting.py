@@ -28,7 +28,7 @@ def format_value(value, *, decimals: int = 0, unit: str = "", status: str | None
     """Format a key figure with its unit; a missing value shows its status ('geheim')."""
     if value is None or pd.isna(value):
         # Known CBS statuses have a fixed label; any other status (e.g. 'minder dan 5 personen') is shown as is.
-        return MISSING_LABELS.get(status, status) if status else NO_DATA
+        return MISSING_LABELS.get(status, status) if isinstance(status, str) and status else NO_DATA
     text = format_number(value, decimals)
     if not unit:
         return text

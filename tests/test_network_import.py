@@ -151,10 +151,13 @@ def test_graphml_round_trip(demo_store, tmp_path):
     persons = demo_store.read_table("persons")
     ties = demo_store.read_table("ties")
     assert sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "persoon") == len(persons)
-    assert graph.number_of_edges() == len(ties)
+    kinds = pd.Series([d["kind"] for _, _, d in graph.edges(data=True)]).value_counts()
+    assert kinds["steun"] == len(ties)
+    assert kinds["kent"] == len(demo_store.read_table("alter_links")) > 0
     from data.network_formats import network_from_graphml
 
     back = network_from_graphml(out)
     assert len(back["persons"]) == len(persons) and len(back["ties"]) == len(ties)
     assert back["ties"]["role"].value_counts().to_dict() == ties["role"].value_counts().to_dict()
     assert back["ties"]["alter_id"].notna().sum() == ties["alter_id"].notna().sum()
+    assert len(back["alter_links"]) == kinds["kent"]
