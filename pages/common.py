@@ -159,21 +159,32 @@ def cached_choropleth(level: str, indicator: str, scheme: str, k: int, tiles: st
 
 
 @st.cache_data(show_spinner="Netwerkmaten worden berekend…")
-def _signals(path: str, mtime: float):
+def _measures(path: str, mtime: float) -> pd.DataFrame:
+    from graphs.measures import person_measures
+
+    store = GeoPackageStore(path)
+    persons, ties, participation = (store.read_table(n) for n in ("persons", "ties", "participation"))
+    return person_measures(persons, ties, participation, store.read_table("alter_links"))
+
+
+@st.cache_data(show_spinner=False)
+def _signals(path: str, mtime: float, rules):
     from graphs.signals import poor_network_signals
 
     store = GeoPackageStore(path)
-    from graphs.measures import person_measures
-
-    persons, ties, participation = (store.read_table(n) for n in ("persons", "ties", "participation"))
-    measures = person_measures(persons, ties, participation, store.read_table("alter_links"))
-    return poor_network_signals(persons, ties, participation, measures=measures)
+    return poor_network_signals(store.read_table("persons"), store.read_table("ties"), rules=rules,
+                                measures=_measures(path, mtime))
 
 
-def load_signals() -> pd.DataFrame:
-    """Network measures, screening scores and the poor-network signal for every person, cached."""
+def load_signals(rules=None) -> pd.DataFrame:
+    """Network measures, screening scores and the poor-network signal for every person, cached.
+
+    The measures are computed once per store version; changing the rules only re-applies them.
+    """
+    from graphs.signals import DEFAULT_RULES
+
     store = get_store()
-    return _signals(str(store.path), _version(store))
+    return _signals(str(store.path), _version(store), rules or DEFAULT_RULES)
 
 
 @st.cache_data(show_spinner=False)

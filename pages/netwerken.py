@@ -8,17 +8,33 @@ from data.schema import AGE_BANDS
 from graphs.aggregates import signal_share_by_buurt, suitable_provisions
 from graphs.ecogram import ecogram_svg
 from graphs.screening import SCREENING_NOTE
-from graphs.signals import DEFAULT_RULES
+from graphs.signals import DEFAULT_RULES, SignalRules
 from mapping.choropleth import choropleth_map
 from pages.common import load_areas, load_provision_types, load_provisions, load_signals, load_table
 
 st.title("Netwerken")
 st.info(SCREENING_NOTE + " Een signaal is een reden om te kijken en te vragen, geen oordeel over een persoon.",
         icon=":material/info:")
-signals = load_signals()
+with st.sidebar:
+    st.subheader("Regels voor het signaal")
+    st.caption("Elke aangezette regel is genoeg voor een signaal. Standaard: "
+               + "; ".join(DEFAULT_RULES.describe()) + ".")
+    use_lsns = st.checkbox("LSNS-6 lager dan", value=True, key="regel_lsns")
+    lsns_below = st.slider("LSNS-6-grens", 1, 30, int(DEFAULT_RULES.lsns_below), key="regel_lsns_grens",
+                           disabled=not use_lsns)
+    use_emotional = st.checkbox("Niemand voor emotionele steun", value=True, key="regel_emotioneel")
+    use_practical = st.checkbox("Niemand voor praktische steun", value=False, key="regel_praktisch")
+    use_informal = st.checkbox("Weinig informele contacten", value=True, key="regel_informeel")
+    min_informal = st.slider("Minder dan … informele contacten", 1, 10, int(DEFAULT_RULES.min_informal),
+                             key="regel_informeel_grens", disabled=not use_informal)
+    use_djg = st.checkbox("Ernstig eenzaam (De Jong Gierveld 9 of hoger)", value=False, key="regel_djg")
+rules = SignalRules(lsns_below=lsns_below if use_lsns else None, min_emotional=1 if use_emotional else None,
+                    min_practical=1 if use_practical else None, min_informal=min_informal if use_informal else None,
+                    djg_at_least=9 if use_djg else None)
+signals = load_signals(rules)
 buurten = load_areas("buurt")
 names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
-st.caption("Signaal van een arm netwerk bij: " + "; ".join(DEFAULT_RULES.describe()) + ".")
+st.caption("Signaal van een arm netwerk bij: " + ("; ".join(rules.describe()) or "geen regel aangezet") + ".")
 
 tab_list, tab_map, tab_ego, tab_entry, tab_comm = st.tabs(
     ["Signalen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Gemeenschap"])
@@ -98,7 +114,17 @@ with tab_entry:
     from data.schema import CONTACT_FREQUENCIES, ROLES
     from pages.common import get_store, show_error
 
-    st.markdown("Leg tijdens een gesprek het netwerk van één persoon vast. Gebruik een **code**, nooit een naam.")
+    st.markdown("Leg tijdens een gesprek het netwerk van één persoon vast. Gebruik een **code**, nooit een naam. "
+                "Veel netwerken tegelijk: vul de sjablonen in en importeer ze met `python cli.py import-network`.")
+    from data.network_import import PARTICIPATION_HEADERS, PERSON_HEADERS, TIE_HEADERS
+
+    d1, d2, d3 = st.columns(3)
+    for col, (label, headers, fname) in zip((d1, d2, d3), (
+            ("Sjabloon personen", PERSON_HEADERS, "sjabloon_personen.csv"),
+            ("Sjabloon relaties", TIE_HEADERS, "sjabloon_relaties.csv"),
+            ("Sjabloon deelname", PARTICIPATION_HEADERS, "sjabloon_deelname.csv")), strict=True):
+        col.download_button(label, (";".join(headers) + "\n").encode("utf-8-sig"), file_name=fname,
+                            mime="text/csv", icon=":material/download:")
     c1, c2, c3 = st.columns(3)
     code = c1.text_input("Code van de persoon", key="nv_code", placeholder="bijv. K-0142").strip()
     buurt_code = c2.selectbox("Buurt", list(names), format_func=lambda c: f"{names[c]} ({c})", key="nv_buurt")

@@ -210,3 +210,14 @@ def test_network_entry_form_refuses_a_name(app, demo_store):
     next(b for b in app.button if b.label == "Toevoegen").click().run()
     assert any("geen ondoorzichtige code" in e.value for e in app.error)
     assert demo_store.read_table("ties").query("ego_id == 'Jan Jansen'").empty
+
+
+def test_signal_rules_are_configurable(app):
+    app.switch_page("pages/netwerken.py").run()
+    before = len(app.dataframe[0].value)
+    app.checkbox(key="regel_emotioneel").uncheck().run()
+    app.checkbox(key="regel_informeel").uncheck().run()
+    only_lsns = app.dataframe[0].value
+    assert len(only_lsns) < before
+    assert only_lsns["Redenen"].str.startswith("LSNS-6").all()
+    assert any("LSNS-6 lager dan 12" in c.value for c in app.caption)
