@@ -236,59 +236,49 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="OPDRACHT",
                                 parser_class=_DutchParser)
 
-    def store_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--store", default=str(default_store_path()),
-                       help="GeoPackage-bestand van de opslag (standaard: $STEUNKAART_STORE of "
-                            "var/steunkaart.gpkg)")
+    def command(name: str, help_text: str, func, *, writes: bool = True) -> argparse.ArgumentParser:
+        """A subcommand with the options every command shares (--store, and --gebruiker when it writes)."""
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("--store", default=str(default_store_path()),
+                         help="GeoPackage-bestand van de opslag (standaard: $STEUNKAART_STORE of var/steunkaart.gpkg)")
+        if writes:
+            cmd.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
+        cmd.set_defaults(func=func)
+        return cmd
 
-    demo = sub.add_parser("demo", help="schrijf de demogemeente Voorbeeldstad naar de opslag")
-    store_arg(demo)
+    demo = command("demo", "schrijf de demogemeente Voorbeeldstad naar de opslag", _cmd_demo, writes=False)
     demo.add_argument("--if-missing", action="store_true",
                       help="alleen als het bestand nog niet bestaat")
     demo.add_argument("--force", action="store_true", help="vervang bestaande gegevens")
     demo.add_argument("--seed", type=int, default=None, help="toevalszaadje (standaard vast)")
-    demo.set_defaults(func=_cmd_demo)
 
-    imp = sub.add_parser("import-areas", help="importeer een CBS wijk- en buurtkaart (GPKG, SHP, ZIP, GeoJSON)")
+    imp = command("import-areas", "importeer een CBS wijk- en buurtkaart (GPKG, SHP, ZIP, GeoJSON)", _cmd_import_areas)
     imp.add_argument("file", metavar="BESTAND", help="GeoPackage, shapefile (los of gezipt) of GeoJSON")
     imp.add_argument("--gemeente", help="alleen deze gemeente, bijv. GM0080 (nodig bij landelijke bestanden)")
     imp.add_argument("--jaar", type=int, help="jaar van de gegevens (standaard: uit de bestandsnaam)")
-    imp.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
-    store_arg(imp)
-    imp.set_defaults(func=_cmd_import_areas)
 
-    health = sub.add_parser("import-gezondheid",
-                            help="importeer Gezondheidsmonitor-cijfers per buurt (CBS 50120NED, CSV of Excel)")
+    health = command("import-gezondheid", "importeer Gezondheidsmonitor-cijfers per buurt (CBS 50120NED, CSV of Excel)",
+                     _cmd_import_health)
     health.add_argument("file", metavar="BESTAND", help="CSV of Excel (StatLine-export of sjabloon)")
     health.add_argument("--jaar", type=int, help="jaar van de cijfers (standaard: uit het bestand)")
-    health.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
-    store_arg(health)
-    health.set_defaults(func=_cmd_import_health)
 
-    fetch = sub.add_parser("fetch-cbs", help="haal wijken, buurten en kerncijfers online op (PDOK en CBS StatLine)")
+    fetch = command("fetch-cbs", "haal wijken, buurten en kerncijfers online op (PDOK en CBS StatLine)", _cmd_fetch_cbs)
     fetch.add_argument("--gemeente", required=True, help="gemeentecode, bijv. GM0080")
     fetch.add_argument("--jaar", type=int, required=True, help="jaar van de wijk- en buurtkaart, bijv. 2024")
     fetch.add_argument("--zonder-gezondheid", action="store_true", help="sla de Gezondheidsmonitor over")
-    fetch.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
-    store_arg(fetch)
-    fetch.set_defaults(func=_cmd_fetch_cbs)
 
-    iprov = sub.add_parser("import-provisions", help="importeer voorzieningen (Excel/CSV-sjabloon, GeoJSON, GPKG)")
+    iprov = command("import-provisions", "importeer voorzieningen (Excel/CSV-sjabloon, GeoJSON, GPKG)",
+                    _cmd_import_provisions)
     iprov.add_argument("file", metavar="BESTAND")
     group = iprov.add_mutually_exclusive_group()
     group.add_argument("--type", help="één soort voor alle punten (GeoJSON/GPKG)")
     group.add_argument("--type-map", help="vertaling van bronwaarden naar soorten (JSON of CSV)")
-    iprov.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
-    store_arg(iprov)
-    iprov.set_defaults(func=_cmd_import_provisions)
 
-    eprov = sub.add_parser("export-provisions", help="exporteer voorzieningen naar Excel (.xlsx) of CSV")
+    eprov = command("export-provisions", "exporteer voorzieningen naar Excel (.xlsx) of CSV", _cmd_export_provisions)
     eprov.add_argument("--out", required=True, help="doelbestand, .xlsx of .csv")
-    eprov.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
-    store_arg(eprov)
-    eprov.set_defaults(func=_cmd_export_provisions)
 
-    net = sub.add_parser("import-network", help="importeer steunnetwerken (sjablonen personen, relaties, deelname)")
+    net = command("import-network", "importeer steunnetwerken (sjablonen personen, relaties, deelname)",
+                  _cmd_import_network)
     net.add_argument("--personen", help="CSV/Excel met kolommen persoon, buurtcode, leeftijd, ...")
     net.add_argument("--relaties", help="CSV/Excel met kolommen ego, alter of alter_label, rol, ...")
     net.add_argument("--network-canvas", nargs="+", metavar="BESTAND",
@@ -296,26 +286,15 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--koppeling", help="JSON: welke Network Canvas-variabelen rol, steun, buurt en leeftijd zijn")
     net.add_argument("--graphml", help="GraphML-bestand (zoals export-network het schrijft)")
     net.add_argument("--deelname", help="CSV/Excel met kolommen persoon, voorziening, rol, sinds")
-    net.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
-    store_arg(net)
-    net.set_defaults(func=_cmd_import_network)
 
-    xnet = sub.add_parser("export-network", help="exporteer het steunnetwerk als GraphML (Gephi) of CSV")
+    xnet = command("export-network", "exporteer het steunnetwerk als GraphML (Gephi) of CSV", _cmd_export_network)
     xnet.add_argument("--out", required=True, help="doelbestand, .graphml of .csv")
-    xnet.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
-    store_arg(xnet)
-    xnet.set_defaults(func=_cmd_export_network)
 
-    sig = sub.add_parser("signals", help="schrijf de personen met een signaal van een arm netwerk naar CSV")
+    sig = command("signals", "schrijf de personen met een signaal van een arm netwerk naar CSV", _cmd_signals)
     sig.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
-    sig.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
-    store_arg(sig)
-    sig.set_defaults(func=_cmd_signals)
 
-    info = sub.add_parser("info", help="toon de aantallen in de opslag")
-    store_arg(info)
+    info = command("info", "toon de aantallen in de opslag", _cmd_info, writes=False)
     info.add_argument("--json", action="store_true", help="één JSON-object voor scripts")
-    info.set_defaults(func=_cmd_info)
     return parser
 
 
