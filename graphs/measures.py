@@ -98,7 +98,7 @@ def person_measures(persons: pd.DataFrame, ties: pd.DataFrame,
     informal size (without professionals), emotional and practical supporters, role diversity
     (distinct roles with at least fortnightly contact), kin share, structural measures of the
     whole support graph (density among alters, effective size, constraint), ties that bridge to
-    another buurt, and the number of provisions joined.
+    another buurt, ties into groups (group members, church or club), and the number of provisions joined.
     """
     ids = persons["person_id"].astype("string")
     ego = ties["ego_id"].astype("string")
@@ -110,6 +110,12 @@ def person_measures(persons: pd.DataFrame, ties: pd.DataFrame,
         return mask.astype(int).groupby(ego).sum().reindex(ids, fill_value=0)
 
     size = count(pd.Series(True, index=ties.index))
+    # A tie bridges to another buurt when the respondent says so, or when the alter is a person in
+    # the data who lives in another buurt.
+    home = persons.set_index(persons["person_id"].astype("string"))["buurt_code"].astype("string")
+    alter_home = ties["alter_id"].astype("string").map(home)
+    derived = alter_home.notna() & ego.map(home).notna() & (alter_home != ego.map(home))
+    bridges = ties["same_buurt"].eq(False).fillna(False).astype(bool) | derived.fillna(False).astype(bool)
     out = pd.DataFrame({
         "network_size": size.to_numpy(),
         "informal_size": count(informal).to_numpy(),
@@ -117,7 +123,8 @@ def person_measures(persons: pd.DataFrame, ties: pd.DataFrame,
         "practical_supporters": count(ties["support_practical"].fillna(False).astype(bool)).to_numpy(),
         "role_diversity": role[frequent].groupby(ego[frequent]).nunique().reindex(ids, fill_value=0).to_numpy(),
         "kin_share": (count(role.isin(KIN_ROLES)) / size.where(size > 0)).to_numpy(),
-        "bridging_ties": count(ties["same_buurt"].eq(False).fillna(False)).to_numpy(),
+        "bridging_ties": count(bridges).to_numpy(),
+        "group_ties": count(role.isin(["groepsgenoot", "kerk_vereniging"])).to_numpy(),
     }, index=pd.Index(ids, name="person_id"))
     adjacency, nodes = support_graph(persons, ties, alter_links)
     structural = structural_measures(adjacency).set_index(nodes)

@@ -48,7 +48,7 @@ def test_measures_by_hand(hand_made):
     assert (a["network_size"], a["informal_size"], a["emotional_supporters"], a["practical_supporters"]) == (4, 3, 1, 1)
     assert a["role_diversity"] == 3  # partner, kind, professional: at least fortnightly (vriend is monthly)
     assert a["kin_share"] == pytest.approx(0.5)
-    assert a["bridging_ties"] == 1 and a["provisions_joined"] == 2
+    assert a["bridging_ties"] == 1 and a["provisions_joined"] == 2 and a["group_ties"] == 0
     # k = 4 alters (B, C, D, professional), 3 ties among them
     assert a["density_alters"] == pytest.approx(3 / 6)
     assert a["effective_size"] == pytest.approx(4 - 2 * 3 / 4)
@@ -56,6 +56,14 @@ def test_measures_by_hand(hand_made):
     # network), the professional shares none: c = 3 (1/4 + 2 * 1/4 * 1/3)^2 + (1/4)^2
     assert a["constraint"] == pytest.approx(3 * (1 / 4 + 2 / 12) ** 2 + (1 / 4) ** 2)
     assert np.isnan(m.loc["F", "effective_size"]) and m.loc["F", "network_size"] == 0
+
+
+def test_bridging_ties_use_where_persons_live(hand_made):
+    persons, ties, participation = hand_made
+    persons.loc[persons["person_id"] == "C", "buurt_code"] = "BU00010102"
+    m = person_measures(persons, ties, participation)
+    assert m.loc["A", "bridging_ties"] == 2  # D said so; C lives in another buurt
+    assert m.loc["B", "bridging_ties"] == 1  # B -> C
 
 
 def test_signals_by_hand(hand_made):
