@@ -51,10 +51,13 @@ def support_graph(persons: pd.DataFrame, ties: pd.DataFrame,
                                ignore_index=True)
         dst_labels = pd.concat([dst_labels, _node(alter_links["ego_id"], alter_links["target"], known)],
                                ignore_index=True)
-    nodes = pd.Index(pd.unique(pd.concat([persons["person_id"].astype("string"), src_labels, dst_labels],
-                                         ignore_index=True)))
-    src = nodes.get_indexer(src_labels)
-    dst = nodes.get_indexer(dst_labels)
+    # One factorisation of all labels (persons first, so they keep their order) gives every index.
+    n_persons, n_edges = len(persons), len(src_labels)
+    codes, uniques = pd.factorize(pd.concat([persons["person_id"].astype("string"), src_labels, dst_labels],
+                                            ignore_index=True))
+    nodes = pd.Index(uniques)
+    src = codes[n_persons:n_persons + n_edges]
+    dst = codes[n_persons + n_edges:]
     keep = src != dst
     n = len(nodes)
     a = sp.coo_matrix((np.ones(keep.sum(), dtype=np.float64), (src[keep], dst[keep])), shape=(n, n)).tocsr()
@@ -101,34 +104,49 @@ def person_measures(persons: pd.DataFrame, ties: pd.DataFrame,
     another buurt, ties into groups (group members, church or club), and the number of provisions joined.
     """
     ids = persons["person_id"].astype("string")
-    ego = ties["ego_id"].astype("string")
+    n = len(ids)
+    # Integer positions instead of string keys: one hash pass, then bincount for every count.
+    person_pos = pd.Index(ids)
+    ego_idx = person_pos.get_indexer(ties["ego_id"].astype("string"))
+    valid = ego_idx >= 0
     role = ties["role"].astype("string")
-    informal = role.ne("professional")
-    frequent = ties["contact_frequency"].astype("string").isin(FREQUENT)
+    informal = role.ne("professional").to_numpy()
+    frequent = ties["contact_frequency"].astype("string").isin(FREQUENT).to_numpy()
 
-    def count(mask) -> pd.Series:
-        return mask.astype(int).groupby(ego).sum().reindex(ids, fill_value=0)
+    def count(mask) -> np.ndarray:
+        mask = np.asarray(mask, dtype=bool) & valid
+        return np.bincount(ego_idx[mask], minlength=n)
 
-    size = count(pd.Series(True, index=ties.index))
+    size = count(np.ones(len(ties), dtype=bool))
     # A tie bridges to another buurt when the respondent says so, or when the alter is a person in
     # the data who lives in another buurt.
-    home = persons.set_index(persons["person_id"].astype("string"))["buurt_code"].astype("string")
-    alter_home = ties["alter_id"].astype("string").map(home)
-    derived = alter_home.notna() & ego.map(home).notna() & (alter_home != ego.map(home))
-    bridges = ties["same_buurt"].eq(False).fillna(False).astype(bool) | derived.fillna(False).astype(bool)
+    home = pd.factorize(persons["buurt_code"].astype("string"))[0]  # -1 where unknown
+    alter_idx = person_pos.get_indexer(ties["alter_id"].astype("string"))
+    ego_home = np.where(valid, home[np.clip(ego_idx, 0, None)], -1)
+    alter_home = np.where(alter_idx >= 0, home[np.clip(alter_idx, 0, None)], -1)
+    derived = (ego_home >= 0) & (alter_home >= 0) & (ego_home != alter_home)
+    bridges = ties["same_buurt"].eq(False).fillna(False).to_numpy(dtype=bool) | derived
+    role_code, role_names = pd.factorize(role)
+    pair = ego_idx[frequent & valid].astype(np.int64) * (len(role_names) + 1) + role_code[frequent & valid]
+    diversity = np.bincount(np.unique(pair) // (len(role_names) + 1), minlength=n)
+    kin = role.isin(KIN_ROLES).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kin_share = np.where(size > 0, count(kin) / size, np.nan)
     out = pd.DataFrame({
-        "network_size": size.to_numpy(),
-        "informal_size": count(informal).to_numpy(),
-        "emotional_supporters": count(ties["support_emotional"].fillna(False).astype(bool)).to_numpy(),
-        "practical_supporters": count(ties["support_practical"].fillna(False).astype(bool)).to_numpy(),
-        "role_diversity": role[frequent].groupby(ego[frequent]).nunique().reindex(ids, fill_value=0).to_numpy(),
-        "kin_share": (count(role.isin(KIN_ROLES)) / size.where(size > 0)).to_numpy(),
-        "bridging_ties": count(bridges).to_numpy(),
-        "group_ties": count(role.isin(["groepsgenoot", "kerk_vereniging"])).to_numpy(),
+        "network_size": size,
+        "informal_size": count(informal),
+        "emotional_supporters": count(ties["support_emotional"].fillna(False).to_numpy(dtype=bool)),
+        "practical_supporters": count(ties["support_practical"].fillna(False).to_numpy(dtype=bool)),
+        "role_diversity": diversity,
+        "kin_share": kin_share,
+        "bridging_ties": count(bridges),
+        "group_ties": count(role.isin(["groepsgenoot", "kerk_vereniging"]).to_numpy()),
     }, index=pd.Index(ids, name="person_id"))
     adjacency, nodes = support_graph(persons, ties, alter_links)
     structural = structural_measures(adjacency).set_index(nodes)
-    out = out.join(structural[["density_alters", "effective_size", "constraint"]])
+    structural = structural.iloc[:n]  # persons come first in the node order
+    for col in ("density_alters", "effective_size", "constraint"):
+        out[col] = structural[col].to_numpy()
     if participation is not None and len(participation):
         joined = participation.groupby(participation["person_id"].astype("string"))["provision_id"].nunique()
         out["provisions_joined"] = joined.reindex(ids, fill_value=0).to_numpy()
