@@ -207,6 +207,38 @@ def _cmd_export_network(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_gaps(args: argparse.Namespace) -> int:
+    from mapping.gaps import DECAYS_CLI, gaps_from_need_and_supply
+
+    store = GeoPackageStore.open(args.store, create=False)
+    catalogue = store.read_provision_types()
+    if args.type and args.type not in catalogue:
+        raise DataValidationError(f"Onbekende soort '{args.type}'; kies uit: {', '.join(catalogue)}.")
+    if args.verval not in DECAYS_CLI:
+        raise DataValidationError(f"Onbekend afstandsverval '{args.verval}'; kies uit {', '.join(DECAYS_CLI)}.")
+    persons = store.read_table("persons")
+    signals_per_buurt = None
+    if len(persons):
+        from graphs.measures import person_measures
+        from graphs.signals import poor_network_signals
+
+        ties, participation = store.read_table("ties"), store.read_table("participation")
+        signals = poor_network_signals(persons, ties, participation, measures=person_measures(
+            persons, ties, participation, store.read_table("alter_links")))
+        signals_per_buurt = signals.groupby("buurt_code")["signal"].sum()
+    table = gaps_from_need_and_supply(store.read_areas("buurt"), store.read_table("provisions"),
+                                      types=[args.type] if args.type else None, decay=args.verval,
+                                      signals_per_buurt=signals_per_buurt, catalogue=catalogue)
+    out = Path(args.out)
+    columns = {"area_code": "buurtcode", "buurt": "buurt", "type": "soort", "need": "behoefte",
+               "accessibility": "bereikbaarheid_2sfca", "gap_people": "tekort_personen", "gap_index": "tekort_index",
+               "at_risk": "voorziening_onder_druk", "reason": "reden"}
+    table[list(columns)].rename(columns=columns).to_csv(out, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    store.log(args.gebruiker, "export-tekorten", "areas,provisions", {"bestand": out.name, "rijen": len(table)})
+    print(f"{len(table)} rijen (buurt × soort) geschreven naar {out}.")
+    return 0
+
+
 def _cmd_signals(args: argparse.Namespace) -> int:
     from graphs.measures import person_measures
     from graphs.signals import DEFAULT_RULES, poor_network_signals
@@ -289,6 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     xnet = command("export-network", "exporteer het steunnetwerk als GraphML (Gephi) of CSV", _cmd_export_network)
     xnet.add_argument("--out", required=True, help="doelbestand, .graphml of .csv")
+
+    gaps = command("gaps", "schrijf behoefte, bereikbaarheid en tekort per buurt en soort naar CSV", _cmd_gaps)
+    gaps.add_argument("--type", help="alleen deze soort (standaard: alle soorten)")
+    gaps.add_argument("--verval", default="step", help="afstandsverval: step, gaussian of e2sfca")
+    gaps.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
 
     sig = command("signals", "schrijf de personen met een signaal van een arm netwerk naar CSV", _cmd_signals)
     sig.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
