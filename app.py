@@ -22,6 +22,7 @@ page = st.navigation(
         st.Page("pages/kaart.py", title="Kaart", icon=":material/map:", default=True),
         st.Page("pages/profiel.py", title="Profiel", icon=":material/analytics:"),
         st.Page("pages/netwerken.py", title="Netwerken", icon=":material/hub:"),
+        st.Page("pages/tekorten.py", title="Tekorten", icon=":material/travel_explore:"),
         st.Page("pages/voorzieningen.py", title="Voorzieningen", icon=":material/volunteer_activism:"),
         st.Page("pages/beheer.py", title="Beheer", icon=":material/upload_file:"),
         st.Page("pages/over.py", title="Over de gegevens", icon=":material/info:"),

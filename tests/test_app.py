@@ -53,7 +53,8 @@ def test_wijk_level_and_other_indicator(app):
     assert len(gebied.options) == 6
 
 
-@pytest.mark.parametrize("page", ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/voorzieningen.py",
+@pytest.mark.parametrize("page", ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/tekorten.py",
+                                  "pages/voorzieningen.py",
                                   "pages/beheer.py",
                                   "pages/over.py"])
 def test_every_page_runs(app, page):
@@ -221,3 +222,15 @@ def test_signal_rules_are_configurable(app):
     assert len(only_lsns) < before
     assert only_lsns["Redenen"].str.startswith("LSNS-6").all()
     assert any("LSNS-6 lager dan 12" in c.value for c in app.caption)
+
+
+def test_gap_page_scenario(app):
+    app.switch_page("pages/tekorten.py").run()
+    assert not app.exception
+    app.selectbox(key="tk_soort").set_value("bezoekdienst_weduwen").run()
+    gap_before = next(m for m in app.metric if m.label == "Tekort (personen)").value
+    running = app.multiselect(key="tk_uit").options
+    app.multiselect(key="tk_uit").set_value(running).run()
+    assert not app.exception
+    gap_after = next(m for m in app.metric if m.label == "Tekort (personen)").value
+    assert int(gap_after.replace(".", "")) > int(gap_before.replace(".", ""))
