@@ -262,6 +262,46 @@ def _cmd_signals(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_match(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from data.formatting import format_number
+    from graphs.matching import match_signalled
+    from graphs.measures import person_measures
+    from graphs.signals import poor_network_signals
+
+    store = GeoPackageStore.open(args.store, create=False)
+    persons, ties, participation = (store.read_table(n) for n in ("persons", "ties", "participation"))
+    signals = poor_network_signals(persons, ties, participation, measures=person_measures(
+        persons, ties, participation, store.read_table("alter_links")))
+    catalogue = store.read_provision_types()
+    result = match_signalled(signals, persons, store.read_table("provisions"), store.read_areas("buurt"),
+                             participation, catalogue=catalogue)
+    labels = {code: t.label for code, t in catalogue.items()}
+    table = pd.concat([result.assignments.assign(reason=""), result.unmatched], ignore_index=True)
+    table = table.sort_values("person_id", kind="stable")
+    columns = {"person_id": "persoon", "buurt_code": "buurtcode", "provision_id": "voorziening_id",
+               "name": "voorziening", "type": "soort", "distance_m": "afstand_m", "reason": "reden"}
+    table = table.reindex(columns=list(columns)).assign(
+        type=lambda t: t["type"].map(lambda c: labels.get(c, c), na_action="ignore"),
+        distance_m=lambda t: t["distance_m"].astype("Int64"))
+    out = Path(args.out)
+    table.rename(columns=columns).to_csv(out, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    n_signalled = result.n_matched + result.n_unmatched
+    print(f"{format_number(n_signalled)} personen met een signaal van een arm netwerk: "
+          f"{format_number(result.n_matched)} met een voorstel voor een passende voorziening (samen "
+          f"{format_number(result.total_distance_m / 1000, 1)} km van hun buurt), "
+          f"{format_number(result.n_unmatched)} zonder mogelijkheid.")
+    for reason, count in result.unmatched["reason"].value_counts().sort_index().items():
+        print(f"  {reason}: {format_number(count)}")
+    print("Per voorziening (voorgesteld / vrije plekken / met signaal binnen bereik):")
+    for row in result.per_provision.itertuples(index=False):
+        print(f"  {row.name} ({labels.get(row.type, row.type)}): {format_number(row.matched)} / "
+              f"{format_number(row.free_places)} / {format_number(row.signalled_in_reach)}")
+    print(f"Geschreven naar {out}. Een voorstel is een aanleiding voor een gesprek, geen verwijzing.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = _DutchParser(prog="python cli.py", description="Steunkaart vanaf de opdrachtregel.")
@@ -329,6 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sig = command("signals", "schrijf de personen met een signaal van een arm netwerk naar CSV", _cmd_signals)
     sig.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
+
+    match = command("match", "stel personen met een signaal een passende voorziening voor (min-cost flow) en "
+                    "schrijf het resultaat naar CSV", _cmd_match, writes=False)
+    match.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
 
     info = command("info", "toon de aantallen in de opslag", _cmd_info, writes=False)
     info.add_argument("--json", action="store_true", help="één JSON-object voor scripts")

@@ -308,7 +308,7 @@ def _demo_areas(rng: np.random.Generator):
 
 _PROVISION_PLAN = (
     # type, how many, preferred characters, capacity range, names
-    ("bezoekdienst_weduwen", 3, ("naoorlogs", "centrum", "dorp"), (25, 60),
+    ("bezoekdienst_weduwen", 3, ("naoorlogs", "centrum", "dorp"), (60, 120),
      ("Bezoekdienst Samen Verder", "Humanitas Steun bij Rouw", "Weduwenkring Oosterbroek")),
     ("grip_en_glans", 4, ("naoorlogs", "gemengd", "centrum"), (20, 36),
      ("Grip & Glans Kanaalzone", "Grip & Glans Noorderhout", "Grip & Glans Centrum",
@@ -352,6 +352,16 @@ _EVIDENCE = {
 }
 
 
+def _widowed_hotspot_first(pool: gpd.GeoDataFrame, picks: np.ndarray) -> np.ndarray:
+    """Put the buurt with the most widowed residents of the wijk with the most of them second."""
+    widowed = pool["aantal_inwoners"].fillna(0) * pool["percentage_verweduwd"].fillna(0) / 100
+    wijk = pool["area_code"].str[2:8]
+    top_wijk = widowed.groupby(wijk).sum().idxmax()
+    best = int(np.argmax(np.where(wijk == top_wijk, widowed, -1)))
+    others = [int(p) for p in picks if int(p) != best]
+    return np.array([others[0], best, *others[1:len(picks) - 1]])
+
+
 def _demo_provisions(rng: np.random.Generator, buurten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     inhabited = buurten.loc[~buurten["water"] & (buurten["aantal_inwoners"].fillna(0) > 0)]
     rows = []
@@ -359,6 +369,10 @@ def _demo_provisions(rng: np.random.Generator, buurten: gpd.GeoDataFrame) -> gpd
         pool = inhabited.loc[inhabited["character"].isin(characters)]
         weights = pool["aantal_inwoners"].to_numpy(float)
         picks = rng.choice(len(pool), size=count, replace=False, p=weights / weights.sum())
+        if ptype == "bezoekdienst_weduwen":
+            # The service under pressure sits where most widowed people live: the scenario
+            # "what if its subsidy stops?" then matters most (DESIGN: the decentralisation story).
+            picks = _widowed_hotspot_first(pool, picks)
         spec = PROVISION_TYPES[ptype]
         for i, pick in enumerate(picks):
             buurt = pool.iloc[pick]

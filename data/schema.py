@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 CRS_EPSG = 28992  # RD New: every geometry in the store is in metres
 
 AREA_LEVELS = ("gemeente", "wijk", "buurt")
@@ -200,6 +200,33 @@ TABLES: dict[str, Table] = {
             ),
             description="Catalogus van soorten voorzieningen (uitbreidbaar door de gebruiker)",
             unique=("code",),
+        ),
+        Table(
+            "scenarios",
+            (
+                ("name", "TEXT NOT NULL"),
+                ("definition", "TEXT NOT NULL"),
+                ("created_by", "TEXT"),
+                ("created_at", "TEXT"),
+                ("version", "INTEGER NOT NULL DEFAULT 1"),
+            ),
+            description="Opgeslagen scenario's: voorzieningen uit en hypothetische nieuwe (JSON)",
+            unique=("name",),
+        ),
+        Table(
+            "users",
+            (
+                ("username", "TEXT NOT NULL"),
+                ("role", "TEXT NOT NULL"),
+                ("wijken", "TEXT"),
+                ("password_hash", "TEXT"),
+                ("failed_attempts", "INTEGER NOT NULL DEFAULT 0"),
+                ("locked_until", "TEXT"),
+                ("active", "INTEGER NOT NULL DEFAULT 1"),
+                ("created_at", "TEXT"),
+            ),
+            description="Gebruikers met rol en wijken; wachtwoorden alleen als trage, gezouten hash",
+            unique=("username",),
         ),
         Table(
             "audit",

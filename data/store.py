@@ -609,6 +609,40 @@ class GeoPackageStore:
         numbers = [int(i[1:]) for i in ids if isinstance(i, str) and i[:1] == "V" and i[1:].isdigit()]
         return max(numbers, default=0) + 1
 
+    def read_scenarios(self) -> pd.DataFrame:
+        """Saved scenarios: name, definition (JSON), created_by, created_at, version."""
+        return self.read_table("scenarios").sort_values("name").reset_index(drop=True)
+
+    def save_scenario(self, name: str, definition: str, *, user: str, expected_version: int | None = None) -> int:
+        """Save a scenario under a name; a new name creates it, an existing name needs its version.
+
+        Returns the stored version. Saving over a scenario someone else changed meanwhile raises
+        ConflictError, and a new scenario under a name that already exists as well.
+        """
+        name = (name or "").strip()
+        if not name or len(name) > 80:
+            raise DataValidationError("Geef het scenario een naam van 1 tot 80 tekens.", column="naam")
+        with self._transaction() as conn:
+            row = conn.execute("SELECT version FROM scenarios WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                conn.execute("INSERT INTO scenarios (name, definition, created_by, created_at, version) "
+                             "VALUES (?, ?, ?, ?, 1)", (name, definition, user, _now_iso()))
+                _audit(conn, user, "bewaar-scenario", name, {"definitie": json.loads(definition)})
+                return 1
+            if expected_version is None or int(row[0]) != int(expected_version):
+                raise ConflictError(f"Er bestaat al een scenario '{name}' (versie {row[0]}). Kies een andere naam "
+                                    "of laad dat scenario eerst.")
+            conn.execute("UPDATE scenarios SET definition = ?, version = version + 1 WHERE name = ?",
+                         (definition, name))
+            _audit(conn, user, "wijzig-scenario", name, {"definitie": json.loads(definition)})
+            return int(row[0]) + 1
+
+    def delete_scenario(self, name: str, *, user: str) -> None:
+        with self._transaction() as conn:
+            if conn.execute("DELETE FROM scenarios WHERE name = ?", (name,)).rowcount != 1:
+                raise StoreError(f"Scenario '{name}' bestaat niet (meer).")
+            _audit(conn, user, "verwijder-scenario", name, {})
+
     def log(self, user: str, action: str, target: str = "", details: dict | None = None) -> None:
         """Write one audit entry (e.g. an export or a view of a person's network)."""
         with self._transaction() as conn:
@@ -847,5 +881,12 @@ def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
     _create_table(conn, _table("alter_links"))
 
 
+def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
+    """Version 4 keeps named scenarios and the local user accounts."""
+    _create_table(conn, _table("scenarios"))
+    _create_table(conn, _table("users"))
+
+
 # Migrations from version N to N+1, each run inside the opening transaction.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}

@@ -12,6 +12,32 @@ from data.formatting import format_number
 MIN_CELL = 5  # counts and rates based on fewer persons are not shown
 
 
+def format_count(n: float, *, min_persons: int = MIN_CELL) -> str:
+    """A count of persons for aggregate views: 'minder dan 5' for 1 to 4, never the small number."""
+    if pd.isna(n):
+        return ""
+    return f"minder dan {min_persons}" if 0 < n < min_persons else format_number(n)
+
+
+def suppressed(counts: pd.Series, *, min_persons: int = MIN_CELL, total_shown: bool = True) -> pd.Series:
+    """Which counts of persons to hide: 1 to 4 (primary), and more where a shown total would give them away.
+
+    A total minus the shown parts reveals a single hidden cell (the differencing trick), so while
+    fewer than two cells are hidden, or the hidden cells add up to fewer than ``min_persons``, the
+    smallest shown non-zero cell is hidden as well (secondary suppression). Returns a boolean mask.
+    """
+    values = pd.to_numeric(counts, errors="coerce").round()
+    hidden = (values > 0) & (values < min_persons)
+    if not total_shown or not hidden.any():
+        return hidden.fillna(False).astype(bool)
+    while hidden.sum() < 2 or values[hidden].sum() < min_persons:
+        candidates = values[~hidden & (values > 0)]
+        if candidates.empty:
+            break
+        hidden[candidates.idxmin()] = True
+    return hidden.fillna(False).astype(bool)
+
+
 def signal_share_by_buurt(signals: pd.DataFrame, *, min_persons: int = MIN_CELL) -> pd.DataFrame:
     """Per buurt: persons with data, persons signalled and the share; hidden below ``min_persons``.
 
@@ -54,7 +80,8 @@ def suitable_provisions(signals: pd.DataFrame, persons: pd.DataFrame, provisions
     codes = centres.index
     dist = np.hypot(centres.x.to_numpy()[:, None] - running.geometry.x.to_numpy()[None, :],
                     centres.y.to_numpy()[:, None] - running.geometry.y.to_numpy()[None, :])
-    reach = dist <= running["reach_m"].fillna(0).to_numpy()[None, :]
+    default_reach = running["type"].map({c: t.default_reach_m for c, t in types.items()}).astype(float)
+    reach = dist <= running["reach_m"].astype(float).fillna(default_reach).fillna(0).to_numpy()[None, :]
     labels = [f"{name} ({types[t].label if t in types else t}; "
               + (f"{format_number(r)} plekken vrij" if r > 0 else "vol") + ")"
               for name, t, r in zip(running["name"], running["type"], room, strict=True)]

@@ -63,9 +63,9 @@ def default_tiles() -> str:
     return value if value in TILE_SOURCES else "geen"
 
 
-def classify_values(values: pd.Series, *, scheme: str = "quantiles", k: int = 5
+def classify_values(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, bins=None
                     ) -> tuple[np.ndarray, pd.Series]:
-    """Classify values with mapclassify.
+    """Classify values with mapclassify (or into given class bounds, e.g. to compare two maps).
 
     Returns
     -------
@@ -79,6 +79,11 @@ def classify_values(values: pd.Series, *, scheme: str = "quantiles", k: int = 5
     classes = pd.Series(-1, index=values.index, dtype=int)
     if known.empty:
         return np.array([]), classes
+    if bins is not None:
+        classifier = mapclassify.UserDefined(known.to_numpy(), bins=list(bins))
+        bins, yb = np.asarray(classifier.bins), np.asarray(classifier.yb)
+        classes.loc[known.index] = yb
+        return bins, classes
     k = int(max(1, min(k, known.nunique())))
     if k == 1:
         bins = np.array([known.max()])
@@ -111,8 +116,9 @@ def _legend_html(title: str, bins: np.ndarray, colours: list[str], minimum: floa
         low = format_number(lower, decimals) if lower is not None else ""
         rows.append(
             f'<div class="sk-row"><span class="sk-swatch" style="background:{colour}"></span>'
-            f"{html.escape(low)} – {html.escape(format_number(upper, decimals))}"
-            f"{html.escape(unit_txt)}</div>"
+            + (html.escape(low) if low == format_number(upper, decimals)
+               else f"{html.escape(low)} – {html.escape(format_number(upper, decimals))}")
+            + f"{html.escape(unit_txt)}</div>"
         )
         lower = upper
     if n_missing:
@@ -182,6 +188,7 @@ def choropleth_map(
     simplify_m: float | None = None,
     provisions: gpd.GeoDataFrame | None = None,
     provision_types: dict | None = None,
+    bins=None,
 ) -> folium.Map:
     """Build a folium choropleth of ``areas`` coloured by ``column``.
 
@@ -205,6 +212,8 @@ def choropleth_map(
         Per area (aligned with ``areas``) why a value is missing ('geheim', 'onbekend').
     provisions : GeoDataFrame, optional
         Collective provisions to show as a layer per type on top of the areas.
+    bins : sequence of float, optional
+        Fixed upper class bounds instead of ``scheme``/``k`` (the same colours on two maps).
     simplify_m : float, optional
         Coverage simplification tolerance in metres (None: about a pixel of the full view;
         0: none). Neighbours stay gap- and overlap-free.
@@ -223,7 +232,7 @@ def choropleth_map(
         raise DataValidationError("Er zijn geen gebieden om te tonen. Importeer eerst gebieden.")
 
     values = pd.to_numeric(areas[column], errors="coerce").astype(float)
-    bins, classes = classify_values(values, scheme=scheme, k=k)
+    bins, classes = classify_values(values, scheme=scheme, k=k, bins=bins)
     colours = _palette(len(bins), bool(higher_is_need))
     fill = np.where(classes.to_numpy() >= 0,
                     np.array(colours + [MISSING_FILL], dtype=object)[classes.clip(lower=0)],

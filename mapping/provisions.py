@@ -73,6 +73,7 @@ _STATUS_STYLE = {
     "actief": (0.9, "#ffffff", None),
     "onder_druk": (0.9, "#d7191c", None),
     "gestopt": (0.0, "#555555", "3 3"),
+    "hypothetisch": (0.5, "#111111", "2 2"),  # only exists in a scenario
 }
 _MARKER_JS = """
 function(feature, layer) {

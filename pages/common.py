@@ -40,6 +40,11 @@ def leave_legacy_pages_mode() -> None:
 leave_legacy_pages_mode()
 
 
+def current_user() -> str:
+    """The name written to the audit log for what this session does."""
+    return st.session_state.get("sk_user", "app")
+
+
 def store_path() -> str:
     """Return the configured store path as a string."""
     return str(default_store_path())

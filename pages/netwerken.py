@@ -4,9 +4,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from data.formatting import format_number
 from data.schema import AGE_BANDS
 from graphs.aggregates import signal_share_by_buurt, suitable_provisions
 from graphs.ecogram import ecogram_svg
+from graphs.matching import match_signalled
 from graphs.screening import SCREENING_NOTE
 from graphs.signals import DEFAULT_RULES, SignalRules
 from mapping.choropleth import choropleth_map
@@ -36,8 +38,8 @@ buurten = load_areas("buurt")
 names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
 st.caption("Signaal van een arm netwerk bij: " + ("; ".join(rules.describe()) or "geen regel aangezet") + ".")
 
-tab_list, tab_map, tab_ego, tab_entry, tab_comm = st.tabs(
-    ["Signalen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Gemeenschap"])
+tab_list, tab_match, tab_map, tab_ego, tab_entry, tab_comm = st.tabs(
+    ["Signalen", "Koppelen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Gemeenschap"])
 
 with tab_list:
     flagged = signals.loc[signals["signal"]]
@@ -67,6 +69,39 @@ with tab_list:
     })
     st.markdown(f"**{len(shown)}** personen met een signaal (van {len(signals)} in de gegevens).")
     st.dataframe(table, hide_index=True, width="stretch")
+
+with tab_match:
+    types = load_provision_types()
+    match = match_signalled(signals, load_table("persons"), load_provisions(), buurten, load_table("participation"),
+                            catalogue=load_provision_types())
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Personen met een signaal", format_number(match.n_matched + match.n_unmatched))
+    m2.metric("Kunnen een plek krijgen", format_number(match.n_matched))
+    m3.metric("Zonder passende optie", format_number(match.n_unmatched))
+    st.caption("Voorstel: zoveel mogelijk personen met een signaal krijgen een passende voorziening met een vrije "
+               "plek binnen bereik, met zo weinig mogelijk totale afstand (min-cost flow); geen voorziening krijgt "
+               "meer mensen dan ze vrije plekken heeft. Wie overblijft is het echte tekort, in mensen.")
+    per = match.per_provision
+    st.markdown("**Per voorziening**")
+    st.dataframe(pd.DataFrame({
+        "Voorziening": per["name"], "Soort": per["type"].map(lambda t: types[t].label if t in types else t),
+        "Vrije plekken": per["free_places"].map(format_number), "Voorgesteld": per["matched"].map(format_number),
+        "Met signaal binnen bereik": per["signalled_in_reach"].map(format_number),
+    }), hide_index=True, width="stretch")
+    st.markdown("**Voorstellen per persoon**")
+    st.dataframe(pd.DataFrame({
+        "Persoon": match.assignments["person_id"],
+        "Buurt": match.assignments["buurt_code"].map(lambda c: names.get(c, c)),
+        "Voorziening": match.assignments["name"],
+        "Afstand": match.assignments["distance_m"].map(lambda d: f"{format_number(d / 1000, 1)} km"),
+    }), hide_index=True, width="stretch")
+    if match.n_unmatched:
+        st.markdown("**Zonder passende optie**")
+        st.dataframe(pd.DataFrame({
+            "Persoon": match.unmatched["person_id"],
+            "Buurt": match.unmatched["buurt_code"].map(lambda c: names.get(c, c)),
+            "Reden": match.unmatched["reason"],
+        }), hide_index=True, width="stretch")
 
 with tab_map:
     share = signal_share_by_buurt(signals)

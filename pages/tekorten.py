@@ -1,14 +1,30 @@
-"""Tekorten: where need for collective, preventive support is high and little of it is within reach."""
+"""Tekorten: where need for collective, preventive support is high and little of it is within reach,
+and what a scenario (a provision stops, a new one starts) changes."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from data.errors import ConflictError, DataValidationError
 from data.formatting import format_number
+from graphs.aggregates import format_count
+from graphs.matching import match_signalled
 from mapping.accessibility import DECAYS
 from mapping.choropleth import choropleth_map
-from mapping.gaps import DEFAULT_NEED, Term, describe_need, gaps_from_need_and_supply
-from pages.common import load_areas, load_provision_types, load_provisions, load_signals
+from mapping.gap_report import build_gap_report, report_to_excel, report_to_html
+from mapping.gaps import DEFAULT_NEED, Term, describe_need
+from mapping.scenarios import NewProvision, Scenario, apply_scenario, compare_scenarios, rd_from_wgs84, run_scenario
+from pages.common import (
+    current_user,
+    get_store,
+    load_areas,
+    load_provision_types,
+    load_provisions,
+    load_signals,
+    load_table,
+    show_error,
+)
 
 st.title("Tekorten (witte vlekken)")
 catalogue = load_provision_types()
@@ -25,38 +41,230 @@ with st.sidebar:
 buurten = load_areas("buurt")
 provisions = load_provisions()
 signals = load_signals()
-own = provisions.loc[provisions["type"] == ptype]
-off = st.multiselect("Scenario: zet voorzieningen uit (wat als de subsidie stopt?)",
-                     list(own.loc[own["status"] != "gestopt", "provision_id"]),
-                     format_func=lambda p: own.set_index("provision_id").loc[p, "name"], key="tk_uit",
-                     placeholder="kies voorzieningen")
-st.caption("Behoefte = " + describe_need(ptype, terms) + ". Bereikbaarheid: two-step floating catchment area "
-           "(2SFCA) over de hemelsbrede afstand tot het midden van de buurt; gestopte voorzieningen tellen niet.")
-signals_per_buurt = signals.groupby("buurt_code")["signal"].sum()
-before = gaps_from_need_and_supply(buurten, provisions, types=[ptype], decay=decay, need_terms={ptype: terms},
-                                   signals_per_buurt=signals_per_buurt, catalogue=catalogue)
-after = gaps_from_need_and_supply(buurten, provisions.loc[~provisions["provision_id"].isin(off)], types=[ptype],
-                                  decay=decay, need_terms={ptype: terms}, signals_per_buurt=signals_per_buurt,
-                                  catalogue=catalogue) if off else before
-c1, c2, c3 = st.columns(3)
-c1.metric("Behoefte (personen)", format_number(before["need"].sum()))
-c2.metric("Tekort (personen)", format_number(after["gap_people"].sum()),
-          delta=format_number(after["gap_people"].sum() - before["gap_people"].sum()) if off else None,
-          delta_color="inverse")
-c3.metric("Buurten met ontbrekende kerncijfers", int((before["missing"] != "").sum()))
+persons = load_table("persons")
+participation = load_table("participation")
+signals_per_buurt = signals.groupby("buurt_code")["signal"].sum() if len(signals) else None
+flagged = signals.loc[signals["signal"]] if len(signals) else signals
+widowed_ids = set(persons.loc[persons["widowed_since"].notna(), "person_id"].astype(str))
+signalled = pd.DataFrame({"person_id": flagged.index.astype(str), "buurt_code": flagged["buurt_code"].to_numpy(),
+                          "widowed": flagged.index.astype(str).isin(widowed_ids)})
+names = provisions.set_index("provision_id")["name"]
 
-shown = buurten.merge(after.set_index("area_code")[["gap_people"]], left_on="area_code", right_index=True,
-                      how="left")
-fmap = choropleth_map(shown, "gap_people", label=f"Tekort {catalogue[ptype].label.lower()} (personen)",
-                      higher_is_need=True, provisions=own.loc[~own["provision_id"].isin(off)],
-                      provision_types=catalogue)
-st_folium(fmap, key=f"tk_kaart_{ptype}", height=520, use_container_width=True, returned_objects=[])
-st.subheader("Buurten met het grootste tekort")
-ranked = after.dropna(subset=["gap_people"]).head(15)
-compare = before.set_index("area_code")["gap_people"]
+
+def _type_label(code: str) -> str:
+    return catalogue[code].label if code in catalogue else code
+
+
+type_of = provisions.set_index("provision_id")["type"]
+
+
+# --------------------------------------------------------------------------- the scenario being built
+def _load_scenario(name: str) -> None:
+    saved = get_store().read_scenarios().set_index("name")
+    scenario = Scenario.from_json(name, saved.loc[name, "definition"])
+    st.session_state["tk_uit"] = [p for p in scenario.off if p in names.index]
+    st.session_state["tk_nieuw"] = [vars(p) for p in scenario.added]
+    st.session_state["tk_naam"] = name
+    st.session_state["tk_versie"] = int(saved.loc[name, "version"])
+
+
+def _clear_scenario() -> None:
+    st.session_state["tk_uit"] = []
+    st.session_state["tk_nieuw"] = []
+    st.session_state["tk_naam"] = ""
+    st.session_state.pop("tk_versie", None)
+    st.session_state.pop("tk_klik", None)
+
+
+added = st.session_state.setdefault("tk_nieuw", [])
+scenario = Scenario(st.session_state.get("tk_naam", "") or "Scenario", tuple(st.session_state.get("tk_uit", [])),
+                    tuple(NewProvision(**a) for a in added))
+result = run_scenario(buurten, provisions, scenario, types=[ptype], decay=decay, need_terms={ptype: terms},
+                      signals_per_buurt=signals_per_buurt, signalled=signalled if len(signalled) else None,
+                      participation=participation, catalogue=catalogue)
+table = result.per_buurt
+summary = result.summary.iloc[0]
+
+st.caption("Behoefte = " + describe_need(ptype, terms) + ". Bereikbaarheid: two-step floating catchment area "
+           "(2SFCA) over de hemelsbrede afstand tot het midden van de buurt; gestopte voorzieningen tellen niet, "
+           "voorzieningen onder druk tellen mee en worden genoemd.")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Behoefte (personen)", format_number(summary["need"]))
+c2.metric("Tekort nu (personen)", format_number(summary["gap_before"]))
+c3.metric("Tekort in scenario", format_number(summary["gap_after"]),
+          delta=None if scenario.empty else format_number(summary["gap_change"]), delta_color="inverse")
+c4.metric("Buurten met ontbrekende kerncijfers", int((table["missing"] != "").sum()))
+if not scenario.empty:
+    st.markdown(
+        f"**Scenario:** {scenario.describe(provisions, catalogue)}. "
+        f"{format_number(summary['lose_reach'])} mensen in de doelgroep verliezen een "
+        f"{catalogue[ptype].label.lower()} binnen bereik, {format_number(summary['gain_reach'])} krijgen er een."
+        + (f" Van de {format_count(result.signalled['signalled'])} personen met een signaal van een arm netwerk "
+           f"verliezen er {format_count(result.signalled['lose'])} een passende voorziening met plek binnen bereik "
+           f"en krijgen er {format_count(result.signalled['gain'])} een." if result.signalled else ""))
+
+# --------------------------------------------------------------------------- maps: now and scenario
+values = pd.concat([table["gap_before"], table["gap_after"]]).dropna()
+bins = None
+if values.nunique() > 1:
+    bins = np.unique(np.quantile(values, [0.2, 0.4, 0.6, 0.8, 1.0]))
+label = f"Tekort {catalogue[ptype].label.lower()} (personen)"
+own = provisions.loc[provisions["type"] == ptype]
+left, right = st.columns(2)
+with left:
+    st.markdown("**Nu**")
+    now = buurten.merge(table.set_index("area_code")[["gap_before"]], left_on="area_code", right_index=True,
+                        how="left")
+    st_folium(choropleth_map(now, "gap_before", label=label, higher_is_need=True, provisions=own,
+                             provision_types=catalogue, bins=bins, height=460),
+              key=f"tk_kaart_nu_{ptype}", height=460, use_container_width=True, returned_objects=[])
+with right:
+    st.markdown("**Scenario** (klik op de kaart om een nieuwe voorziening te plaatsen)")
+    then = buurten.merge(table.set_index("area_code")[["gap_after"]], left_on="area_code", right_index=True,
+                         how="left")
+    changed = apply_scenario(provisions, scenario)
+    clicked = st_folium(choropleth_map(then, "gap_after", label=label, higher_is_need=True,
+                                       provisions=changed.loc[changed["type"] == ptype], provision_types=catalogue,
+                                       bins=bins, height=460),
+                        key=f"tk_kaart_scenario_{ptype}", height=460, use_container_width=True,
+                        returned_objects=["last_clicked"])
+    spot = (clicked or {}).get("last_clicked")
+    if spot and spot != st.session_state.get("tk_klik_gezien"):  # the map keeps returning its last click
+        st.session_state["tk_klik_gezien"] = spot
+        st.session_state["tk_klik"] = rd_from_wgs84(spot["lat"], spot["lng"])
+
+# --------------------------------------------------------------------------- matching, now and in the scenario
+if len(signalled):
+    now_match = match_signalled(signals, persons, provisions, buurten, participation, catalogue=catalogue)
+    then_match = (match_signalled(signals, persons, changed, buurten, participation, catalogue=catalogue)
+                  if not scenario.empty else now_match)
+    st.markdown(
+        f"**Koppelen** (min-cost flow, alle passende soorten): van de {format_count(len(signalled))} personen met een "
+        f"signaal van een arm netwerk kunnen er nu {format_count(now_match.n_matched)} een passende plek binnen "
+        f"bereik krijgen en blijven er {format_count(now_match.n_unmatched)} zonder optie"
+        + ("." if scenario.empty else f"; in het scenario {format_count(then_match.n_matched)} met en "
+           f"{format_count(then_match.n_unmatched)} zonder optie.")
+        + " De personen zelf staan op de pagina Netwerken (tab Koppelen).")
+
+# --------------------------------------------------------------------------- building the scenario
+st.subheader("Scenario samenstellen")
+running = provisions.loc[provisions["status"] != "gestopt"]
+st.multiselect("Zet voorzieningen uit (wat als de subsidie stopt?)", list(running["provision_id"]),
+               format_func=lambda p: f"{names.get(p, p)} ({_type_label(type_of[p])})",
+               key="tk_uit", placeholder="kies voorzieningen")
+spot = st.session_state.get("tk_klik")
+if spot:
+    with st.form("tk_nieuw_form", border=True):
+        st.markdown(f"**Nieuwe voorziening op de aangeklikte plek** (RD {spot[0]:,} / {spot[1]:,})"
+                    .replace(",", "."))
+        f1, f2, f3, f4 = st.columns([2, 2, 1, 1])
+        new_type = f1.selectbox("Soort", types, index=types.index(ptype), format_func=lambda t: catalogue[t].label)
+        new_name = f2.text_input("Naam", value=f"{catalogue[ptype].label} (nieuw)")
+        typical = own["capacity_per_year"].astype("Float64").median()
+        capacity = f3.number_input("Capaciteit per jaar", 1, 100_000,
+                                   int(typical) if pd.notna(typical) and typical > 0 else 20)
+        reach = f4.number_input("Bereik (m)", 100, 50_000, int(catalogue[ptype].default_reach_m), 100)
+        if st.form_submit_button("Toevoegen aan scenario", type="primary"):
+            st.session_state["tk_nieuw"] = [*added, vars(NewProvision(new_type, float(spot[0]), float(spot[1]),
+                                                                       float(capacity), float(reach),
+                                                                       new_name.strip() or "Nieuwe voorziening"))]
+            st.session_state.pop("tk_klik", None)
+            st.rerun()
+for k, p in enumerate(added):
+    a, b = st.columns([5, 1])
+    a.markdown(f"Nieuw: **{p['name']}** — {_type_label(p['type'])}, "
+               f"{format_number(p['capacity'])} plekken, bereik {format_number(p['reach_m'] / 1000, 1)} km")
+    if b.button("Verwijder", key=f"tk_weg_{k}"):
+        st.session_state["tk_nieuw"] = added[:k] + added[k + 1:]
+        st.rerun()
+
+s1, s2, s3 = st.columns([3, 1, 1])
+s1.text_input("Naam van het scenario", key="tk_naam", placeholder="bijvoorbeeld: subsidie bezoekdienst stopt")
+if s2.button("Scenario bewaren", disabled=scenario.empty, width="stretch"):
+    name = st.session_state.get("tk_naam", "").strip()
+    try:
+        version = get_store().save_scenario(name, scenario.to_json(), user=current_user(),
+                                            expected_version=st.session_state.get("tk_versie"))
+        st.session_state["tk_versie"] = version
+        st.success(f"Scenario '{name}' is bewaard.")
+    except DataValidationError as exc:
+        show_error(exc)
+    except ConflictError as exc:
+        st.error(str(exc))
+s3.button("Leegmaken", on_click=_clear_scenario, width="stretch")
+
+# --------------------------------------------------------------------------- tables
+st.subheader("Vóór en na per buurt")
+ranked = table.dropna(subset=["gap_after"]).sort_values(["gap_after", "gap_change"], ascending=False).head(20)
 st.dataframe(pd.DataFrame({
     "Buurt": ranked["buurt"], "Behoefte": ranked["need"].map(format_number),
-    "Tekort": ranked["gap_people"].map(format_number),
-    "Tekort vóór scenario": ranked["area_code"].map(compare).map(format_number) if off else "",
+    "Tekort nu": ranked["gap_before"].map(format_number), "Tekort scenario": ranked["gap_after"].map(format_number),
+    "Verschil": ranked["gap_change"].map(lambda v: ("+" if v > 0.05 else "") + format_number(v)),
+    "Bereik": np.select([ranked["reach_before"] & ~ranked["reach_after"],
+                         ~ranked["reach_before"] & ranked["reach_after"]], ["verloren", "nieuw"], ""),
     "Reden": ranked["reason"],
 }), hide_index=True, width="stretch")
+
+saved = get_store().read_scenarios()
+if not saved.empty:
+    st.subheader("Bewaarde scenario's vergelijken")
+    l1, l2 = st.columns([3, 1])
+    chosen = l1.multiselect("Scenario's", list(saved["name"]), default=list(saved["name"])[:3], key="tk_vergelijk")
+    load = l2.selectbox("Scenario laden", list(saved["name"]), key="tk_laad")
+    l2.button("Laden", on_click=_load_scenario, args=(load,))
+    if chosen:
+        definitions = saved.set_index("name")["definition"]
+        results = [run_scenario(buurten, provisions, Scenario.from_json(n, definitions[n]), types=[ptype],
+                                decay=decay, need_terms={ptype: terms}, signals_per_buurt=signals_per_buurt,
+                                signalled=signalled if len(signalled) else None, participation=participation,
+                                catalogue=catalogue) for n in chosen]
+        compared = compare_scenarios(results)
+        st.dataframe(pd.DataFrame({
+            "Scenario": compared["scenario"],
+            "Wijzigingen": [r.scenario.describe(provisions, catalogue) for r in results],
+            "Tekort nu": compared["gap_before"].map(format_number),
+            "Tekort scenario": compared["gap_after"].map(format_number),
+            "Verschil": compared["gap_change"].map(format_number),
+            "Verliezen bereik": compared["lose_reach"].map(format_number),
+            "Krijgen bereik": compared["gain_reach"].map(format_number),
+            "Signalen: verliezen passend aanbod": compared["signalled_lose"].map(format_number),
+            "Signalen: krijgen passend aanbod": compared["signalled_gain"].map(format_number),
+        }), hide_index=True, width="stretch")
+
+# --------------------------------------------------------------------------- municipality report
+st.subheader("Rapport voor de gemeente")
+wijken = load_areas("wijk")
+scopes = {"": load_areas("gemeente")["name"].iloc[0] if len(load_areas("gemeente")) else "Gemeente"}
+scopes.update(dict(zip(wijken["area_code"], "Wijk " + wijken["name"], strict=True)))
+r1, r2, r3 = st.columns([2, 1, 1])
+scope = r1.selectbox("Gebied", list(scopes), format_func=scopes.get, key="tk_rapport_gebied")
+in_scope = buurten if not scope else buurten.loc[buurten["area_code"].str[2:8] == scope[2:8]]
+gap_now = table.rename(columns={"gap_before": "gap_people", "access_before": "accessibility",
+                                "index_before": "gap_index"})
+saved_now = get_store().read_scenarios()
+report_scenarios = None
+if not saved_now.empty:
+    definitions = saved_now.set_index("name")["definition"]
+    res = [run_scenario(in_scope, provisions, Scenario.from_json(n, definitions[n]), types=[ptype], decay=decay,
+                        need_terms={ptype: terms}, signals_per_buurt=signals_per_buurt,
+                        signalled=signalled if len(signalled) else None, participation=participation,
+                        catalogue=catalogue) for n in definitions.index]
+    report_scenarios = compare_scenarios(res).assign(
+        description=[r.scenario.describe(provisions, catalogue) for r in res])
+report = build_gap_report(in_scope, gap_now, scope=scopes[scope], type_label=catalogue[ptype].label,
+                          formula=describe_need(ptype, terms), scenarios=report_scenarios)
+stem = f"tekorten_{ptype}_{scope or 'gemeente'}"
+
+
+def _log_export(name: str, fmt: str) -> None:
+    get_store().log(current_user(), "export-tekortenrapport", name, {"formaat": fmt})
+
+
+r2.download_button("Excel", report_to_excel(report), f"{stem}.xlsx", width="stretch",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   on_click=_log_export, args=(stem, "xlsx"))
+r3.download_button("Afdrukbare pagina (HTML)", report_to_html(report), f"{stem}.html", mime="text/html",
+                   width="stretch",
+                   on_click=_log_export, args=(stem, "html"))
+st.caption("Het rapport bevat alleen geaggregeerde cijfers: aantallen personen onder de 5 zijn verborgen, ook waar "
+           "een totaal ze zou verraden.")

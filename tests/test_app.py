@@ -224,13 +224,52 @@ def test_signal_rules_are_configurable(app):
     assert any("LSNS-6 lager dan 12" in c.value for c in app.caption)
 
 
+def _metric(app, label):
+    return int(next(m for m in app.metric if m.label == label).value.replace(".", ""))
+
+
 def test_gap_page_scenario(app):
+    """Switching the running visiting services off raises the gap; saved scenarios come back in the comparison."""
     app.switch_page("pages/tekorten.py").run()
     assert not app.exception
     app.selectbox(key="tk_soort").set_value("bezoekdienst_weduwen").run()
-    gap_before = next(m for m in app.metric if m.label == "Tekort (personen)").value
-    running = app.multiselect(key="tk_uit").options
-    app.multiselect(key="tk_uit").set_value(running).run()
+    assert _metric(app, "Tekort in scenario") == _metric(app, "Tekort nu (personen)")
+    visiting = [p for p in app.multiselect(key="tk_uit").options if "Bezoekdienst weduwen" in p]
+    assert len(visiting) == 2  # V002 (under pressure) and V003; V001 has stopped and is not offered
+    app.multiselect(key="tk_uit").set_value(["V002", "V003"]).run()
     assert not app.exception
-    gap_after = next(m for m in app.metric if m.label == "Tekort (personen)").value
-    assert int(gap_after.replace(".", "")) > int(gap_before.replace(".", ""))
+    assert _metric(app, "Tekort in scenario") > _metric(app, "Tekort nu (personen)")
+    assert any("verliezen een bezoekdienst" in m.value for m in app.markdown)
+    table = app.dataframe[0].value
+    assert (table["Bereik"] == "verloren").any()
+    app.text_input(key="tk_naam").set_value("Alle bezoekdiensten stoppen").run()
+    next(b for b in app.button if b.label == "Scenario bewaren").click().run()
+    assert not app.exception
+    assert any("is bewaard" in s.value for s in app.success)
+    compared = app.dataframe[-1].value
+    assert compared["Scenario"].tolist() == ["Alle bezoekdiensten stoppen"]
+    assert int(compared["Verschil"].iloc[0].replace(".", "")) > 0
+
+
+def test_gap_page_hypothetical_provision(app, demo_store):
+    """A click on the scenario map (its RD position) offers a form; the new provision shrinks the gap."""
+    app.switch_page("pages/tekorten.py").run()
+    app.selectbox(key="tk_soort").set_value("bezoekdienst_weduwen").run()
+    before = _metric(app, "Tekort nu (personen)")
+    centre = demo_store.outline().centroid
+    app.session_state["tk_klik"] = (round(centre.x), round(centre.y))
+    app.run()
+    next(b for b in app.button if b.label == "Toevoegen aan scenario").click().run()
+    assert not app.exception
+    assert _metric(app, "Tekort in scenario") < before
+    assert any("Nieuw:" in m.value for m in app.markdown)
+
+
+def test_network_page_matching_tab(app):
+    app.switch_page("pages/netwerken.py").run()
+    assert not app.exception
+    wanted = ("Personen met een signaal", "Kunnen een plek krijgen", "Zonder passende optie")
+    values = {m.label: int(m.value.replace(".", "")) for m in app.metric if m.label in wanted}
+    assert values["Kunnen een plek krijgen"] + values["Zonder passende optie"] == values["Personen met een signaal"] > 0
+    per_provision = next(d.value for d in app.dataframe if "Voorgesteld" in d.value.columns)
+    assert per_provision["Voorgesteld"].map(lambda v: int(v.replace(".", ""))).sum() == values["Kunnen een plek krijgen"]

@@ -130,3 +130,76 @@ def test_network_page_signal_list_ecogram_and_community(chromium, demo_store_fil
     foreign = {urlparse(u).netloc for u in requests if urlparse(u).scheme in ("http", "https")}
     assert foreign <= {app_host}, [u for u in requests if app_host not in u]
     assert any(u.endswith("/app/static/vis/vis-network.min.js") for u in requests)
+
+
+def _metric_value(page, label: str) -> int:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return int(metric.locator("[data-testid='stMetricValue']").inner_text().replace(".", ""))
+
+
+def _free_spot(frame, points) -> tuple[float, float]:
+    """Page coordinates of the first point that lies on the visible map, clear of the legend and controls."""
+    container = frame.locator(".leaflet-container").bounding_box()
+    blocked = [frame.locator(sel).first.bounding_box() for sel in (".sk-legend", ".leaflet-control-layers",
+                                                                   ".leaflet-control-zoom")]
+    for point in points:
+        cx, cy = frame.evaluate(
+            """([lat, lon]) => {
+                const key = Object.keys(window).find(k => k.startsWith('map_') && window[k].latLngToContainerPoint);
+                const p = window[key].latLngToContainerPoint([lat, lon]);
+                return [p.x, p.y];
+            }""", [point.y, point.x])
+        x, y = container["x"] + cx, container["y"] + cy
+        inside = container["x"] + 5 < x < container["x"] + container["width"] - 5 and \
+            container["y"] + 5 < y < container["y"] + container["height"] - 5
+        clear = all(not (b["x"] - 5 <= x <= b["x"] + b["width"] + 5 and b["y"] - 5 <= y <= b["y"] + b["height"] + 5)
+                    for b in blocked if b)
+        if inside and clear:
+            return x, y
+    raise AssertionError("no free spot on the map to click")
+
+
+def test_hypothetical_provision_by_a_click_shrinks_the_gap(chromium, demo_store_file, tmp_path):
+    """Issue 6, done when: a click on the scenario map places a new visiting service; the gap shrinks."""
+    from mapping.gaps import gaps_from_need_and_supply
+
+    store = tmp_path / "demo.gpkg"
+    store.write_bytes(demo_store_file.read_bytes())
+    opened = GeoPackageStore(store)
+    buurten = opened.read_areas("buurt")
+    gaps = gaps_from_need_and_supply(buurten, opened.read_table("provisions"), types=["bezoekdienst_weduwen"])
+    # Where to click: inside the buurten with the largest gap (sorted first), away from any provision marker.
+    provisions = opened.read_table("provisions")
+    points = buurten.set_index("area_code").geometry.representative_point()
+    far = points.apply(lambda p: provisions.distance(p).min() > 400)
+    candidates = points.loc[[c for c in gaps["area_code"] if far.get(c, False)][:10]].to_crs(4326)
+    requests: list[str] = []
+    with running_app(store) as url, chromium_page(chromium) as page:
+        app_host = urlparse(url).netloc
+        page.on("request", lambda req: requests.append(req.url))
+        page.goto(f"{url}/tekorten")
+        page.get_by_text("Scenario samenstellen").wait_for(timeout=60_000)
+        deadline = time.monotonic() + 60
+        frames = []
+        while time.monotonic() < deadline and len(frames) < 2:
+            frames = [f for f in page.frames if "streamlit_folium" in f.url and f.locator("path.sk-area").count()]
+            time.sleep(0.3)
+        assert len(frames) == 2, "both maps (now and scenario) should draw"
+        before = _metric_value(page, "Tekort nu")
+        assert _metric_value(page, "Tekort in scenario") == before > 0
+        scenario_frame = max(frames, key=lambda f: f.frame_element().bounding_box()["x"])  # the right map
+        x, y = _free_spot(scenario_frame, candidates)
+        page.mouse.click(x, y)  # a real click on the map, not on a marker or the legend
+        page.get_by_text("Nieuwe voorziening op de aangeklikte plek").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Toevoegen aan scenario").click()
+        page.get_by_text("weduwnaars (nieuw)").first.wait_for(timeout=30_000)
+        deadline = time.monotonic() + 30
+        after = before
+        while time.monotonic() < deadline and after >= before:
+            after = _metric_value(page, "Tekort in scenario")
+            time.sleep(0.3)
+        assert after < before, (before, after)
+        assert _metric_value(page, "Tekort nu") == before
+        page.screenshot(path=str(ROOT / "artifacts" / "browser-scenario.png"), full_page=True)
+    foreign = {urlparse(u).netloc for u in requests if urlparse(u).scheme in ("http", "https")}
+    assert foreign <= {app_host}, [u for u in requests if app_host not in u]

@@ -182,3 +182,23 @@ def test_ecogram_is_escaped_and_complete(demo):
     assert svg.startswith("<svg") and svg.count("<line") == len(ties) + 3  # + three legend lines
     assert "&lt;b&gt;x&lt;/b&gt;" in svg and "<b>" not in svg
     assert "Geen steunrelaties" in ecogram_svg(ties.iloc[0:0])
+
+
+def test_format_count_hides_small_cells():
+    from graphs.aggregates import format_count
+
+    assert [format_count(n) for n in (0, 1, 4, 5, 1234)] == ["0", "minder dan 5", "minder dan 5", "5", "1.234"]
+
+
+def test_secondary_suppression_prevents_differencing():
+    from graphs.aggregates import suppressed
+
+    counts = pd.Series([3, 40, 25, 12], index=list("abcd"))
+    hidden = suppressed(counts)
+    # 3 is hidden; a total of 80 would give it back (80 - 40 - 25 - 12), so 12 goes too.
+    assert hidden.tolist() == [True, False, False, True]
+    assert counts[~hidden].sum() < counts.sum() - 4  # the hidden rest is never a single small cell
+    assert not suppressed(pd.Series([0, 40, 25])).any()  # zero is not a small cell
+    assert suppressed(pd.Series([3, 40]), total_shown=False).tolist() == [True, False]
+    two = suppressed(pd.Series([1, 2, 50, 60]))
+    assert two.tolist() == [True, True, True, False]  # 1 + 2 < 5: the next smallest goes as well

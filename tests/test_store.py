@@ -179,13 +179,14 @@ def test_geometry_codec_reads_other_envelopes():
 
 def test_version_1_store_is_migrated_step_by_step(demo_store):
     with sqlite3.connect(demo_store.path) as conn:
-        for table in ("provision_types", "alter_links"):  # what version 1 did not have
+        for table in ("provision_types", "alter_links", "scenarios", "users"):  # what version 1 did not have
             conn.execute(f"DROP TABLE {table}")
             conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{table}'")
         conn.execute("UPDATE steunkaart_meta SET value='1' WHERE key='schema_version'")
     store = GeoPackageStore.open(demo_store.path)
-    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.schema_version == SCHEMA_VERSION == 4
     assert store.read_table("alter_links").empty
+    assert store.read_scenarios().empty and store.read_table("users").empty
     types = store.read_provision_types()
     assert len(types) == 9 and types["grip_en_glans"].default_reach_m == 2500
     assert store.read_audit().iloc[0]["action"] == "migratie"

@@ -1,0 +1,226 @@
+"""Scenarios: what happens to gaps and reach when provisions stop or new ones start.
+
+A scenario switches existing provisions off ("wat als de subsidie stopt?") and/or adds hypothetical
+ones (type, location in RD New, capacity, reach). It is compared with the current situation per buurt
+and type (gap before/after), in people of the target group who lose or gain a provision of the type
+within reach, and, where network data exists, in signalled persons who lose or gain a suitable
+provision with free places within reach. Scenarios are plain data (JSON) so the store can keep them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from data.provision_types import PROVISION_TYPES
+from graphs.aggregates import SUITABLE_TYPES
+from mapping.accessibility import catchment_pairs
+from mapping.gaps import Term, gaps_from_need_and_supply
+
+HYPOTHETICAL = "hypothetisch"  # status of a provision that only exists in a scenario
+_TO_RD = Transformer.from_crs(4326, 28992, always_xy=True)
+
+
+def rd_from_wgs84(lat: float, lon: float) -> tuple[float, float]:
+    """RD New (x, y) in metres of a map click, rounded to the metre."""
+    x, y = _TO_RD.transform(lon, lat)
+    return round(float(x)), round(float(y))
+
+
+@dataclass(frozen=True)
+class NewProvision:
+    """A hypothetical provision: type, RD New location, capacity per year and reach."""
+
+    type: str
+    x: float
+    y: float
+    capacity: float
+    reach_m: float
+    name: str = "Nieuwe voorziening"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    off: tuple[str, ...] = ()
+    added: tuple[NewProvision, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> str:
+        return json.dumps({"off": list(self.off), "added": [asdict(p) for p in self.added]}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, name: str, text: str) -> Scenario:
+        raw = json.loads(text or "{}")
+        return cls(name, tuple(str(p) for p in raw.get("off", ())),
+                   tuple(NewProvision(**p) for p in raw.get("added", ())))
+
+    @property
+    def empty(self) -> bool:
+        return not self.off and not self.added
+
+    def describe(self, provisions: pd.DataFrame, catalogue: dict | None = None) -> str:
+        """Plain Dutch: which provisions are switched off and which are added."""
+        from data.formatting import format_number
+
+        catalogue = PROVISION_TYPES if catalogue is None else catalogue
+        names = provisions.set_index("provision_id")["name"]
+        parts = []
+        if self.off:
+            parts.append("uit: " + ", ".join(str(names.get(p, p)) for p in self.off))
+        if self.added:
+            parts.append("nieuw: " + ", ".join(
+                f"{p.name} ({catalogue[p.type].label.lower() if p.type in catalogue else p.type}, "
+                f"{format_number(p.capacity)} plekken, bereik {format_number(p.reach_m / 1000, 1)} km)"
+                for p in self.added))
+        return "; ".join(parts) or "geen wijzigingen"
+
+
+def apply_scenario(provisions: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFrame:
+    """The provisions as they would be: switched-off ones removed, hypothetical ones added."""
+    kept = provisions.loc[~provisions["provision_id"].isin(scenario.off)]
+    if not scenario.added:
+        return kept
+    new = gpd.GeoDataFrame({
+        "provision_id": [f"NIEUW-{k + 1}" for k in range(len(scenario.added))],
+        "name": [p.name for p in scenario.added],
+        "type": [p.type for p in scenario.added],
+        "status": HYPOTHETICAL,
+        "capacity_per_year": [float(p.capacity) for p in scenario.added],
+        "reach_m": [float(p.reach_m) for p in scenario.added],
+        "funding_end": pd.NaT,
+    }, geometry=shapely.points([(p.x, p.y) for p in scenario.added]), crs=provisions.crs)
+    return pd.concat([kept, new], ignore_index=True)
+
+
+def _reached(centres: np.ndarray, provisions: gpd.GeoDataFrame, default_reach: pd.Series) -> np.ndarray:
+    """Boolean (buurt × provision) pairs as index arrays: buurt centre within the provision's reach."""
+    reach = provisions["reach_m"].astype(float).fillna(provisions["type"].map(default_reach)).fillna(1000)
+    i, j, _ = catchment_pairs(centres, np.c_[provisions.geometry.x, provisions.geometry.y], reach.to_numpy(float))
+    return i, j
+
+
+def _covered_by_type(centres: np.ndarray, provisions: gpd.GeoDataFrame, types: list[str],
+                     default_reach: pd.Series) -> pd.DataFrame:
+    """Per buurt (rows) and type (columns): is a running provision of the type within reach?"""
+    running = provisions.loc[provisions["status"] != "gestopt"].reset_index(drop=True)
+    out = pd.DataFrame(False, index=range(len(centres)), columns=types)
+    if running.empty:
+        return out
+    i, j = _reached(centres, running, default_reach)
+    hits = pd.DataFrame({"i": i, "type": running["type"].to_numpy()[j]}).drop_duplicates()
+    hits = hits.loc[hits["type"].isin(types)]
+    if not hits.empty:
+        out.loc[:, :] = pd.crosstab(hits["i"], hits["type"]).reindex(index=out.index, columns=types,
+                                                                       fill_value=0).to_numpy() > 0
+    return out
+
+
+def _suitable_in_reach(centres: np.ndarray, provisions: gpd.GeoDataFrame, participation: pd.DataFrame | None,
+                       default_reach: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per buurt: a suitable provision with free places within reach, for everyone / for the widowed."""
+    running = provisions.loc[provisions["status"] != "gestopt"].reset_index(drop=True)
+    general = np.zeros(len(centres), dtype=bool)
+    widowed = np.zeros(len(centres), dtype=bool)
+    if running.empty:
+        return general, widowed
+    taken = (participation.groupby("provision_id").size() if participation is not None and len(participation)
+             else pd.Series(dtype=float))
+    room = (running["capacity_per_year"].astype("Float64").fillna(0).to_numpy(float)
+            - running["provision_id"].map(taken).fillna(0).to_numpy(float))
+    i, j = _reached(centres, running, default_reach)
+    ok = room[j] > 0
+    is_general = running["type"].isin(SUITABLE_TYPES).to_numpy()[j] & ok
+    is_widow = (running["type"] == "bezoekdienst_weduwen").to_numpy()[j] & ok
+    general[i[is_general]] = True
+    widowed[i[is_general | is_widow]] = True
+    return general, widowed
+
+
+@dataclass
+class ScenarioResult:
+    """Before/after of one scenario."""
+
+    scenario: Scenario
+    per_buurt: pd.DataFrame   # area_code, buurt, type, soort, need, gap_before, gap_after, gap_change, reach flags
+    summary: pd.DataFrame     # one row per type: need, gaps, people losing/gaining reach
+    signalled: dict = field(default_factory=dict)  # lose / gain: signalled persons (counts), None without data
+
+
+def run_scenario(buurten: gpd.GeoDataFrame, provisions: gpd.GeoDataFrame, scenario: Scenario, *,
+                 types: list[str], decay: str = "step", need_terms: dict[str, tuple[Term, ...]] | None = None,
+                 signals_per_buurt: pd.Series | None = None, signalled: pd.DataFrame | None = None,
+                 participation: pd.DataFrame | None = None, catalogue: dict | None = None) -> ScenarioResult:
+    """Compare the current provisions with the scenario for the given types.
+
+    ``signalled``: one row per person with a poor-network signal, columns person_id, buurt_code and
+    widowed (bool); when given, the result counts those who lose or gain a suitable provision with
+    free places within reach of their buurt.
+    """
+    catalogue = PROVISION_TYPES if catalogue is None else catalogue
+    changed = apply_scenario(provisions, scenario)
+    kwargs = dict(types=types, decay=decay, need_terms=need_terms, signals_per_buurt=signals_per_buurt,
+                  catalogue=catalogue)
+    before = gaps_from_need_and_supply(buurten, provisions, **kwargs)
+    after = gaps_from_need_and_supply(buurten, changed, **kwargs)
+    keys = ["area_code", "type"]
+    table = before[keys + ["buurt", "soort", "need", "missing", "accessibility", "gap_people", "gap_index"]].rename(
+        columns={"accessibility": "access_before", "gap_people": "gap_before", "gap_index": "index_before"}
+    ).merge(after[keys + ["accessibility", "gap_people", "gap_index", "reason"]].rename(
+        columns={"accessibility": "access_after", "gap_people": "gap_after", "gap_index": "index_after"}), on=keys)
+    table["gap_change"] = table["gap_after"] - table["gap_before"]
+
+    default_reach = pd.Series({code: t.default_reach_m for code, t in catalogue.items()}, dtype=float)
+    codes = buurten["area_code"].to_numpy()
+    pts = buurten.geometry.representative_point()
+    centres = np.c_[pts.x.to_numpy(), pts.y.to_numpy()]
+    cov_before = _covered_by_type(centres, provisions, types, default_reach).set_axis(codes)
+    cov_after = _covered_by_type(centres, changed, types, default_reach).set_axis(codes)
+    flags = pd.DataFrame({
+        "area_code": np.repeat(codes, len(types)), "type": np.tile(types, len(codes)),
+        "reach_before": cov_before.to_numpy().ravel(), "reach_after": cov_after.to_numpy().ravel(),
+    })
+    table = table.merge(flags, on=keys, how="left")
+    people = table["need"].fillna(0)
+    table["lose_reach"] = people.where(table["reach_before"] & ~table["reach_after"], 0.0)
+    table["gain_reach"] = people.where(~table["reach_before"] & table["reach_after"], 0.0)
+    summary = table.groupby(["type", "soort"], sort=False).agg(
+        need=("need", "sum"), gap_before=("gap_before", "sum"), gap_after=("gap_after", "sum"),
+        lose_reach=("lose_reach", "sum"), gain_reach=("gain_reach", "sum"),
+        buurten_worse=("gap_change", lambda s: int((s > 1e-9).sum())),
+        buurten_better=("gap_change", lambda s: int((s < -1e-9).sum())),
+    ).reset_index()
+    summary["gap_change"] = summary["gap_after"] - summary["gap_before"]
+
+    counts = {}
+    if signalled is not None and len(signalled):
+        gen_b, wid_b = _suitable_in_reach(centres, provisions, participation, default_reach)
+        gen_a, wid_a = _suitable_in_reach(centres, changed, participation, default_reach)
+        row = pd.Index(codes).get_indexer(signalled["buurt_code"])
+        known = row >= 0
+        widowed = signalled["widowed"].to_numpy(bool)[known]
+        row = row[known]
+        has_b = np.where(widowed, wid_b[row], gen_b[row])
+        has_a = np.where(widowed, wid_a[row], gen_a[row])
+        counts = {"lose": int((has_b & ~has_a).sum()), "gain": int((~has_b & has_a).sum()),
+                  "without_before": int((~has_b).sum()), "without_after": int((~has_a).sum()),
+                  "signalled": int(len(signalled))}
+    return ScenarioResult(scenario, table.sort_values("gap_change", ascending=False).reset_index(drop=True),
+                          summary, counts)
+
+
+def compare_scenarios(results: list[ScenarioResult]) -> pd.DataFrame:
+    """One row per scenario and type, for a side-by-side comparison of saved scenarios."""
+    rows = []
+    for res in results:
+        frame = res.summary.copy()
+        frame.insert(0, "scenario", res.scenario.name)
+        frame["signalled_lose"] = res.signalled.get("lose", np.nan)
+        frame["signalled_gain"] = res.signalled.get("gain", np.nan)
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
