@@ -5,7 +5,8 @@ import streamlit as st
 from PIL import Image
 
 from mapping.assets import ensure_static_assets
-from pages.common import get_store
+from pages.aanmelden import sign_in_page
+from pages.common import sign_in_gate, sign_out
 
 # The favicon is drawn here: a material icon would be fetched from Google's font servers.
 _yy, _xx = np.mgrid[:32, :32]
@@ -15,17 +16,35 @@ st.set_page_config(page_title="Steunkaart", page_icon=Image.fromarray(_icon), la
 # Leaflet is served by the app itself (see mapping/assets.py), never from a CDN.
 ensure_static_assets()
 
-get_store()  # first run: creates the store with the demo municipality; stops on a bad store
+user = sign_in_gate()  # first run: creates the store with the demo municipality; stops on a bad store
+if user is None:
+    st.navigation([st.Page(sign_in_page, title="Aanmelden", icon=":material/login:")], position="hidden").run()
+    st.stop()
 
-page = st.navigation(
-    [
-        st.Page("pages/kaart.py", title="Kaart", icon=":material/map:", default=True),
-        st.Page("pages/profiel.py", title="Profiel", icon=":material/analytics:"),
-        st.Page("pages/netwerken.py", title="Netwerken", icon=":material/hub:"),
-        st.Page("pages/tekorten.py", title="Tekorten", icon=":material/travel_explore:"),
-        st.Page("pages/voorzieningen.py", title="Voorzieningen", icon=":material/volunteer_activism:"),
+with st.sidebar:
+    if user.demo:
+        st.warning("**Demomodus**: u bent automatisch aangemeld als demo-beheerder, met de fictieve gemeente "
+                   "Voorbeeldstad. Maak onder *Gebruikers* een beheerder aan om aanmelden aan te zetten.")
+    else:
+        st.caption(f"Aangemeld als **{user.label}**")
+        if st.button("Afmelden", key="sk_afmelden"):
+            sign_out()
+            if user.via == "oidc":
+                st.logout()
+            st.rerun()
+
+pages = [
+    st.Page("pages/kaart.py", title="Kaart", icon=":material/map:", default=True),
+    st.Page("pages/profiel.py", title="Profiel", icon=":material/analytics:"),
+    st.Page("pages/netwerken.py", title="Netwerken", icon=":material/hub:"),
+    st.Page("pages/tekorten.py", title="Tekorten", icon=":material/travel_explore:"),
+    st.Page("pages/voorzieningen.py", title="Voorzieningen", icon=":material/volunteer_activism:"),
+]
+if user.is_admin:
+    pages += [
         st.Page("pages/beheer.py", title="Beheer", icon=":material/upload_file:"),
-        st.Page("pages/over.py", title="Over de gegevens", icon=":material/info:"),
+        st.Page("pages/gebruikers.py", title="Gebruikers", icon=":material/group:"),
+        st.Page("pages/logboek.py", title="Logboek", icon=":material/history:"),
     ]
-)
-page.run()
+pages.append(st.Page("pages/over.py", title="Over de gegevens", icon=":material/info:"))
+st.navigation(pages).run()

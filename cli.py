@@ -298,6 +298,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
     for row in result.per_provision.itertuples(index=False):
         print(f"  {row.name} ({labels.get(row.type, row.type)}): {format_number(row.matched)} / "
               f"{format_number(row.free_places)} / {format_number(row.signalled_in_reach)}")
+    store.log(args.gebruiker, "export-koppeling", "persons", {"bestand": out.name, "personen": len(table)})
     print(f"Geschreven naar {out}. Een voorstel is een aanleiding voor een gesprek, geen verwijzing.")
     return 0
 
@@ -371,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     sig.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
 
     match = command("match", "stel personen met een signaal een passende voorziening voor (min-cost flow) en "
-                    "schrijf het resultaat naar CSV", _cmd_match, writes=False)
+                    "schrijf het resultaat naar CSV", _cmd_match)
     match.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
 
     info = command("info", "toon de aantallen in de opslag", _cmd_info, writes=False)

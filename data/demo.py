@@ -706,3 +706,10 @@ def ensure_demo_store(path):
     if Path(path).exists():
         return GeoPackageStore.open(path, create=False)
     return write_demo_store(path)
+
+
+def is_demo_store(store) -> bool:
+    """True when the store holds the built-in demo municipality (the demo may start signed in)."""
+    with store._connection() as conn:
+        return conn.execute("SELECT 1 FROM areas WHERE area_code = ? AND level = 'gemeente'",
+                            (GEMEENTE_CODE,)).fetchone() is not None

@@ -199,17 +199,21 @@ def read_network_files(
     alter = _text(tf, "alter")
     key = _text(tf, "alter_label")
     report.add(tfile, ego.isna(), "ego", "mag niet leeg zijn.")
-    report.add(tfile, ego.notna() & ~ego.isin(everyone), "ego", lambda p: f"onbekende persoon '{ego.iloc[p]}'.")
+    # Messages name the file, row and column, never the person's code (no person data in messages).
+    report.add(tfile, ego.notna() & ~ego.isin(everyone), "ego", "onbekende persoon: de code staat niet in de personen.")
     report.add(
         tfile,
         alter.notna() & ~alter.isin(everyone),
         "alter",
-        lambda p: f"onbekende persoon '{alter.iloc[p]}' (gebruik alter_label voor iemand die niet in de opslag staat).",
+        "onbekende persoon: de code staat niet in de personen (gebruik alter_label voor iemand die niet in de "
+        "opslag staat).",
     )
     report.add(tfile, alter.isna() & key.isna(), "alter", "vul alter (een persoon) of alter_label (anoniem) in.")
     report.add(tfile, alter.notna() & (alter == ego), "alter", "een persoon kan geen relatie met zichzelf hebben.")
     pair = ego + "→" + alter.fillna("#" + key.fillna(""))
-    report.add(tfile, ego.notna() & pair.duplicated(), "alter", lambda p: f"dubbele relatie {pair.iloc[p]}.")
+    first_row = pd.Series(np.arange(len(pair)), index=pair.index).groupby(pair.to_numpy()).transform("min") + 2
+    report.add(tfile, ego.notna() & pair.duplicated(), "alter",
+               lambda p: f"dubbele relatie (dezelfde als rij {int(first_row.iloc[p])}).")
     role = _text(tf, "rol").str.lower().map(lambda r: _ROLE_INPUT.get(r) if isinstance(r, str) else None)
     report.add(
         tfile, role.isna(), "rol", lambda p: f"onbekende rol '{tf['rol'].iloc[p]}'; kies uit {', '.join(ROLES)}."

@@ -66,5 +66,6 @@ def check_pseudonymous(frame: pd.DataFrame, *, file: str, id_columns: tuple[str,
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
             raise DataValidationError(
-                f"'{values.iloc[row - 2]}' is geen ondoorzichtige code (alleen letters, cijfers en - _ . : |, zonder "
-                "spaties; geen namen).", file=file, row=row, column=col)
+                "De waarde is geen ondoorzichtige code (alleen letters, cijfers en - _ . : |, zonder spaties; geen "
+                "namen). De waarde zelf wordt niet getoond: het kan een persoonsgegeven zijn.", file=file, row=row,
+                column=col)

@@ -643,6 +643,105 @@ class GeoPackageStore:
                 raise StoreError(f"Scenario '{name}' bestaat niet (meer).")
             _audit(conn, user, "verwijder-scenario", name, {})
 
+    # ------------------------------------------------------------------ users (local accounts)
+
+    def has_users(self) -> bool:
+        with self._connection() as conn:
+            return conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] > 0
+
+    def read_users(self) -> pd.DataFrame:
+        """Users without their password hashes: username, role, wijken (list), active, locked_until."""
+        users = self.read_table("users").drop(columns=["password_hash"])
+        users["wijken"] = users["wijken"].fillna("").map(lambda w: [x for x in w.split(",") if x])
+        return users.sort_values("username").reset_index(drop=True)
+
+    def create_user(self, username: str, role: str, wijken, password: str, *, by: str) -> None:
+        """Add a local account; the first account must be an administrator."""
+        from data.auth import check_role, check_username, hash_password
+
+        name = check_username(username)
+        wijken = check_role(role, wijken, self._wijk_codes())
+        digest = hash_password(password)
+        with self._transaction() as conn:
+            first = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+            if first and role != "beheerder":
+                raise DataValidationError("De eerste gebruiker is de beheerder.", column="rol")
+            if conn.execute("SELECT 1 FROM users WHERE username = ?", (name,)).fetchone():
+                raise DataValidationError(f"Gebruiker '{name}' bestaat al.", column="gebruikersnaam")
+            conn.execute("INSERT INTO users (username, role, wijken, password_hash, failed_attempts, active, "
+                         "created_at) VALUES (?, ?, ?, ?, 0, 1, ?)", (name, role, ",".join(wijken), digest, _now_iso()))
+            _audit(conn, by, "nieuwe-gebruiker", name, {"rol": role, "wijken": list(wijken)})
+
+    def update_user(self, username: str, *, by: str, role: str | None = None, wijken=None,
+                    active: bool | None = None, password: str | None = None) -> None:
+        """Change a user's role, wijken, active flag or password (which also lifts a lock-out)."""
+        from data.auth import check_role, hash_password
+
+        with self._transaction() as conn:
+            row = conn.execute("SELECT role, wijken, active FROM users WHERE username = ?", (username,)).fetchone()
+            if row is None:
+                raise StoreError(f"Gebruiker '{username}' bestaat niet.")
+            new_role = role or row[0]
+            new_wijken = check_role(new_role, row[1].split(",") if wijken is None and row[1] else (wijken or ()),
+                                    self._wijk_codes())
+            new_active = row[2] if active is None else int(bool(active))
+            admins = conn.execute("SELECT COUNT(*) FROM users WHERE role = 'beheerder' AND active = 1 "
+                                  "AND username != ?", (username,)).fetchone()[0]
+            if admins == 0 and (new_role != "beheerder" or not new_active):
+                raise DataValidationError("Er moet altijd een actieve beheerder zijn.", column="rol")
+            conn.execute("UPDATE users SET role = ?, wijken = ?, active = ? WHERE username = ?",
+                         (new_role, ",".join(new_wijken), new_active, username))
+            changes = {"rol": new_role, "wijken": list(new_wijken), "actief": bool(new_active)}
+            if password is not None:
+                conn.execute("UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL "
+                             "WHERE username = ?", (hash_password(password), username))
+                changes["wachtwoord"] = "gewijzigd"
+            _audit(conn, by, "wijzig-gebruiker", username, changes)
+
+    def authenticate(self, username: str, password: str, *, now: datetime | None = None):
+        """Check a password; returns the User or raises SignInError (and logs the attempt).
+
+        Wrong passwords are counted; after MAX_FAILED in a row the account is locked for
+        LOCK_MINUTES. The message never says whether the username exists.
+        """
+        from data.auth import LOCK_MINUTES, MAX_FAILED, SignInError, User, password_matches
+
+        now = now or datetime.now(UTC)
+        name = (username or "").strip().lower()
+        wrong = "Gebruikersnaam of wachtwoord klopt niet."
+        with self._connection() as conn:
+            row = conn.execute("SELECT role, wijken, password_hash, failed_attempts, locked_until, active "
+                               "FROM users WHERE username = ?", (name,)).fetchone()
+        if row is None:
+            password_matches(None, password)
+            self.log(name[:60] or "?", "aanmelden-mislukt", name[:60], {"reden": "onbekende gebruiker"})
+            raise SignInError(wrong)
+        role, wijken, digest, failed, locked_until, active = row
+        if locked_until and datetime.fromisoformat(locked_until) > now:
+            self.log(name, "aanmelden-mislukt", name, {"reden": "geblokkeerd"})
+            raise SignInError(f"Dit account is tijdelijk geblokkeerd na {MAX_FAILED} mislukte pogingen. Probeer het "
+                              f"over {LOCK_MINUTES} minuten opnieuw of vraag de beheerder om een nieuw wachtwoord.")
+        if not active:
+            self.log(name, "aanmelden-mislukt", name, {"reden": "niet actief"})
+            raise SignInError(wrong)
+        if not password_matches(digest, password):
+            failed = int(failed or 0) + 1
+            lock = (now + pd.Timedelta(minutes=LOCK_MINUTES)).isoformat() if failed >= MAX_FAILED else None
+            with self._transaction() as conn:
+                conn.execute("UPDATE users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
+                             (0 if lock else failed, lock, name))
+                _audit(conn, name, "aanmelden-mislukt", name,
+                       {"reden": "wachtwoord", "poging": failed, "geblokkeerd": bool(lock)})
+            raise SignInError(wrong + (f" Het account is nu {LOCK_MINUTES} minuten geblokkeerd." if lock else ""))
+        with self._transaction() as conn:
+            conn.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", (name,))
+            _audit(conn, name, "aanmelden", name, {"rol": role})
+        return User(name, role, tuple(w for w in (wijken or "").split(",") if w))
+
+    def _wijk_codes(self) -> set[str]:
+        with self._connection() as conn:
+            return {r[0] for r in conn.execute("SELECT area_code FROM areas WHERE level = 'wijk'")}
+
     def log(self, user: str, action: str, target: str = "", details: dict | None = None) -> None:
         """Write one audit entry (e.g. an export or a view of a person's network)."""
         with self._transaction() as conn:

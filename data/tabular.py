@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import DataValidationError
+from data.uploads import TABLE_KINDS, check_path
 
 MAX_TABLE_BYTES = 200_000_000
 _MISSING = {"", ".", "-", "x", "?", "nan", "NaN", "onbekend", "geheim"}
@@ -30,8 +31,12 @@ def _decode(raw: bytes, name: str) -> str:
                               file=name)
 
 
-def check_file(path: str | Path, *, max_bytes: int) -> Path:
-    """Return ``path`` if it exists, is not empty and not larger than ``max_bytes``; else say why."""
+def check_file(path: str | Path, *, max_bytes: int, allowed: tuple[str, ...] | None = None) -> Path:
+    """Return ``path`` if it exists, is not empty and not larger than ``max_bytes``; else say why.
+
+    With ``allowed`` (kinds as in :mod:`data.uploads`, e.g. ``('csv', 'xlsx')``) the content is
+    checked too, as for uploads: it must match the extension, and zips must not be zip bombs.
+    """
     path = Path(path)
     if not path.exists():
         raise DataValidationError("Het bestand bestaat niet.", file=str(path))
@@ -41,6 +46,8 @@ def check_file(path: str | Path, *, max_bytes: int) -> Path:
     if size > max_bytes:
         raise DataValidationError(f"Het bestand is te groot ({size / 1e6:,.0f} MB; maximaal "
                                   f"{max_bytes / 1e6:,.0f} MB).".replace(",", "."), file=path.name)
+    if allowed is not None:
+        check_path(path, allowed=allowed, max_bytes=max_bytes)
     return path
 
 
@@ -50,9 +57,10 @@ def read_table_file(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataValidationError
-        Missing, empty, too large or unreadable files, and files without data rows.
+        Missing, empty, too large or unreadable files, content that is not CSV or Excel (or does
+        not match the extension), zip bombs, and files without data rows.
     """
-    path = check_file(path, max_bytes=MAX_TABLE_BYTES)
+    path = check_file(path, max_bytes=MAX_TABLE_BYTES, allowed=TABLE_KINDS)
     raw = path.read_bytes()
     if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
         try:

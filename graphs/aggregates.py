@@ -10,6 +10,7 @@ import pandas as pd
 from data.formatting import format_number
 
 MIN_CELL = 5  # counts and rates based on fewer persons are not shown
+HIDDEN = f"minder dan {MIN_CELL}"
 
 
 def format_count(n: float, *, min_persons: int = MIN_CELL) -> str:
@@ -26,7 +27,7 @@ def suppressed(counts: pd.Series, *, min_persons: int = MIN_CELL, total_shown: b
     fewer than two cells are hidden, or the hidden cells add up to fewer than ``min_persons``, the
     smallest shown non-zero cell is hidden as well (secondary suppression). Returns a boolean mask.
     """
-    values = pd.to_numeric(counts, errors="coerce").round()
+    values = pd.to_numeric(counts, errors="coerce").astype(float).round()
     hidden = (values > 0) & (values < min_persons)
     if not total_shown or not hidden.any():
         return hidden.fillna(False).astype(bool)
@@ -42,15 +43,22 @@ def signal_share_by_buurt(signals: pd.DataFrame, *, min_persons: int = MIN_CELL)
     """Per buurt: persons with data, persons signalled and the share; hidden below ``min_persons``.
 
     Returns columns measured, signalled, share (percentage) and status ('minder dan 5 personen'
-    where hidden: then the counts and the share are missing, never a number).
+    or 'minder dan 5 met signaal' where hidden: then the counts and the share are missing, never a
+    number). Secondary suppression keeps a hidden cell from being worked out from the totals.
     """
     grouped = signals.groupby("buurt_code")["signal"].agg(measured="size", signalled="sum")
-    small = grouped["measured"] < min_persons
+    # Counts under 5 are hidden, and a second cell where the total would give a hidden one away.
+    small = suppressed(grouped["measured"], min_persons=min_persons)
+    few = suppressed(grouped["signalled"].where(~small), min_persons=min_persons) | small
     out = pd.DataFrame({
         "measured": grouped["measured"].where(~small).astype("Int64"),
-        "signalled": grouped["signalled"].where(~small).astype("Int64"),
-        "share": (100 * grouped["signalled"] / grouped["measured"]).where(~small),
-        "status": np.where(small, f"minder dan {min_persons} personen", None),
+        "signalled": grouped["signalled"].where(~few).astype("Int64"),
+        "share": (100 * grouped["signalled"] / grouped["measured"]).where(~few),
+        "status": np.select(
+            [grouped["measured"] < min_persons, small,
+             (grouped["signalled"] > 0) & (grouped["signalled"] < min_persons), few],
+            [f"minder dan {min_persons} personen", "verborgen (beschermt een kleine cel)",
+             f"minder dan {min_persons} met signaal", "verborgen (beschermt een kleine cel)"], None).astype(object),
     }, index=grouped.index)
     out.index.name = "buurt_code"
     return out

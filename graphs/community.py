@@ -8,7 +8,6 @@ installed pyvis package, served by the app itself (no CDN).
 
 from __future__ import annotations
 
-import html
 import json
 
 import networkx as nx
@@ -63,20 +62,25 @@ def community_html(graph: nx.Graph, summary: dict, *, signalled: set[str], provi
             pid = node[2:]
             ptype = provision_types.get(pid, "")
             colour = PROVISION_TYPES[ptype].colour if ptype in PROVISION_TYPES else "#555555"
+            # Plain text: vis-network 9 shows a string title with innerText and draws labels on the canvas,
+            # so HTML entities would show literally ('&amp;'); the JSON below is made safe for <script>.
+            name = str(provision_names.get(pid, pid))
             nodes.append({"id": node, "shape": "square", "size": 14 if node in connectors else 10, "color": colour,
-                          "title": html.escape(provision_names.get(pid, pid)),
-                          "label": html.escape(provision_names.get(pid, pid))})
+                          "title": name, "label": name})
         else:
             is_connector = node in connectors
             nodes.append({"id": node, "shape": "dot", "size": 9 if is_connector else 4,
                           "color": {"background": "#d7191c" if node in signalled else "#7da7c9",
                                     "border": "#111111" if is_connector else "#ffffff"},
                           "borderWidth": 2 if is_connector else 0.5,
-                          "title": html.escape(node + (" · verbinder" if is_connector else "")
-                                               + (" · signaal arm netwerk" if node in signalled else ""))})
+                          "title": node + (" · verbinder" if is_connector else "")
+                                   + (" · signaal arm netwerk" if node in signalled else "")})
     edges = [{"from": u, "to": v, "color": "#bbbbbb" if d.get("kind") == "steun" else "#e6ab02"}
              for u, v, d in graph.edges(data=True)]
-    data = json.dumps({"nodes": nodes, "edges": edges}).replace("</", "<\\/")
+    # As Jinja's tojson: no '<', '>', '&' or "'" in the script, so no text can close it or hide its end.
+    data = json.dumps({"nodes": nodes, "edges": edges})
+    for char in "<>&'":
+        data = data.replace(char, f"\\u{ord(char):04x}")
     return f"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <link rel="stylesheet" href="{vis_base}/vis-network.css">
 <script src="{vis_base}/vis-network.min.js"></script>

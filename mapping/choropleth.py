@@ -57,6 +57,21 @@ TILE_LABELS = {"geen": "Geen (offline)", "pdok": "PDOK BRT-Achtergrondkaart", "o
 TILES_ENV_VAR = "STEUNKAART_TILES"
 
 
+def escape_html(value) -> str:
+    """Escape text from the data for the map's HTML (tooltips, popups, legend, layer names).
+
+    Besides ``html.escape``, braces become character references: branca compiles every element's
+    rendered script as a Jinja template once more, so ``{{ ... }}`` in a name would be evaluated on
+    the server (template injection) and ``{%`` would break the map. The browser shows the same text.
+    """
+    return escape_braces(html.escape(str(value)))
+
+
+def escape_braces(text: str) -> str:
+    """Braces as HTML character references (see :func:`escape_html`), for text that is not escaped."""
+    return text.replace("{", "&#123;").replace("}", "&#125;")
+
+
 def default_tiles() -> str:
     """Return the configured base map (``STEUNKAART_TILES``: geen, pdok, osm); default none."""
     value = os.environ.get(TILES_ENV_VAR, "geen").strip().lower()
@@ -166,6 +181,8 @@ class _Legend(MacroElement):
         # json.dumps makes it a JS string literal; "</" is broken up so that no text can
         # close the surrounding <script> element.
         self.html_json = json.dumps(legend_html).replace("</", "<\\/")
+        # Braces as JS escapes: the rendered script is compiled as a Jinja template once more.
+        self.html_json = self.html_json.replace("{", "\\u007b").replace("}", "\\u007d")
 
 
 def choropleth_map(
@@ -244,9 +261,10 @@ def choropleth_map(
     ]
     shown = gpd.GeoDataFrame(
         {
-            "code": areas[code_col].astype(str).to_numpy(),
-            "name": areas[name_col].astype(str).map(html.escape).to_numpy(),
-            "value_text": [html.escape(t) for t in value_text],
+            # Not shown, but it goes through the same Jinja pass (a code with braces no longer round-trips).
+            "code": areas[code_col].astype(str).map(escape_braces).to_numpy(),
+            "name": areas[name_col].astype(str).map(escape_html).to_numpy(),
+            "value_text": [escape_html(t) for t in value_text],
             "fill": fill,
             "missing": classes.to_numpy() < 0,
         },
@@ -265,13 +283,13 @@ def choropleth_map(
 
     folium.GeoJson(
         shown.__geo_interface__,
-        name=html.escape(label),
+        name=escape_html(label),
         # Styles are set per feature in the browser from its own 'fill' property: a style_function
         # would add a switch over every feature id to the page, twice (style and highlight).
         on_each_feature=JsCode(_STYLE_JS),
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "value_text"],
-            aliases=[html.escape(level_label), html.escape(label)],
+            aliases=[escape_html(level_label), escape_html(label)],
             sticky=True,
         ),
         zoom_on_click=False,

@@ -104,29 +104,31 @@ def add_provision_layers(m, provisions: gpd.GeoDataFrame, catalogue: dict | None
     Colour by type; at-risk provisions get a red ring, stopped ones are hollow and dashed.
     Hovering or opening a marker shows its reach as a circle. All text in popups is escaped.
     """
-    import html
+    import re
 
     import folium
     from folium.utilities import JsCode
+
+    from mapping.choropleth import escape_braces, escape_html
 
     if provisions is None or provisions.empty:
         return
     wgs = provisions.to_crs(4326)
     for code, group in wgs.groupby("type", sort=False):
         spec = (PROVISION_TYPES if catalogue is None else catalogue).get(code)
-        colour = spec.colour if spec else "#555555"
+        colour = spec.colour if spec and re.fullmatch(r"#[0-9A-Fa-f]{3,8}", str(spec.colour)) else "#555555"
         label = spec.label if spec else str(code)
         style = group["status"].map(lambda s: _STATUS_STYLE.get(s, _STATUS_STYLE["actief"]))
         data = gpd.GeoDataFrame({
-            "naam": group["name"].astype(str).map(html.escape).to_numpy(),
-            "soort": html.escape(label),
-            "status": group["status"].to_numpy(),
-            "status_tekst": group["status"].map(lambda s: html.escape(PROVISION_STATUSES.get(s, s))).to_numpy(),
-            "organisatie": group["organisation"].fillna("").astype(str).map(html.escape).to_numpy(),
-            "capaciteit": [html.escape(f"{format_number(c)} {u or ''}".strip()) if pd.notna(c) else "onbekend"
+            "naam": group["name"].astype(str).map(escape_html).to_numpy(),
+            "soort": escape_html(label),
+            "status": group["status"].astype(str).map(escape_braces).to_numpy(),
+            "status_tekst": group["status"].map(lambda s: escape_html(PROVISION_STATUSES.get(s, s))).to_numpy(),
+            "organisatie": group["organisation"].fillna("").astype(str).map(escape_html).to_numpy(),
+            "capaciteit": [escape_html(f"{format_number(c)} {u or ''}".strip()) if pd.notna(c) else "onbekend"
                            for c, u in zip(group["capacity_per_year"], group["capacity_unit"], strict=True)],
             "bereik": [f"{format_number(r)} m" for r in group["reach_m"].fillna(0)],
-            "financiering_tot": [html.escape(format_date(d)) for d in group["funding_end"]],
+            "financiering_tot": [escape_html(format_date(d)) for d in group["funding_end"]],
             "reach_m": group["reach_m"].fillna(0).astype(float).to_numpy(),
             "colour": colour,
             "fill_opacity": [s[0] for s in style],
@@ -134,7 +136,7 @@ def add_provision_layers(m, provisions: gpd.GeoDataFrame, catalogue: dict | None
             "dash": [s[2] for s in style],
         }, geometry=group.geometry.to_numpy(), crs=4326)
         swatch = f'<span style="color:{colour};font-size:16px">&#9679;</span>'
-        layer = folium.FeatureGroup(name=f"{swatch} {html.escape(label)} ({len(group)})", show=True)
+        layer = folium.FeatureGroup(name=f"{swatch} {escape_html(label)} ({len(group)})", show=True)
         folium.GeoJson(
             data.__geo_interface__,
             marker=folium.CircleMarker(radius=7),

@@ -129,8 +129,12 @@ def _suitable_in_reach(centres: np.ndarray, provisions: gpd.GeoDataFrame, partic
     widowed = np.zeros(len(centres), dtype=bool)
     if running.empty:
         return general, widowed
-    taken = (participation.groupby("provision_id").size() if participation is not None and len(participation)
-             else pd.Series(dtype=float))
+    if isinstance(participation, pd.Series):  # participants per provision_id, already counted
+        taken = participation
+    elif participation is not None and len(participation):
+        taken = participation.groupby("provision_id").size()
+    else:
+        taken = pd.Series(dtype=float)
     room = (running["capacity_per_year"].astype("Float64").fillna(0).to_numpy(float)
             - running["provision_id"].map(taken).fillna(0).to_numpy(float))
     i, j = _reached(centres, running, default_reach)
@@ -158,9 +162,10 @@ def run_scenario(buurten: gpd.GeoDataFrame, provisions: gpd.GeoDataFrame, scenar
                  participation: pd.DataFrame | None = None, catalogue: dict | None = None) -> ScenarioResult:
     """Compare the current provisions with the scenario for the given types.
 
-    ``signalled``: one row per person with a poor-network signal, columns person_id, buurt_code and
-    widowed (bool); when given, the result counts those who lose or gain a suitable provision with
-    free places within reach of their buurt.
+    ``signalled``: persons with a poor-network signal, columns buurt_code, widowed (bool) and
+    optionally count (one row per group; without it one row per person); when given, the result
+    counts those who lose or gain a suitable provision with free places within reach of their buurt.
+    ``participation``: participation rows (provision_id) or participants per provision_id (Series).
     """
     catalogue = PROVISION_TYPES if catalogue is None else catalogue
     changed = apply_scenario(provisions, scenario)
@@ -205,11 +210,12 @@ def run_scenario(buurten: gpd.GeoDataFrame, provisions: gpd.GeoDataFrame, scenar
         known = row >= 0
         widowed = signalled["widowed"].to_numpy(bool)[known]
         row = row[known]
+        weight = (signalled["count"].to_numpy(float) if "count" in signalled else np.ones(len(signalled)))[known]
         has_b = np.where(widowed, wid_b[row], gen_b[row])
         has_a = np.where(widowed, wid_a[row], gen_a[row])
-        counts = {"lose": int((has_b & ~has_a).sum()), "gain": int((~has_b & has_a).sum()),
-                  "without_before": int((~has_b).sum()), "without_after": int((~has_a).sum()),
-                  "signalled": int(len(signalled))}
+        counts = {"lose": int(weight[has_b & ~has_a].sum()), "gain": int(weight[~has_b & has_a].sum()),
+                  "without_before": int(weight[~has_b].sum()), "without_after": int(weight[~has_a].sum()),
+                  "signalled": int(signalled["count"].sum() if "count" in signalled else len(signalled))}
     return ScenarioResult(scenario, table.sort_values("gap_change", ascending=False).reset_index(drop=True),
                           summary, counts)
 

@@ -7,9 +7,17 @@ from data.area_import import format_report, read_area_file
 from data.errors import DataValidationError
 from data.formatting import format_number
 from data.provision_types import TARGET_GROUPS, ProvisionType
-from pages.common import get_store, load_area_index, load_provision_types, show_error, uploaded_file
+from pages.common import (
+    get_store,
+    load_area_index,
+    load_provision_types,
+    require_admin,
+    show_error,
+    uploaded_file,
+)
 
 st.title("Beheer")
+require_admin()
 st.subheader("CBS-gebieden importeren")
 st.markdown(
     "Upload de CBS Wijk- en Buurtkaart van uw gemeente: een **GeoPackage** (2022 en later, lagen "
@@ -29,17 +37,17 @@ if submitted:
     if upload is None:
         st.error("Kies eerst een bestand.")
     else:
-        with uploaded_file(upload) as path:
-            try:
+        try:
+            with uploaded_file(upload, allowed=("gpkg", "zip", "geojson")) as path:
                 imported = read_area_file(path, gemeente=gemeente.strip().upper() or None,
                                           year=int(jaar) if jaar else None)
-                warnings = get_store().merge_area_data(imported.areas, imported.values, user="app",
+                warnings = get_store().merge_area_data(imported.areas, imported.values,
                                                        details={"bestand": upload.name})
-            except DataValidationError as exc:
-                show_error(exc)
-            else:
-                st.success("Import gelukt.")
-                st.markdown("\n".join(f"- {line}" for line in format_report(imported.report, warnings)))
+        except DataValidationError as exc:
+            show_error(exc)
+        else:
+            st.success("Import gelukt.")
+            st.markdown("\n".join(f"- {line}" for line in format_report(imported.report, warnings)))
 
 st.subheader("Gezondheidsmonitor per buurt importeren")
 st.markdown(
@@ -59,18 +67,18 @@ if health_submitted:
     else:
         from data.health import read_health_file
 
-        with uploaded_file(health_upload) as path:
-            try:
+        try:
+            with uploaded_file(health_upload, allowed=("csv", "xlsx")) as path:
                 health = read_health_file(path, year=int(health_year) if health_year else None)
-                summary = get_store().merge_area_values(health, user="app", action="import-gezondheid",
+                summary = get_store().merge_area_values(health, action="import-gezondheid",
                                                         details={"bestand": health_upload.name})
-            except DataValidationError as exc:
-                show_error(exc)
-            else:
-                st.success(f"Import gelukt: {summary['waarden']} waarden voor "
-                           f"{health['area_code'].nunique()} gebieden.")
-                if summary["onbekende_gebieden"]:
-                    st.warning(f"{summary['onbekende_gebieden']} gebieden staan nog niet in de opslag.")
+        except DataValidationError as exc:
+            show_error(exc)
+        else:
+            st.success(f"Import gelukt: {summary['waarden']} waarden voor "
+                       f"{health['area_code'].nunique()} gebieden.")
+            if summary["onbekende_gebieden"]:
+                st.warning(f"{summary['onbekende_gebieden']} gebieden staan nog niet in de opslag.")
 
 st.subheader("Soorten voorzieningen")
 catalogue = load_provision_types()
@@ -96,7 +104,7 @@ if add_type:
     try:
         get_store().add_provision_type(
             ProvisionType(code.strip(), label.strip(), description.strip(), tuple(groups), unit.strip(), int(reach),
-                          colour="#8c6d31"), user="app")
+                          colour="#8c6d31"))
     except DataValidationError as exc:
         show_error(exc)
     else:

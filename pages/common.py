@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -18,9 +19,12 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from data.demo import ensure_demo_store
+from data.access import ScopedStore
+from data.auth import DEMO_ADMIN, User, user_from_claims
+from data.demo import ensure_demo_store, is_demo_store
 from data.errors import DataValidationError
 from data.store import GeoPackageStore, default_store_path
+from data.uploads import check_upload
 
 
 def leave_legacy_pages_mode() -> None:
@@ -40,9 +44,15 @@ def leave_legacy_pages_mode() -> None:
 leave_legacy_pages_mode()
 
 
+def signed_in_user() -> User | None:
+    """The user of this session, or None before sign-in."""
+    return st.session_state.get("sk_user")
+
+
 def current_user() -> str:
     """The name written to the audit log for what this session does."""
-    return st.session_state.get("sk_user", "app")
+    user = signed_in_user()
+    return user.username if user else "?"
 
 
 def store_path() -> str:
@@ -55,11 +65,7 @@ def _open_store(path: str) -> GeoPackageStore:
     return ensure_demo_store(path)
 
 
-def get_store() -> GeoPackageStore:
-    """Open (and on first run create with the demo municipality) the configured store.
-
-    When the store cannot be opened the page shows why, in Dutch, and stops.
-    """
+def _raw_store() -> GeoPackageStore:
     try:
         return _open_store(store_path())
     except DataValidationError as exc:
@@ -67,7 +73,106 @@ def get_store() -> GeoPackageStore:
         st.stop()
 
 
-def _version(store: GeoPackageStore) -> float:
+def get_store() -> ScopedStore:
+    """The store as the signed-in user may see and change it (see data/access.py).
+
+    When the store cannot be opened the page shows why, in Dutch, and stops; without a
+    signed-in user nothing is shown.
+    """
+    store = _raw_store()
+    user = signed_in_user()
+    if user is None:
+        st.warning("U bent niet aangemeld.")
+        st.stop()
+    return ScopedStore(store, user)
+
+
+def require_admin() -> ScopedStore:
+    """For the administrator's pages: anyone else sees a refusal (the navigation hides them too)."""
+    store = get_store()
+    if not store.user.is_admin:
+        st.error("Deze pagina is alleen voor de beheerder.")
+        st.stop()
+    return store
+
+
+def log_export(action: str, target: str, details: dict | None = None) -> None:
+    """on_click of a download button: every export is in the audit log."""
+    get_store().log(action, target, details or {})
+
+
+def _scope(user: User) -> tuple:
+    return (user.username, user.role, user.wijken)
+
+
+def _scoped(path: str, scope: tuple) -> ScopedStore:
+    return ScopedStore(GeoPackageStore(path), User(scope[0], scope[1], tuple(scope[2])))
+
+
+# --------------------------------------------------------------------------- sign-in
+
+def oidc_roles() -> dict | None:
+    """The OIDC role mapping from .streamlit/secrets.toml ([auth] and [steunkaart.rollen]), or None."""
+    try:
+        if "auth" not in st.secrets:
+            return None
+        return dict(st.secrets.get("steunkaart", {}).get("rollen", {}))
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - a broken secrets file must not open the app
+        return None
+
+
+def sign_in_gate() -> User | None:
+    """Who is using the app: the session's user, an OIDC user, the demo administrator or nobody.
+
+    The demo administrator is only used for the built-in demo municipality as long as no account
+    exists; once an administrator is created, everyone signs in.
+    """
+    user = signed_in_user()
+    if user is not None:
+        return user
+    store = _raw_store()
+    roles = oidc_roles()
+    if roles is not None and getattr(st.user, "is_logged_in", False):
+        user = user_from_claims(st.user.to_dict(), roles)
+        if user is not None:
+            store.log(user.username, "aanmelden", user.username, {"via": "oidc", "rol": user.role})
+            st.session_state["sk_user"] = user
+            return user
+    if not store.has_users() and is_demo_store(store):
+        st.session_state["sk_user"] = DEMO_ADMIN
+        return DEMO_ADMIN
+    return None
+
+
+def sign_in(username: str, password: str) -> User:
+    """Check the password against the local accounts; raises SignInError."""
+    user = _raw_store().authenticate(username, password)
+    st.session_state["sk_user"] = user
+    return user
+
+
+def needs_first_admin() -> bool:
+    return not _raw_store().has_users()
+
+
+def create_first_admin(username: str, password: str) -> None:
+    """The first-run step: the first account, always an administrator."""
+    store = _raw_store()
+    if store.has_users():
+        raise DataValidationError("Er is al een beheerder; meld u aan.")
+    store.create_user(username, "beheerder", (), password, by="eerste-gebruik")
+
+
+def sign_out() -> None:
+    user = signed_in_user()
+    if user is not None:
+        _raw_store().log(user.username, "afmelden", user.username, {})
+    st.session_state.clear()
+
+
+def _version(store) -> float:
     return os.path.getmtime(store.path)
 
 
@@ -164,43 +269,103 @@ def cached_choropleth(level: str, indicator: str, scheme: str, k: int, tiles: st
 
 
 @st.cache_data(show_spinner="Netwerkmaten worden berekend…")
-def _measures(path: str, mtime: float) -> pd.DataFrame:
+def _measures(path: str, mtime: float, scope: tuple) -> pd.DataFrame:
     from graphs.measures import person_measures
 
-    store = GeoPackageStore(path)
+    store = _scoped(path, scope)
     persons, ties, participation = (store.read_table(n) for n in ("persons", "ties", "participation"))
     return person_measures(persons, ties, participation, store.read_table("alter_links"))
 
 
 @st.cache_data(show_spinner=False)
-def _signals(path: str, mtime: float, rules):
+def _signals(path: str, mtime: float, rules, scope: tuple):
     from graphs.signals import poor_network_signals
 
-    store = GeoPackageStore(path)
+    store = _scoped(path, scope)
     return poor_network_signals(store.read_table("persons"), store.read_table("ties"), rules=rules,
-                                measures=_measures(path, mtime))
+                                measures=_measures(path, mtime, scope))
 
 
 def load_signals(rules=None) -> pd.DataFrame:
-    """Network measures, screening scores and the poor-network signal for every person, cached.
+    """Network measures, screening scores and the poor-network signal per person the user may see, cached.
 
-    The measures are computed once per store version; changing the rules only re-applies them.
+    Raises AccessDenied for roles without person access (use the aggregates below instead).
     """
     from graphs.signals import DEFAULT_RULES
 
-    store = get_store()
-    return _signals(str(store.path), _version(store), rules or DEFAULT_RULES)
+    store = get_store()  # the scoped store refuses person tables to roles without person access
+    return _signals(str(store.path), _version(store), rules or DEFAULT_RULES, _scope(store.user))
+
+
+@st.cache_data(show_spinner="Netwerkmaten worden berekend…")
+def _signal_groups(path: str, mtime: float, rules, scope: tuple) -> pd.DataFrame:
+    return _scoped(path, scope).signal_groups(rules)
 
 
 @st.cache_data(show_spinner=False)
-def _table(path: str, mtime: float, name: str) -> pd.DataFrame:
-    return GeoPackageStore(path).read_table(name)
+def _signal_share(path: str, mtime: float, rules, scope: tuple) -> pd.DataFrame:
+    return _scoped(path, scope).signal_share(rules)
+
+
+def load_signal_groups(rules=None) -> pd.DataFrame:
+    """Signalled persons per buurt and widowed (counts only), for every role."""
+    store = get_store()
+    return _signal_groups(str(store.path), _version(store), rules, _scope(store.user))
+
+
+def load_signal_share(rules=None) -> pd.DataFrame:
+    """Share of persons with a signal per buurt, small cells hidden, for every role."""
+    store = get_store()
+    return _signal_share(str(store.path), _version(store), rules, _scope(store.user))
+
+
+@st.cache_data(show_spinner=False)
+def _match_totals(path: str, mtime: float, key: str, _provisions: gpd.GeoDataFrame, rules, scope: tuple) -> dict:
+    store = _scoped(path, scope)
+    return store.match_totals(_provisions, store.read_areas("buurt"), rules)
+
+
+def load_match_totals(provisions: gpd.GeoDataFrame, rules=None) -> dict:
+    """Matching of signalled persons as totals (small counts hidden for roles without person access)."""
+    store = get_store()
+    key = hashlib.sha256(provisions.drop(columns="geometry").astype(str).to_csv().encode()
+                         + b"".join(provisions.geometry.to_wkb())).hexdigest()  # the provisions (a scenario's)
+    return _match_totals(str(store.path), _version(store), key, provisions, rules, _scope(store.user))
+
+
+@st.cache_data(show_spinner="Buren van de buurten worden bepaald…")
+def _adjacency(path: str, mtime: float):
+    from mapping.hotspots import queen_adjacency
+
+    return queen_adjacency(GeoPackageStore(path).read_areas("buurt"))
+
+
+def load_adjacency():
+    """Queen contiguity of the buurten (sparse matrix in the order of load_areas('buurt')), cached."""
+    store = get_store()
+    return _adjacency(str(store.path), _version(store))
+
+
+@st.cache_data(show_spinner=False)
+def _participation_counts(path: str, mtime: float, scope: tuple) -> pd.Series:
+    return _scoped(path, scope).participation_counts()
+
+
+def load_participation_counts() -> pd.Series:
+    """Participants per provision (an aggregate every role may use for free places)."""
+    store = get_store()
+    return _participation_counts(str(store.path), _version(store), _scope(store.user))
+
+
+@st.cache_data(show_spinner=False)
+def _table(path: str, mtime: float, name: str, scope: tuple) -> pd.DataFrame:
+    return _scoped(path, scope).read_table(name)
 
 
 def load_table(name: str) -> pd.DataFrame:
-    """One store table (persons, ties, participation, ...), cached."""
-    store = get_store()
-    return _table(str(store.path), _version(store), name)
+    """One store table as far as the user may see it (persons, ties, ... filtered or refused), cached."""
+    store = get_store()  # the scoped store refuses or filters person tables inside _table
+    return _table(str(store.path), _version(store), name, _scope(store.user))
 
 
 def load_counts() -> dict:
@@ -210,8 +375,13 @@ def load_counts() -> dict:
 
 
 @contextlib.contextmanager
-def uploaded_file(upload) -> Iterator[Path]:
-    """Give an uploaded file a real path (readers such as GDAL need one), removed afterwards."""
+def uploaded_file(upload, *, allowed: tuple[str, ...]) -> Iterator[Path]:
+    """Give an uploaded file a real path (readers such as GDAL need one), removed afterwards.
+
+    The content is checked first (size, kind by content not extension, zip bombs): a refused
+    file raises DataValidationError with a Dutch message naming it.
+    """
+    check_upload(upload.name, upload.getbuffer(), allowed=allowed)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getbuffer())

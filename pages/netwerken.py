@@ -4,15 +4,26 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from data.access import AccessDenied
+from data.auth import ROLES as ROLES_BY_CODE
 from data.formatting import format_number
 from data.schema import AGE_BANDS
-from graphs.aggregates import signal_share_by_buurt, suitable_provisions
+from graphs.aggregates import HIDDEN, format_count, suitable_provisions
 from graphs.ecogram import ecogram_svg
 from graphs.matching import match_signalled
 from graphs.screening import SCREENING_NOTE
 from graphs.signals import DEFAULT_RULES, SignalRules
 from mapping.choropleth import choropleth_map
-from pages.common import load_areas, load_provision_types, load_provisions, load_signals, load_table
+from pages.common import (
+    get_store,
+    load_areas,
+    load_match_totals,
+    load_provision_types,
+    load_provisions,
+    load_signal_share,
+    load_signals,
+    load_table,
+)
 
 st.title("Netwerken")
 st.info(SCREENING_NOTE + " Een signaal is een reden om te kijken en te vragen, geen oordeel over een persoon.",
@@ -33,10 +44,69 @@ with st.sidebar:
 rules = SignalRules(lsns_below=lsns_below if use_lsns else None, min_emotional=1 if use_emotional else None,
                     min_practical=1 if use_practical else None, min_informal=min_informal if use_informal else None,
                     djg_at_least=9 if use_djg else None)
-signals = load_signals(rules)
 buurten = load_areas("buurt")
 names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
+types = load_provision_types()
+user = get_store().user
 st.caption("Signaal van een arm netwerk bij: " + ("; ".join(rules.describe()) or "geen regel aangezet") + ".")
+
+
+def share_map() -> None:
+    """Share of persons with a signal per buurt: an aggregate with small cells hidden, for every role."""
+    share = load_signal_share(rules)
+    shown_areas = buurten.merge(share, left_on="area_code", right_index=True, how="left")
+    status = shown_areas["status"].where(shown_areas["status"].notna(), None)
+    fmap = choropleth_map(shown_areas, "share", label="Aandeel met signaal", unit="%", higher_is_need=True,
+                          status=status.fillna("geen netwerkgegevens").where(shown_areas["share"].isna(), None))
+    st_folium(fmap, key="nw_kaart", height=520, use_container_width=True, returned_objects=[])
+    st.caption("Aandeel van de personen met netwerkgegevens dat een signaal heeft, per buurt. Aantallen onder de 5 "
+               "zijn verborgen ('minder dan 5 personen'), en ook een tweede cel waar een totaal ze zou verraden.")
+    table = share.assign(Buurt=share.index.map(lambda c: names.get(c, c)))
+    st.dataframe(pd.DataFrame({
+        "Buurt": table["Buurt"],
+        "Personen met gegevens": table["measured"].astype("string").fillna(table["status"]),
+        "Met signaal": table["signalled"].astype("string").fillna(""),
+        "Aandeel": table["share"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}%"),
+    }), hide_index=True, width="stretch")
+
+
+def _count_or_hidden(value) -> str:
+    return HIDDEN if pd.isna(value) else format_number(value)
+
+
+def matching_totals() -> None:
+    """Matching as totals per provision, small counts hidden for roles without person access."""
+    totals = load_match_totals(load_provisions(), rules)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Personen met een signaal", format_count(totals["signalled"]))
+    m2.metric("Kunnen een plek krijgen", format_count(totals["matched"]))
+    m3.metric("Zonder passende optie", format_count(totals["unmatched"]))
+    st.caption("Voorstel: zoveel mogelijk personen met een signaal krijgen een passende voorziening met een vrije "
+               "plek binnen bereik, met zo weinig mogelijk totale afstand (min-cost flow); geen voorziening krijgt "
+               "meer mensen dan ze vrije plekken heeft. Wie overblijft is het echte tekort, in mensen.")
+    per = totals["per_provision"]
+    st.markdown("**Per voorziening**")
+    st.dataframe(pd.DataFrame({
+        "Voorziening": per["name"], "Soort": per["type"].map(lambda t: types[t].label if t in types else t),
+        "Vrije plekken": per["free_places"].map(format_number),
+        "Voorgesteld": per["matched"].map(_count_or_hidden),
+        "Met signaal binnen bereik": per["signalled_in_reach"].map(_count_or_hidden),
+    }), hide_index=True, width="stretch")
+
+
+if not user.sees_persons:
+    st.info(f"Uw rol ({ROLES_BY_CODE[user.role]}) ziet netwerken alleen als totalen per buurt en per voorziening; "
+            "aantallen onder de 5 personen zijn verborgen.", icon=":material/lock:")
+    tab_map, tab_match = st.tabs(["Kaart per buurt", "Koppelen (totalen)"])
+    with tab_map:
+        share_map()
+    with tab_match:
+        matching_totals()
+    st.stop()
+
+signals = load_signals(rules)
+if user.role == "wijkteam":
+    st.caption("U ziet de personen van uw wijken: " + ", ".join(user.wijken) + ".")
 
 tab_list, tab_match, tab_map, tab_ego, tab_entry, tab_comm = st.tabs(
     ["Signalen", "Koppelen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Gemeenschap"])
@@ -71,24 +141,10 @@ with tab_list:
     st.dataframe(table, hide_index=True, width="stretch")
 
 with tab_match:
-    types = load_provision_types()
     match = match_signalled(signals, load_table("persons"), load_provisions(), buurten, load_table("participation"),
-                            catalogue=load_provision_types())
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Personen met een signaal", format_number(match.n_matched + match.n_unmatched))
-    m2.metric("Kunnen een plek krijgen", format_number(match.n_matched))
-    m3.metric("Zonder passende optie", format_number(match.n_unmatched))
-    st.caption("Voorstel: zoveel mogelijk personen met een signaal krijgen een passende voorziening met een vrije "
-               "plek binnen bereik, met zo weinig mogelijk totale afstand (min-cost flow); geen voorziening krijgt "
-               "meer mensen dan ze vrije plekken heeft. Wie overblijft is het echte tekort, in mensen.")
-    per = match.per_provision
-    st.markdown("**Per voorziening**")
-    st.dataframe(pd.DataFrame({
-        "Voorziening": per["name"], "Soort": per["type"].map(lambda t: types[t].label if t in types else t),
-        "Vrije plekken": per["free_places"].map(format_number), "Voorgesteld": per["matched"].map(format_number),
-        "Met signaal binnen bereik": per["signalled_in_reach"].map(format_number),
-    }), hide_index=True, width="stretch")
-    st.markdown("**Voorstellen per persoon**")
+                            catalogue=types)
+    matching_totals()
+    st.markdown("**Voorstellen per persoon**" + (" (uw wijken)" if user.role == "wijkteam" else ""))
     st.dataframe(pd.DataFrame({
         "Persoon": match.assignments["person_id"],
         "Buurt": match.assignments["buurt_code"].map(lambda c: names.get(c, c)),
@@ -104,27 +160,16 @@ with tab_match:
         }), hide_index=True, width="stretch")
 
 with tab_map:
-    share = signal_share_by_buurt(signals)
-    shown_areas = buurten.merge(share, left_on="area_code", right_index=True, how="left")
-    status = shown_areas["status"].where(shown_areas["status"].notna(), None)
-    fmap = choropleth_map(shown_areas, "share", label="Aandeel met signaal", unit="%", higher_is_need=True,
-                          status=status.fillna("geen netwerkgegevens").where(shown_areas["share"].isna(), None))
-    st_folium(fmap, key="nw_kaart", height=520, use_container_width=True, returned_objects=[])
-    st.caption("Aandeel van de personen met netwerkgegevens dat een signaal heeft, per buurt. Buurten met "
-               "minder dan 5 personen met gegevens tonen geen cijfer ('minder dan 5 personen').")
-    table = share.assign(Buurt=share.index.map(lambda c: names.get(c, c)))
-    st.dataframe(pd.DataFrame({
-        "Buurt": table["Buurt"],
-        "Personen met gegevens": table["measured"].astype("string").fillna(table["status"]),
-        "Met signaal": table["signalled"].astype("string").fillna(""),
-        "Aandeel": table["share"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}%"),
-    }), hide_index=True, width="stretch")
+    share_map()
 
 with tab_ego:
     people = list(signals.index)
     default = st.session_state.get("nw_persoon")
     person = st.selectbox("Persoon (pseudoniem)", people, index=people.index(default) if default in people else 0,
                           key="nw_persoon")
+    if st.session_state.get("nw_gelogd") != person:  # every view of a person's network is in the log
+        get_store().log("bekijk-netwerk", person, {"weergave": "ecogram"})
+        st.session_state["nw_gelogd"] = person
     ties = load_table("ties")
     own = ties.loc[ties["ego_id"] == person]
     left, right = st.columns([3, 2])
@@ -147,7 +192,7 @@ with tab_entry:
     from data.errors import DataValidationError
     from data.privacy import check_pseudonymous
     from data.schema import CONTACT_FREQUENCIES, ROLES
-    from pages.common import get_store, show_error
+    from pages.common import show_error
 
     st.markdown("Leg tijdens een gesprek het netwerk van één persoon vast. Gebruik een **code**, nooit een naam. "
                 "Veel netwerken tegelijk: vul de sjablonen in en importeer ze met `python cli.py import-network`.")
@@ -162,7 +207,8 @@ with tab_entry:
                             mime="text/csv", icon=":material/download:")
     c1, c2, c3 = st.columns(3)
     code = c1.text_input("Code van de persoon", key="nv_code", placeholder="bijv. K-0142").strip()
-    buurt_code = c2.selectbox("Buurt", list(names), format_func=lambda c: f"{names[c]} ({c})", key="nv_buurt")
+    own_buurten = [c for c in names if user.in_scope(pd.Series([c])).iloc[0]]
+    buurt_code = c2.selectbox("Buurt", own_buurten, format_func=lambda c: f"{names[c]} ({c})", key="nv_buurt")
     age_band = c3.selectbox("Leeftijd", list(AGE_BANDS), key="nv_leeftijd")
     if code:
         persons_table = load_table("persons")
@@ -195,10 +241,12 @@ with tab_entry:
                     "contact_frequency": frequency, "closeness": closeness, "reciprocal": None, "same_buurt": None}])
                 links = load_table("alter_links")
                 get_store().merge_network(person_row, pd.concat([own, new_tie], ignore_index=True),
-                                          alter_links=links.loc[links["ego_id"] == code], user="app",
+                                          alter_links=links.loc[links["ego_id"] == code],
                                           source="gespreksformulier")
             except DataValidationError as exc:
                 show_error(exc)
+            except AccessDenied as exc:
+                st.error(str(exc))
             else:
                 st.rerun()
         own = load_table("ties").loc[lambda t: t["ego_id"] == code]
@@ -211,6 +259,9 @@ with tab_comm:
     from mapping.assets import VIS_URL
 
     provisions = load_provisions()
+    if not st.session_state.get("nw_gemeenschap_gelogd"):
+        get_store().log("bekijk-netwerk", "gemeenschap", {"weergave": "gemeenschap", "wijken": list(user.wijken)})
+        st.session_state["nw_gemeenschap_gelogd"] = True
     graph = community_graph(load_table("persons"), load_table("ties"), load_table("participation"), provisions)
     summary = community_summary(graph)
     c1, c2, c3, c4 = st.columns(4)

@@ -13,7 +13,14 @@ from data.profile import (
     profile_to_html,
 )
 from mapping.provisions import provisions_near, reach_by_type
-from pages.common import load_area_index, load_area_values, load_areas, load_provision_types, load_provisions
+from pages.common import (
+    load_area_index,
+    load_area_values,
+    load_areas,
+    load_provision_types,
+    load_provisions,
+    log_export,
+)
 
 LEVEL_LABELS = {"buurt": "buurt", "wijk": "wijk", "gemeente": "gemeente"}
 _COLOURS = {"ongunstig": "background-color: #f4c7b8", "gunstig": "background-color: #cfe5f2"}
@@ -90,6 +97,8 @@ st.subheader("Exporteren")
 left, right = st.columns(2)
 left.download_button("Profiel als Excel", profile_to_excel(profile), file_name=f"profiel_{code}.xlsx",
                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     icon=":material/table_view:")
+                     icon=":material/table_view:", on_click=log_export,
+                     args=("export-profiel", code, {"formaat": "xlsx"}))
 right.download_button("Profiel als printbare HTML", profile_to_html(profile), file_name=f"profiel_{code}.html",
-                      mime="text/html", icon=":material/print:")
+                      mime="text/html", icon=":material/print:", on_click=log_export,
+                      args=("export-profiel", code, {"formaat": "html"}))

@@ -9,20 +9,21 @@ from streamlit_folium import st_folium
 from data.errors import ConflictError, DataValidationError
 from data.formatting import format_number
 from graphs.aggregates import format_count
-from graphs.matching import match_signalled
 from mapping.accessibility import DECAYS
 from mapping.choropleth import choropleth_map
 from mapping.gap_report import build_gap_report, report_to_excel, report_to_html
 from mapping.gaps import DEFAULT_NEED, Term, describe_need
+from mapping.hotspots import add_hotspot_layer, gap_hotspots
 from mapping.scenarios import NewProvision, Scenario, apply_scenario, compare_scenarios, rd_from_wgs84, run_scenario
 from pages.common import (
-    current_user,
     get_store,
+    load_adjacency,
     load_areas,
+    load_match_totals,
+    load_participation_counts,
     load_provision_types,
     load_provisions,
-    load_signals,
-    load_table,
+    load_signal_groups,
     show_error,
 )
 
@@ -33,6 +34,9 @@ with st.sidebar:
     st.subheader("Analyse")
     ptype = st.selectbox("Soort voorziening", types, format_func=lambda t: catalogue[t].label, key="tk_soort")
     decay = st.selectbox("Afstandsverval", list(DECAYS), format_func=DECAYS.get, key="tk_verval")
+    cluster_on = st.radio("Clusters (Getis-Ord Gi*, FDR 5%)", ["gap_index", "gap_people", "geen"],
+                          format_func={"gap_index": "op de tekortindex", "gap_people": "op het tekort in personen",
+                                       "geen": "niet tonen"}.get, key="tk_clusters")
     st.markdown("**Gewichten in de behoefte**")
     terms = tuple(
         Term(t.label, t.indicators, st.number_input(t.label, 0.0, 5.0, float(t.weight), 0.01, key=f"tk_w_{ptype}_{k}"))
@@ -40,14 +44,10 @@ with st.sidebar:
 
 buurten = load_areas("buurt")
 provisions = load_provisions()
-signals = load_signals()
-persons = load_table("persons")
-participation = load_table("participation")
-signals_per_buurt = signals.groupby("buurt_code")["signal"].sum() if len(signals) else None
-flagged = signals.loc[signals["signal"]] if len(signals) else signals
-widowed_ids = set(persons.loc[persons["widowed_since"].notna(), "person_id"].astype(str))
-signalled = pd.DataFrame({"person_id": flagged.index.astype(str), "buurt_code": flagged["buurt_code"].to_numpy(),
-                          "widowed": flagged.index.astype(str).isin(widowed_ids)})
+# Persons only as counts here (per buurt and widowed or not): the page is for every role.
+signalled = load_signal_groups()
+participation = load_participation_counts()
+signals_per_buurt = signalled.groupby("buurt_code")["count"].sum() if len(signalled) else None
 names = provisions.set_index("provision_id")["name"]
 
 
@@ -109,23 +109,34 @@ bins = None
 if values.nunique() > 1:
     bins = np.unique(np.quantile(values, [0.2, 0.4, 0.6, 0.8, 1.0]))
 label = f"Tekort {catalogue[ptype].label.lower()} (personen)"
+spots_now = spots_then = None
+if cluster_on != "geen":
+    column = {"gap_index": ("index_before", "index_after"), "gap_people": ("gap_before", "gap_after")}[cluster_on]
+    by_code = table.set_index("area_code")
+    spots_now = gap_hotspots(buurten, by_code[column[0]], adjacency=load_adjacency())
+    spots_then = gap_hotspots(buurten, by_code[column[1]], adjacency=load_adjacency())
 own = provisions.loc[provisions["type"] == ptype]
 left, right = st.columns(2)
 with left:
     st.markdown("**Nu**")
     now = buurten.merge(table.set_index("area_code")[["gap_before"]], left_on="area_code", right_index=True,
                         how="left")
-    st_folium(choropleth_map(now, "gap_before", label=label, higher_is_need=True, provisions=own,
-                             provision_types=catalogue, bins=bins, height=460),
-              key=f"tk_kaart_nu_{ptype}", height=460, use_container_width=True, returned_objects=[])
+    now_map = choropleth_map(now, "gap_before", label=label, higher_is_need=True, provisions=own,
+                             provision_types=catalogue, bins=bins, height=460)
+    if spots_now is not None:
+        add_hotspot_layer(now_map, buurten, spots_now, legend=False)
+    st_folium(now_map, key=f"tk_kaart_nu_{ptype}", height=460, use_container_width=True, returned_objects=[])
 with right:
     st.markdown("**Scenario** (klik op de kaart om een nieuwe voorziening te plaatsen)")
     then = buurten.merge(table.set_index("area_code")[["gap_after"]], left_on="area_code", right_index=True,
                          how="left")
     changed = apply_scenario(provisions, scenario)
-    clicked = st_folium(choropleth_map(then, "gap_after", label=label, higher_is_need=True,
-                                       provisions=changed.loc[changed["type"] == ptype], provision_types=catalogue,
-                                       bins=bins, height=460),
+    then_map = choropleth_map(then, "gap_after", label=label, higher_is_need=True,
+                              provisions=changed.loc[changed["type"] == ptype], provision_types=catalogue,
+                              bins=bins, height=460)
+    if spots_then is not None:
+        add_hotspot_layer(then_map, buurten, spots_then, legend=False)
+    clicked = st_folium(then_map,
                         key=f"tk_kaart_scenario_{ptype}", height=460, use_container_width=True,
                         returned_objects=["last_clicked"])
     spot = (clicked or {}).get("last_clicked")
@@ -133,18 +144,28 @@ with right:
         st.session_state["tk_klik_gezien"] = spot
         st.session_state["tk_klik"] = rd_from_wgs84(spot["lat"], spot["lng"])
 
+if spots_now is not None:
+    def _count(spots, kind):
+        return int((spots["cluster"] == kind).sum())
+    measure = "tekortindex" if cluster_on == "gap_index" else "tekort in personen"
+    st.caption(
+        f"Rood gearceerd: hotspots, blauwe rand: coldspots van de {measure} "
+        "(Getis-Ord Gi*, buren delen een grens of hoekpunt, significant na FDR-correctie 5%). "
+        f"Nu {_count(spots_now, 'hot')} hot- en {_count(spots_now, 'cold')} coldspots, in het scenario "
+        f"{_count(spots_then, 'hot')} en {_count(spots_then, 'cold')}.")
+
 # --------------------------------------------------------------------------- matching, now and in the scenario
 if len(signalled):
-    now_match = match_signalled(signals, persons, provisions, buurten, participation, catalogue=catalogue)
-    then_match = (match_signalled(signals, persons, changed, buurten, participation, catalogue=catalogue)
-                  if not scenario.empty else now_match)
+    now_match = load_match_totals(provisions)
+    then_match = load_match_totals(changed) if not scenario.empty else now_match
     st.markdown(
-        f"**Koppelen** (min-cost flow, alle passende soorten): van de {format_count(len(signalled))} personen met een "
-        f"signaal van een arm netwerk kunnen er nu {format_count(now_match.n_matched)} een passende plek binnen "
-        f"bereik krijgen en blijven er {format_count(now_match.n_unmatched)} zonder optie"
-        + ("." if scenario.empty else f"; in het scenario {format_count(then_match.n_matched)} met en "
-           f"{format_count(then_match.n_unmatched)} zonder optie.")
-        + " De personen zelf staan op de pagina Netwerken (tab Koppelen).")
+        f"**Koppelen** (min-cost flow, alle passende soorten): van de {format_count(now_match['signalled'])} "
+        f"personen met een signaal van een arm netwerk kunnen er nu {format_count(now_match['matched'])} een "
+        f"passende plek binnen bereik krijgen en blijven er {format_count(now_match['unmatched'])} zonder optie"
+        + ("." if scenario.empty else f"; in het scenario {format_count(then_match['matched'])} met en "
+           f"{format_count(then_match['unmatched'])} zonder optie.")
+        + (" De personen zelf staan op de pagina Netwerken (tab Koppelen)." if get_store().user.sees_persons
+           else ""))
 
 # --------------------------------------------------------------------------- building the scenario
 st.subheader("Scenario samenstellen")
@@ -183,7 +204,7 @@ s1.text_input("Naam van het scenario", key="tk_naam", placeholder="bijvoorbeeld:
 if s2.button("Scenario bewaren", disabled=scenario.empty, width="stretch"):
     name = st.session_state.get("tk_naam", "").strip()
     try:
-        version = get_store().save_scenario(name, scenario.to_json(), user=current_user(),
+        version = get_store().save_scenario(name, scenario.to_json(),
                                             expected_version=st.session_state.get("tk_versie"))
         st.session_state["tk_versie"] = version
         st.success(f"Scenario '{name}' is bewaard.")
@@ -252,12 +273,13 @@ if not saved_now.empty:
     report_scenarios = compare_scenarios(res).assign(
         description=[r.scenario.describe(provisions, catalogue) for r in res])
 report = build_gap_report(in_scope, gap_now, scope=scopes[scope], type_label=catalogue[ptype].label,
-                          formula=describe_need(ptype, terms), scenarios=report_scenarios)
+                          formula=describe_need(ptype, terms), scenarios=report_scenarios,
+                          hotspots=None if spots_now is None else spots_now["cluster"])
 stem = f"tekorten_{ptype}_{scope or 'gemeente'}"
 
 
 def _log_export(name: str, fmt: str) -> None:
-    get_store().log(current_user(), "export-tekortenrapport", name, {"formaat": fmt})
+    get_store().log("export-tekortenrapport", name, {"formaat": fmt})
 
 
 r2.download_button("Excel", report_to_excel(report), f"{stem}.xlsx", width="stretch",

@@ -115,6 +115,16 @@ def map_frame(page, timeout_ms: int = 60_000):
     raise TimeoutError("The Leaflet map did not draw any path")
 
 
+def wait_until_idle(page, timeout_s: float = 90) -> None:
+    """Wait until the script run is over (Streamlit's 'running' status widget has gone)."""
+    deadline = time.monotonic() + timeout_s
+    time.sleep(1)
+    while time.monotonic() < deadline:
+        if page.locator("[data-testid='stStatusWidget']").count() == 0:
+            return
+        time.sleep(0.3)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Screenshot van de draaiende Steunkaart-app")
     parser.add_argument("--out", default="artifacts/kaart.png")
@@ -134,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             page.goto(f"{url}/{args.page}")
             page.get_by_role("link", name="Kaart", exact=True).wait_for(timeout=60_000)
             page.locator("h1").first.wait_for(timeout=60_000)
+            wait_until_idle(page)
             time.sleep(3)  # let tables and charts finish drawing
             if not args.page:
                 frame = map_frame(page)

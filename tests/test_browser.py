@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pytest
 
 from data.store import GeoPackageStore
-from tests.browser import chromium_page, chromium_path, map_frame, running_app
+from tests.browser import chromium_page, chromium_path, map_frame, running_app, wait_until_idle
 from tests.conftest import ROOT, in_ci
 
 pytestmark = pytest.mark.browser
@@ -201,5 +201,78 @@ def test_hypothetical_provision_by_a_click_shrinks_the_gap(chromium, demo_store_
         assert after < before, (before, after)
         assert _metric_value(page, "Tekort nu") == before
         page.screenshot(path=str(ROOT / "artifacts" / "browser-scenario.png"), full_page=True)
+    foreign = {urlparse(u).netloc for u in requests if urlparse(u).scheme in ("http", "https")}
+    assert foreign <= {app_host}, [u for u in requests if app_host not in u]
+
+
+def _fill_form(page, form_key: str, values: dict[str, str]) -> None:
+    form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name=form_key))
+    for label, value in values.items():
+        form.get_by_label(label, exact=True).fill(value)
+
+
+def test_new_user_flow_admin_then_municipality_sees_only_aggregates(chromium, demo_store_file, tmp_path):
+    """Issue 7, done when: create the administrator, add a gemeente user, sign in as that user, and
+    see only aggregates."""
+    import re
+
+    store = tmp_path / "demo.gpkg"
+    store.write_bytes(demo_store_file.read_bytes())
+    person_ids = set(GeoPackageStore(store).read_table("persons")["person_id"])
+    requests: list[str] = []
+    password = "een lang wachtwoord"
+    with running_app(store) as url, chromium_page(chromium) as page:
+        app_host = urlparse(url).netloc
+        page.on("request", lambda req: requests.append(req.url))
+        page.goto(url)
+        page.get_by_text("Demomodus").wait_for(timeout=60_000)
+        # 1. The administrator, created from the demo mode.
+        page.get_by_role("link", name="Gebruikers").click()
+        page.get_by_text("Gebruiker toevoegen").wait_for(timeout=30_000)
+        _fill_form(page, "Toevoegen", {"Gebruikersnaam": "beheer", "Wachtwoord (minstens 10 tekens)": password,
+                                       "Wachtwoord nogmaals": password})
+        page.get_by_role("button", name="Toevoegen").click()
+        # 2. The demo mode has ended: sign in as the administrator.
+        page.get_by_role("heading", name="Aanmelden").wait_for(timeout=30_000)
+        _fill_form(page, "Aanmelden", {"Gebruikersnaam": "beheer", "Wachtwoord": password})
+        page.get_by_role("button", name="Aanmelden").click()
+        page.get_by_text("Aangemeld als").wait_for(timeout=30_000)
+        # 3. Add a municipality policy officer.
+        page.get_by_role("link", name="Gebruikers").click()
+        page.get_by_text("Gebruiker toevoegen").wait_for(timeout=30_000)
+        _fill_form(page, "Toevoegen", {"Gebruikersnaam": "beleid", "Wachtwoord (minstens 10 tekens)": password,
+                                       "Wachtwoord nogmaals": password})
+        form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="Toevoegen"))
+        form.locator("[data-testid='stSelectbox']").first.click()
+        page.get_by_role("option", name="Gemeente (beleid)").click()
+        page.get_by_role("button", name="Toevoegen").click()
+        deadline = time.monotonic() + 30
+        users = GeoPackageStore(store).read_users()
+        while "beleid" not in set(users["username"]) and time.monotonic() < deadline:
+            time.sleep(0.3)
+            users = GeoPackageStore(store).read_users()
+        assert users.set_index("username").loc["beleid", "role"] == "gemeente"
+        # 4. Sign out, sign in as the municipality.
+        page.get_by_role("button", name="Afmelden").click()
+        page.get_by_role("heading", name="Aanmelden").wait_for(timeout=30_000)
+        _fill_form(page, "Aanmelden", {"Gebruikersnaam": "beleid", "Wachtwoord": password})
+        page.get_by_role("button", name="Aanmelden").click()
+        page.get_by_text("Aangemeld als").wait_for(timeout=30_000)
+        nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+        assert "Netwerken" in nav and "Gebruikers" not in nav and "Logboek" not in nav and "Beheer" not in nav
+        # 5. Networks only as aggregates: no person anywhere on the page.
+        page.get_by_role("link", name="Netwerken").click()
+        page.get_by_text("alleen als totalen").wait_for(timeout=60_000)
+        assert page.get_by_role("tab").all_inner_texts() == ["Kaart per buurt", "Koppelen (totalen)"]
+        page.get_by_role("tab", name="Koppelen (totalen)").click()
+        page.get_by_text("Per voorziening").wait_for(timeout=30_000)
+        page.get_by_text("Kunnen een plek krijgen").wait_for(timeout=30_000)
+        wait_until_idle(page)
+        text = page.locator("body").inner_text()
+        assert not set(re.findall(r"P[0-9a-f]{8}", text)) & person_ids
+        page.screenshot(path=str(ROOT / "artifacts" / "browser-gemeente.png"), full_page=True)
+    log = GeoPackageStore(store).read_audit()
+    assert {"nieuwe-gebruiker", "aanmelden", "afmelden"} <= set(log["action"])
+    assert set(log.loc[log["action"] == "aanmelden", "user"]) == {"beheer", "beleid"}
     foreign = {urlparse(u).netloc for u in requests if urlparse(u).scheme in ("http", "https")}
     assert foreign <= {app_host}, [u for u in requests if app_host not in u]

@@ -136,15 +136,19 @@ def test_cli_signals(demo_store_file, tmp_path):
 
 
 def test_share_by_buurt_hides_small_cells():
+    """Measured 20, 4, 30, 12, 25 and signalled 8, 1, 2, 6, 10 in B1..B5. B2 (4 persons) is hidden, and
+    B4 (12, the smallest other) too: the total minus the rest would give B2 away. Of the signalled
+    counts left, B3 (2) is hidden and B1 (8) with it; only B5 shows its share."""
     from graphs.aggregates import signal_share_by_buurt
 
-    signals = pd.DataFrame({"buurt_code": ["B1"] * 6 + ["B2"] * 4,
-                            "signal": [True, True, False, False, False, True, True, True, False, False]})
+    sizes = {"B1": (20, 8), "B2": (4, 1), "B3": (30, 2), "B4": (12, 6), "B5": (25, 10)}
+    signals = pd.DataFrame([{"buurt_code": b, "signal": k < s} for b, (n, s) in sizes.items() for k in range(n)])
     share = signal_share_by_buurt(signals)
-    assert share.loc["B1", ["measured", "signalled"]].tolist() == [6, 3]
-    assert share.loc["B1", "share"] == pytest.approx(50.0)
-    assert pd.isna(share.loc["B2", "share"]) and pd.isna(share.loc["B2", "measured"])
-    assert share.loc["B2", "status"] == "minder dan 5 personen"
+    assert share["measured"].isna().tolist() == [False, True, False, True, False]
+    assert share["signalled"].notna().tolist() == [False, False, False, False, True]
+    assert share.loc["B5", "share"] == pytest.approx(40.0) and share["share"].notna().sum() == 1
+    assert [v if isinstance(v, str) else None for v in share["status"]] == ["verborgen (beschermt een kleine cel)", "minder dan 5 personen",
+                                        "minder dan 5 met signaal", "verborgen (beschermt een kleine cel)", None]
 
 
 def test_suitable_provisions_by_hand():

@@ -55,7 +55,7 @@ def test_clean_templates_import(demo_store, tmp_path):
 @pytest.mark.parametrize(
     ("which", "old", "new", "column", "message"),
     [
-        ("ties", "K-001;K-002;;buurvrouw", "K-001;K-999;;buurvrouw", "alter", "onbekende persoon 'K-999'"),
+        ("ties", "K-001;K-002;;buurvrouw", "K-001;K-999;;buurvrouw", "alter", "onbekende persoon: de code staat niet"),
         ("ties", "K-001;K-002;;buurvrouw", "K-001;K-001;;buurvrouw", "alter", "met zichzelf"),
         ("ties", "K-002;;a1;partner", "K-001;;a1;professional", "alter", "dubbele relatie"),
         ("ties", "K-001;K-002;;buurvrouw", "K-001;K-002;;tante-achtig", "rol", "onbekende rol"),

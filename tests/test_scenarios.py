@@ -139,3 +139,15 @@ def test_store_saves_compares_and_refuses_conflicts(demo_store):
     store.delete_scenario(scenario.name, user="test")
     assert store.read_scenarios().empty
     assert np.isin(["verwijder-scenario"], store.read_audit()["action"]).all()
+
+
+def test_grouped_signals_and_counted_participation_give_the_same_answer(grid):
+    """The app passes counts (no person ids) for roles without person access: same result."""
+    buurten, provisions, participation, signalled = grid
+    scenario = Scenario("s", off=("V1",), added=(NewProvision(VISIT, 2500, 500, 25, 1500),))
+    per_person = run_scenario(buurten, provisions, scenario, types=[VISIT], signalled=signalled,
+                              participation=participation)
+    groups = signalled.groupby(["buurt_code", "widowed"]).size().rename("count").reset_index()
+    grouped = run_scenario(buurten, provisions, scenario, types=[VISIT], signalled=groups,
+                           participation=participation.groupby("provision_id").size())
+    assert grouped.signalled == per_person.signalled

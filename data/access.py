@@ -1,0 +1,207 @@
+"""The one gate between the store and the app: what the signed-in user may read and change.
+
+Pages never get a :class:`~data.store.GeoPackageStore` itself, only a :class:`ScopedStore` for the
+signed-in :class:`~data.auth.User`, so a page cannot forget a rule:
+
+* person tables (persons, ties, alter_links, participation) are refused to roles without person
+  access and, for a wijkteam, filtered to the persons living in their wijken (and those persons'
+  ties, links and participation);
+* users and the audit log are for administrators;
+* every write checks the role and is logged under the user's name;
+* aggregates of persons (signal counts per buurt, matching totals) are computed here from all
+  data, and counts under 5 persons are hidden before they leave, also against differencing.
+
+This module is the one place in ``data/`` that calls the pure network functions of ``graphs/``:
+an aggregate must be made where the person data still is.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from data.auth import User
+from data.errors import StoreError
+from data.store import GeoPackageStore
+
+PERSON_TABLES = ("persons", "ties", "alter_links", "participation")
+ADMIN_TABLES = ("users", "audit")
+
+
+class AccessDenied(StoreError):
+    """The signed-in user's role does not allow this; the message says so in Dutch."""
+
+
+class ScopedStore:
+    """A store seen through the eyes of one user."""
+
+    def __init__(self, store: GeoPackageStore, user: User) -> None:
+        self._store = store
+        self.user = user
+
+    # ------------------------------------------------------------------ plain reads (no person data)
+    @property
+    def path(self):
+        return self._store.path
+
+    def counts(self) -> dict:
+        return self._store.counts()
+
+    def read_areas(self, level: str | None = None):
+        return self._store.read_areas(level)
+
+    def read_area_values(self, area_codes=None):
+        return self._store.read_area_values(area_codes)
+
+    def read_provision_types(self) -> dict:
+        return self._store.read_provision_types()
+
+    def read_scenarios(self) -> pd.DataFrame:
+        return self._store.read_scenarios()
+
+    def outline(self):
+        return self._store.outline()
+
+    def buurt_codes_at(self, points):
+        return self._store.buurt_codes_at(points)
+
+    def next_provision_number(self) -> int:
+        return self._store.next_provision_number()
+
+    # ------------------------------------------------------------------ the gate for tables
+    def read_table(self, name: str):
+        """A table as far as this user may see it (person tables filtered to their scope)."""
+        if name in ADMIN_TABLES:
+            self._require(self.user.is_admin, "het logboek en de gebruikers")
+            return self._store.read_table(name).drop(columns=["password_hash"], errors="ignore")
+        if name not in PERSON_TABLES:
+            return self._store.read_table(name)
+        self._require(self.user.sees_persons, "gegevens over personen")
+        frame = self._store.read_table(name)
+        if self.user.is_admin:
+            return frame
+        persons = self._store.read_table("persons")
+        visible = set(persons.loc[self.user.in_scope(persons["buurt_code"]), "person_id"].astype(str))
+        key = {"persons": "person_id", "ties": "ego_id", "alter_links": "ego_id", "participation": "person_id"}[name]
+        return frame.loc[frame[key].astype(str).isin(visible)].reset_index(drop=True)
+
+    def read_users(self) -> pd.DataFrame:
+        self._require(self.user.is_admin, "de gebruikers")
+        return self._store.read_users()
+
+    def read_audit(self) -> pd.DataFrame:
+        self._require(self.user.is_admin, "het logboek")
+        return self._store.read_audit()
+
+    # ------------------------------------------------------------------ aggregates of persons
+    def signal_groups(self, rules=None) -> pd.DataFrame:
+        """Persons with a poor-network signal per buurt and widowed or not: buurt_code, widowed, count.
+
+        An aggregate for the gap and scenario analyses (they work per buurt); no person ids.
+        """
+        signals, persons = self._signals_all(rules)
+        flagged = signals.loc[signals["signal"]]
+        if flagged.empty:
+            return pd.DataFrame({"buurt_code": [], "widowed": [], "count": []})
+        widowed = flagged.index.astype(str).isin(set(persons.loc[persons["widowed_since"].notna(), "person_id"]
+                                                     .astype(str)))
+        return (pd.DataFrame({"buurt_code": flagged["buurt_code"].to_numpy(), "widowed": widowed})
+                .value_counts().rename("count").reset_index())
+
+    def signal_share(self, rules=None) -> pd.DataFrame:
+        """Per buurt: persons with data, signalled and share, small cells hidden (see graphs.aggregates)."""
+        from graphs.aggregates import signal_share_by_buurt
+
+        signals, _ = self._signals_all(rules)
+        return signal_share_by_buurt(signals)
+
+    def participation_counts(self) -> pd.Series:
+        """Participants per provision_id (for free places; not shown per person)."""
+        return self._store.read_table("participation").groupby("provision_id").size()
+
+    def match_totals(self, provisions, buurten, rules=None) -> dict:
+        """Matching of signalled persons to provisions as totals: matched, unmatched and per provision.
+
+        Counts under 5 are hidden in the per-provision table (as None) for roles without person
+        access; ``provisions`` may be a scenario's provisions.
+        """
+        from graphs.aggregates import suppressed
+        from graphs.matching import match_signalled
+
+        signals, persons = self._signals_all(rules)
+        result = match_signalled(signals, persons, provisions, buurten, self._store.read_table("participation"),
+                                 catalogue=self._store.read_provision_types())
+        per = result.per_provision.copy()
+        if not self.user.sees_persons:
+            for col in ("matched", "signalled_in_reach"):
+                hidden = suppressed(per[col])
+                per[col] = per[col].astype("Int64").where(~hidden)
+        return {"signalled": int(signals["signal"].sum()), "matched": result.n_matched,
+                "unmatched": result.n_unmatched, "per_provision": per}
+
+    def _signals_all(self, rules):
+        from graphs.measures import person_measures
+        from graphs.signals import DEFAULT_RULES, poor_network_signals
+
+        tables = {n: self._store.read_table(n) for n in PERSON_TABLES}
+        measures = person_measures(tables["persons"], tables["ties"], tables["participation"], tables["alter_links"])
+        signals = poor_network_signals(tables["persons"], tables["ties"], rules=rules or DEFAULT_RULES,
+                                       measures=measures)
+        return signals, tables["persons"]
+
+    # ------------------------------------------------------------------ writes, each checked and logged
+    def log(self, action: str, target: str = "", details: dict | None = None) -> None:
+        self._store.log(self.user.username, action, target, details)
+
+    def merge_area_data(self, *args, **kwargs):
+        self._require(self.user.is_admin, "gebieden importeren")
+        return self._store.merge_area_data(*args, user=self.user.username, **kwargs)
+
+    def merge_area_values(self, *args, **kwargs):
+        self._require(self.user.is_admin, "kerncijfers importeren")
+        return self._store.merge_area_values(*args, user=self.user.username, **kwargs)
+
+    def add_provision_type(self, ptype) -> None:
+        self._require(self.user.is_admin, "soorten voorzieningen toevoegen")
+        self._store.add_provision_type(ptype, user=self.user.username)
+
+    def import_provisions(self, provisions, *, source: str = "") -> dict:
+        self._require(self.user.edits_provisions, "voorzieningen wijzigen")
+        return self._store.import_provisions(provisions, user=self.user.username, source=source)
+
+    def update_provision(self, provision_id: str, changes: dict, *, expected_version: int) -> int:
+        self._require(self.user.edits_provisions, "voorzieningen wijzigen")
+        return self._store.update_provision(provision_id, changes, expected_version=expected_version,
+                                            user=self.user.username)
+
+    def delete_provision(self, provision_id: str, *, expected_version: int) -> None:
+        self._require(self.user.edits_provisions, "voorzieningen verwijderen")
+        self._store.delete_provision(provision_id, expected_version=expected_version, user=self.user.username)
+
+    def merge_network(self, persons, ties, participation=None, *, alter_links=None, source: str = ""):
+        """Add or replace persons and their ties; a wijkteam only for persons living in their wijken."""
+        self._require(self.user.sees_persons, "netwerken vastleggen")
+        if not self.user.is_admin and not self.user.in_scope(persons["buurt_code"]).all():
+            raise AccessDenied("U kunt alleen netwerken vastleggen van personen die in uw eigen wijken wonen.")
+        return self._store.merge_network(persons, ties, participation, alter_links=alter_links,
+                                         user=self.user.username, source=source)
+
+    def save_scenario(self, name: str, definition: str, *, expected_version: int | None = None) -> int:
+        # Scenarios are analyses, not data: every role may keep them (the municipality's main question).
+        return self._store.save_scenario(name, definition, user=self.user.username, expected_version=expected_version)
+
+    def delete_scenario(self, name: str) -> None:
+        self._store.delete_scenario(name, user=self.user.username)
+
+    def create_user(self, username: str, role: str, wijken, password: str) -> None:
+        self._require(self.user.is_admin, "gebruikers beheren")
+        self._store.create_user(username, role, wijken, password, by=self.user.username)
+
+    def update_user(self, username: str, **changes) -> None:
+        self._require(self.user.is_admin, "gebruikers beheren")
+        self._store.update_user(username, by=self.user.username, **changes)
+
+    def _require(self, allowed: bool, what: str) -> None:
+        if not allowed:
+            from data.auth import ROLES
+
+            raise AccessDenied(f"Uw rol ({ROLES.get(self.user.role, self.user.role)}) geeft geen toegang tot {what}.")

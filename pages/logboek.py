@@ -1,0 +1,43 @@
+"""Logboek: who did what and when (sign-ins, imports, edits, exports, views of a person's network)."""
+
+import pandas as pd
+import streamlit as st
+
+from data.formatting import format_number
+from pages.common import require_admin
+
+st.title("Logboek")
+store = require_admin()
+audit = store.read_audit()
+audit["at"] = pd.to_datetime(audit["at"], utc=True, errors="coerce").dt.tz_convert("Europe/Amsterdam")
+c1, c2, c3, c4 = st.columns(4)
+users = c1.multiselect("Wie", sorted(audit["user"].dropna().unique()), key="lb_wie", placeholder="iedereen")
+actions = c2.multiselect("Wat", sorted(audit["action"].dropna().unique()), key="lb_wat", placeholder="alles")
+first = audit["at"].min().date() if len(audit) else pd.Timestamp.now().date()
+period = c3.date_input("Periode", (first, pd.Timestamp.now(tz="Europe/Amsterdam").date()), format="DD-MM-YYYY",
+                       key="lb_periode")
+text = c4.text_input("Zoek in doel of details", key="lb_tekst")
+shown = audit
+if users:
+    shown = shown.loc[shown["user"].isin(users)]
+if actions:
+    shown = shown.loc[shown["action"].isin(actions)]
+if isinstance(period, tuple) and len(period) == 2:
+    day = shown["at"].dt.date
+    shown = shown.loc[(day >= period[0]) & (day <= period[1])]
+if text:
+    hay = shown["target"].fillna("") + " " + shown["details"].fillna("")
+    shown = shown.loc[hay.str.contains(text, case=False, regex=False)]
+shown = shown.sort_values("at", ascending=False)
+table = pd.DataFrame({"Wanneer": shown["at"].dt.strftime("%d-%m-%Y %H:%M:%S"), "Wie": shown["user"],
+                      "Wat": shown["action"], "Waarop": shown["target"], "Details": shown["details"]})
+st.markdown(f"**{format_number(len(table))}** van {format_number(len(audit))} regels.")
+st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _logged() -> None:
+    store.log("export-logboek", "audit", {"regels": len(table)})
+
+
+st.download_button("Exporteren (CSV voor Excel)", table.to_csv(sep=";", index=False).encode("utf-8-sig"),
+                   "steunkaart-logboek.csv", mime="text/csv", on_click=_logged)

@@ -1,0 +1,175 @@
+"""Role × page × data kind: every page as every role in AppTest, and what each may (not) see or do.
+
+Everything a page renders (texts, tables, widget options, metrics) is collected and searched for
+person ids; roles without person access must never get one, a wijkteam only those of its wijken.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.auth import User
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/tekorten.py",
+         "pages/voorzieningen.py", "pages/over.py"]
+ADMIN_PAGES = ["pages/beheer.py", "pages/gebruikers.py", "pages/logboek.py"]
+PERSON_ID = re.compile(r"P[0-9a-f]{8}")
+KANAALZONE = "WK999901"
+ROLES = {
+    "beheerder": User("beheer", "beheerder"),
+    "wijkteam": User("wijk1", "wijkteam", (KANAALZONE,)),
+    "opbouwwerker": User("opbouw", "opbouwwerker"),
+    "gebiedsverbinder": User("verbinder", "gebiedsverbinder"),
+    "gemeente": User("beleid", "gemeente"),
+}
+
+
+def rendered(at: AppTest) -> str:
+    """All that the page shows: element protos (texts, options, metrics) and dataframe contents."""
+    parts = []
+    for node in at._tree:
+        value = getattr(node, "value", None)
+        if node.type == "arrow_data_frame":
+            parts.append(value.to_csv())
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+    return "\n".join(parts)
+
+
+@pytest.fixture()
+def signed_in(demo_store, monkeypatch):
+    monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
+    demo_store.create_user("beheer", "beheerder", (), "correct horse battery", by="test")  # no demo mode
+
+    def start(role: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.session_state["sk_user"] = ROLES[role]
+        at.run()
+        assert not at.exception, at.exception
+        return at
+    return start
+
+
+@pytest.fixture(scope="module")
+def person_ids(demo_store_file):
+    from data.store import GeoPackageStore
+
+    persons = GeoPackageStore(demo_store_file).read_table("persons")
+    inside = set(persons.loc[persons["buurt_code"].str[2:8] == KANAALZONE[2:], "person_id"])
+    return set(persons["person_id"]), inside
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_as_every_role(signed_in, person_ids, role):
+    everyone, inside = person_ids
+    at = signed_in(role)
+    nav = " ".join(str(n.proto) for n in at._tree if getattr(n, "type", "") == "navigation") or rendered(at)
+    for page in PAGES + (ADMIN_PAGES if role == "beheerder" else []):
+        at.switch_page(page).run()
+        assert not at.exception, (role, page, at.exception)
+        seen = set(PERSON_ID.findall(rendered(at))) & everyone
+        if role in ("opbouwwerker", "gebiedsverbinder", "gemeente"):
+            assert not seen, (role, page, sorted(seen)[:5])
+        elif role == "wijkteam":
+            assert seen <= inside, (role, page, sorted(seen - inside)[:5])
+        if role in ("beheerder", "wijkteam") and page == "pages/netwerken.py":
+            assert seen, "persons are shown to roles with person access"
+    if role != "beheerder":
+        assert "Gebruikers" not in nav and "Logboek" not in nav
+
+
+@pytest.mark.parametrize("role", ["gemeente", "wijkteam"])
+def test_admin_pages_are_not_reachable(signed_in, role):
+    at = signed_in(role)
+    for page in ADMIN_PAGES:
+        with pytest.raises(ValueError, match="Could not find a navigation page"):  # not in this role's navigation
+            at.switch_page(page)
+
+
+def test_aggregates_only_for_the_municipality(signed_in):
+    at = signed_in("gemeente")
+    at.switch_page("pages/netwerken.py").run()
+    assert any("alleen als totalen" in i.value for i in at.info)
+    assert [t.label for t in at.tabs] == ["Kaart per buurt", "Koppelen (totalen)"]
+    share = at.dataframe[0].value
+    counts = share["Met signaal"].replace("", None).dropna().astype(int)
+    assert not ((counts > 0) & (counts < 5)).any()
+    at.switch_page("pages/voorzieningen.py").run()
+    assert any("niet wijzigen" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label in ("Opslaan", "Verwijderen", "Toevoegen", "Importeren")]
+
+
+def test_provision_editing_per_role(signed_in):
+    for role, can in (("opbouwwerker", True), ("gebiedsverbinder", True), ("wijkteam", False), ("gemeente", False)):
+        at = signed_in(role)
+        at.switch_page("pages/voorzieningen.py").run()
+        tabs = [t.label for t in at.tabs]
+        assert ("Bewerken of verwijderen" in tabs) == can, role
+
+
+def test_wijkteam_sees_only_its_own_wijk(signed_in, person_ids):
+    _, inside = person_ids
+    at = signed_in("wijkteam")
+    at.switch_page("pages/netwerken.py").run()
+    persons = at.selectbox(key="nw_persoon").options
+    assert persons and set(persons) <= inside
+    buurten = at.selectbox(key="nv_buurt").options
+    assert buurten and all("9999 01" not in b for b in buurten)
+    assert all("BU999901" in b for b in buurten)
+
+
+def test_viewing_a_network_is_logged(signed_in, demo_store):
+    at = signed_in("wijkteam")
+    at.switch_page("pages/netwerken.py").run()
+    person = at.selectbox(key="nw_persoon").value
+    log = demo_store.read_audit()
+    views = log.loc[log["action"] == "bekijk-netwerk"]
+    assert (views["user"] == "wijk1").all() and person in set(views["target"])
+    assert "gemeenschap" in set(views["target"])
+
+
+def test_first_run_sign_in_and_sign_out(tmp_path, monkeypatch):
+    """A store without users that is not the demo: create the administrator, then sign in and out."""
+    from data.store import GeoPackageStore
+
+    path = tmp_path / "eigen.gpkg"
+    GeoPackageStore.open(path)  # an empty store of one's own municipality: no demo mode
+    monkeypatch.setenv("STEUNKAART_STORE", str(path))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert at.subheader[0].value == "Eerste gebruik: maak de beheerder aan"
+    at.text_input(key="sk_eerste_naam").input("anna")
+    at.text_input(key="sk_eerste_ww").input("een lang wachtwoord")
+    at.text_input(key="sk_eerste_ww2").input("een lang wachtwoord")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert any("Aangemeld als" in c.value and "anna" in c.value for c in at.caption)
+    assert any(b.label == "Afmelden" for b in at.sidebar.button)  # signing out: see the browser test
+    at = AppTest.from_file(APP, default_timeout=90)  # a new session
+    at.run()
+    assert at.subheader[0].value == "Aanmelden"
+    at.text_input(key="sk_naam").input("anna")
+    at.text_input(key="sk_ww").input("fout")
+    at.button[0].click().run()
+    assert at.error[0].value == "Gebruikersnaam of wachtwoord klopt niet."
+    at.text_input(key="sk_ww").input("een lang wachtwoord")
+    at.button[0].click().run()
+    assert any("anna (Beheerder)" in c.value for c in at.caption)
+    actions = GeoPackageStore(path).read_audit()["action"].tolist()
+    assert {"nieuwe-gebruiker", "aanmelden", "aanmelden-mislukt"} <= set(actions)
+
+
+def test_demo_mode_says_so(app_demo):
+    assert any("Demomodus" in w.value for w in app_demo.sidebar.warning)
+
+
+@pytest.fixture()
+def app_demo(demo_store, monkeypatch):
+    monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    return at
