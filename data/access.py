@@ -21,6 +21,7 @@ import pandas as pd
 
 from data.auth import User
 from data.errors import StoreError
+from data.formatting import round_to_five
 from data.store import GeoPackageStore
 
 PERSON_TABLES = ("persons", "ties", "alter_links", "participation")
@@ -82,7 +83,19 @@ class ScopedStore:
         persons = self._store.read_table("persons")
         visible = set(persons.loc[self.user.in_scope(persons["buurt_code"]), "person_id"].astype(str))
         key = {"persons": "person_id", "ties": "ego_id", "alter_links": "ego_id", "participation": "person_id"}[name]
-        return frame.loc[frame[key].astype(str).isin(visible)].reset_index(drop=True)
+        frame = frame.loc[frame[key].astype(str).isin(visible)].reset_index(drop=True)
+        if name == "ties":
+            # A tie to someone registered outside the user's wijken keeps the tie, not who it is.
+            outside = frame["alter_id"].notna() & ~frame["alter_id"].astype(str).isin(visible)
+            frame.loc[outside, "alter_key"] = "buiten-wijk-" + frame.index[outside].astype(str)
+            frame.loc[outside, "alter_id"] = None
+        if name == "alter_links":
+            ties = self._store.read_table("ties")
+            outside_ids = set(ties["alter_id"].dropna().astype(str)) - visible
+            for col in ("source", "target"):
+                frame = frame.loc[~frame[col].astype(str).isin(outside_ids)]
+            frame = frame.reset_index(drop=True)
+        return frame
 
     def read_users(self) -> pd.DataFrame:
         self._require(self.user.is_admin, "de gebruikers")
@@ -104,8 +117,14 @@ class ScopedStore:
             return pd.DataFrame({"buurt_code": [], "widowed": [], "count": []})
         widowed = flagged.index.astype(str).isin(set(persons.loc[persons["widowed_since"].notna(), "person_id"]
                                                      .astype(str)))
-        return (pd.DataFrame({"buurt_code": flagged["buurt_code"].to_numpy(), "widowed": widowed})
-                .value_counts().rename("count").reset_index())
+        groups = (pd.DataFrame({"buurt_code": flagged["buurt_code"].to_numpy(), "widowed": widowed})
+                  .value_counts().rename("count").reset_index())
+        if not self.user.is_admin:
+            # Rounded to 5 before it leaves: these counts feed need estimates, scenario and matching
+            # figures that any role can vary, so exact small numbers could be worked out from them.
+            groups["count"] = round_to_five(groups["count"])
+            groups = groups.loc[groups["count"] > 0].reset_index(drop=True)
+        return groups
 
     def signal_share(self, rules=None) -> pd.DataFrame:
         """Per buurt: persons with data, signalled and share, small cells hidden (see graphs.aggregates)."""
@@ -115,8 +134,9 @@ class ScopedStore:
         return signal_share_by_buurt(signals)
 
     def participation_counts(self) -> pd.Series:
-        """Participants per provision_id (for free places; not shown per person)."""
-        return self._store.read_table("participation").groupby("provision_id").size()
+        """Participants per provision_id (for free places), rounded to 5 for everyone but the administrator."""
+        counts = self._store.read_table("participation").groupby("provision_id").size()
+        return counts if self.user.is_admin else round_to_five(counts)
 
     def match_totals(self, provisions, buurten, rules=None) -> dict:
         """Matching of signalled persons to provisions as totals: matched, unmatched and per provision.
@@ -124,19 +144,21 @@ class ScopedStore:
         Counts under 5 are hidden in the per-provision table (as None) for roles without person
         access; ``provisions`` may be a scenario's provisions.
         """
-        from graphs.aggregates import suppressed
         from graphs.matching import match_signalled
 
         signals, persons = self._signals_all(rules)
         result = match_signalled(signals, persons, provisions, buurten, self._store.read_table("participation"),
                                  catalogue=self._store.read_provision_types())
         per = result.per_provision.copy()
-        if not self.user.sees_persons:
-            for col in ("matched", "signalled_in_reach"):
-                hidden = suppressed(per[col])
-                per[col] = per[col].astype("Int64").where(~hidden)
-        return {"signalled": int(signals["signal"].sum()), "matched": result.n_matched,
-                "unmatched": result.n_unmatched, "per_provision": per}
+        totals = {"signalled": int(signals["signal"].sum()), "matched": result.n_matched,
+                  "unmatched": result.n_unmatched}
+        if not self.user.is_admin:
+            # Rounded to 5 (not hidden): signalled = matched + unmatched, so hiding one small cell would
+            # not protect it; free places = capacity - participants would give participants away.
+            totals = {k: int(round_to_five(pd.Series([v])).iloc[0]) for k, v in totals.items()}
+            for col in ("matched", "signalled_in_reach", "free_places"):
+                per[col] = round_to_five(per[col])
+        return {**totals, "per_provision": per, "rounded": not self.user.is_admin}
 
     def _signals_all(self, rules):
         from graphs.measures import person_measures
@@ -180,16 +202,30 @@ class ScopedStore:
     def merge_network(self, persons, ties, participation=None, *, alter_links=None, source: str = ""):
         """Add or replace persons and their ties; a wijkteam only for persons living in their wijken."""
         self._require(self.user.sees_persons, "netwerken vastleggen")
-        if not self.user.is_admin and not self.user.in_scope(persons["buurt_code"]).all():
-            raise AccessDenied("U kunt alleen netwerken vastleggen van personen die in uw eigen wijken wonen.")
+        if not self.user.is_admin:
+            refused = AccessDenied("U kunt alleen netwerken vastleggen van personen die in uw eigen wijken wonen.")
+            if not self.user.in_scope(persons["buurt_code"]).all():
+                raise refused
+            # Every person touched must be new or already one of the user's own (no overwriting of others).
+            stored = self._store.read_table("persons")
+            others = set(stored.loc[~self.user.in_scope(stored["buurt_code"]), "person_id"].astype(str))
+            touched = set(persons["person_id"].astype(str)) | set(ties["ego_id"].astype(str))
+            if participation is not None and len(participation):
+                touched |= set(participation["person_id"].astype(str))
+            if alter_links is not None and len(alter_links):
+                touched |= set(alter_links["ego_id"].astype(str))
+            if touched & others or not set(ties["ego_id"].astype(str)) <= set(persons["person_id"].astype(str)):
+                raise refused
         return self._store.merge_network(persons, ties, participation, alter_links=alter_links,
                                          user=self.user.username, source=source)
 
     def save_scenario(self, name: str, definition: str, *, expected_version: int | None = None) -> int:
-        # Scenarios are analyses, not data: every role may keep them (the municipality's main question).
+        # Every role may run a scenario; keeping one is a change, which the read-only gemeente role may not.
+        self._require(self.user.role != "gemeente", "scenario's bewaren")
         return self._store.save_scenario(name, definition, user=self.user.username, expected_version=expected_version)
 
     def delete_scenario(self, name: str) -> None:
+        self._require(self.user.role != "gemeente", "scenario's verwijderen")
         self._store.delete_scenario(name, user=self.user.username)
 
     def create_user(self, username: str, role: str, wijken, password: str) -> None:

@@ -15,6 +15,7 @@ e-mail or group claims are mapped to a role with :func:`user_from_claims`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -90,6 +91,12 @@ class User:
 
 
 DEMO_ADMIN = User("demo-beheerder", "beheerder", demo=True, via="demo")
+
+
+@functools.cache
+def DUMMY_HASH() -> str:  # noqa: N802 - reads as the constant it is
+    """A hash to check against when the username does not exist (same time as a real check)."""
+    return _HASHER.hash("niet-bestaande-gebruiker")
 
 
 def hash_password(password: str) -> str:

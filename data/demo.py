@@ -688,12 +688,13 @@ def write_demo_store(path, *, seed: int = DEMO_SEED, user: str = "demo"):
 
     Returns the opened :class:`~data.store.GeoPackageStore`.
     """
-    from data.store import GeoPackageStore
+    from data.store import GeoPackageStore, mark_demo
 
     store = GeoPackageStore.open(path)
     demo = generate_demo(seed)
     store.replace_tables(demo.tables(), user=user, action="demo",
                          details={"gemeente": GEMEENTE_CODE, "seed": seed})
+    mark_demo(store)
     return store
 
 
@@ -709,7 +710,14 @@ def ensure_demo_store(path):
 
 
 def is_demo_store(store) -> bool:
-    """True when the store holds the built-in demo municipality (the demo may start signed in)."""
+    """True when the store holds only the built-in demo (the demo may start signed in).
+
+    ``write_demo_store`` flags the store; any import of real areas, key figures or networks clears
+    the flag. Stores from before the flag: demo when GM9999 is the only gemeente.
+    """
     with store._connection() as conn:
-        return conn.execute("SELECT 1 FROM areas WHERE area_code = ? AND level = 'gemeente'",
-                            (GEMEENTE_CODE,)).fetchone() is not None
+        row = conn.execute("SELECT value FROM steunkaart_meta WHERE key = 'demo'").fetchone()
+        if row is not None:
+            return row[0] == "1"
+        gemeenten = [r[0] for r in conn.execute("SELECT area_code FROM areas WHERE level = 'gemeente'")]
+    return gemeenten == [GEMEENTE_CODE]

@@ -40,3 +40,13 @@ def format_date(value) -> str:
     if value is None or pd.isna(value):
         return ""
     return _babel_date(pd.Timestamp(value).date(), format="long", locale=LOCALE)
+
+
+def round_to_five(counts):
+    """Counts of persons rounded to the nearest multiple of 5 (half up), for figures that other
+    figures could be subtracted from: a small exact number cannot be worked out of rounded ones."""
+    import numpy as np
+    import pandas as pd
+
+    values = pd.to_numeric(pd.Series(counts), errors="coerce").astype(float)
+    return (np.floor(values / 5 + 0.5) * 5).astype("Int64")

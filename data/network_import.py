@@ -134,7 +134,7 @@ def read_network_files(
 
     pid = _text(pf, "persoon")
     report.add(pfile, pid.isna(), "persoon", "mag niet leeg zijn.")
-    report.add(pfile, pid.notna() & pid.duplicated(), "persoon", lambda p: f"persoon '{pid.iloc[p]}' komt vaker voor.")
+    report.add(pfile, pid.notna() & pid.duplicated(), "persoon", "deze code komt vaker voor in het bestand.")
     buurt = _text(pf, "buurtcode").str.upper()
     if known_buurten is not None:
         report.add(
@@ -253,7 +253,7 @@ def read_network_files(
         x_path = Path(participation_path)
         xf = _load(x_path, PARTICIPATION_HEADERS, ("persoon", "voorziening"), ("persoon",))
         who, what = _text(xf, "persoon"), _text(xf, "voorziening")
-        report.add(x_path.name, ~who.isin(everyone), "persoon", lambda p: f"onbekende persoon '{who.iloc[p]}'.")
+        report.add(x_path.name, ~who.isin(everyone), "persoon", "onbekende persoon: de code staat niet in de personen.")
         if known_provisions is not None:
             report.add(
                 x_path.name,

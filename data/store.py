@@ -390,6 +390,7 @@ class GeoPackageStore:
             conn.execute("DROP TABLE _codes")
             _touch_contents(conn, _table("areas"))
             _touch_contents(conn, _table("area_values"))
+            _end_demo(conn)  # real data: the demo mode is over
             _audit(conn, user, action, "areas,area_values",
                    {**(details or {}), "gebieden": len(area_rows), "waarden": len(value_rows),
                     "waarschuwingen": len(warnings)})
@@ -412,6 +413,7 @@ class GeoPackageStore:
             unknown = int((~values["area_code"].isin(known)).sum())
             summary = {"waarden": len(rows), "onbekende_gebieden": int(values.loc[
                 ~values["area_code"].isin(known), "area_code"].nunique()), "rijen_onbekend": unknown}
+            _end_demo(conn)  # real data: the demo mode is over
             _audit(conn, user, action, "area_values", {**(details or {}), **summary})
         return summary
 
@@ -446,7 +448,10 @@ class GeoPackageStore:
                 _touch_contents(conn, _table(name))
             counts = {"personen": len(p_rows), "relaties": len(t_rows), "deelnames": len(x_rows),
                       "onderlinge_banden": len(l_rows)}
-            _audit(conn, user, "import-netwerk", "persons,ties,participation", {"bron": source, **counts})
+            egos_text = sorted(map(str, pd.unique(ties["ego_id"])))
+            _audit(conn, user, "import-netwerk", "persons,ties,participation",
+                   {"bron": source, **counts, "egos": egos_text[:50], "egos_meer": max(0, len(egos_text) - 50)})
+            _end_demo(conn)
         return counts
 
     # ---------------------------------------------------------------- provisions
@@ -655,8 +660,13 @@ class GeoPackageStore:
         users["wijken"] = users["wijken"].fillna("").map(lambda w: [x for x in w.split(",") if x])
         return users.sort_values("username").reset_index(drop=True)
 
-    def create_user(self, username: str, role: str, wijken, password: str, *, by: str) -> None:
-        """Add a local account; the first account must be an administrator."""
+    def create_user(self, username: str, role: str, wijken, password: str, *, by: str,
+                    only_first: bool = False) -> None:
+        """Add a local account; the first account must be an administrator.
+
+        ``only_first``: the first-run step, refused once any account exists (checked in the same
+        transaction, so two people at a fresh install cannot both become administrator).
+        """
         from data.auth import check_role, check_username, hash_password
 
         name = check_username(username)
@@ -666,6 +676,8 @@ class GeoPackageStore:
             first = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
             if first and role != "beheerder":
                 raise DataValidationError("De eerste gebruiker is de beheerder.", column="rol")
+            if only_first and not first:
+                raise DataValidationError("Er is al een beheerder; meld u aan.")
             if conn.execute("SELECT 1 FROM users WHERE username = ?", (name,)).fetchone():
                 raise DataValidationError(f"Gebruiker '{name}' bestaat al.", column="gebruikersnaam")
             conn.execute("INSERT INTO users (username, role, wijken, password_hash, failed_attempts, active, "
@@ -701,42 +713,57 @@ class GeoPackageStore:
     def authenticate(self, username: str, password: str, *, now: datetime | None = None):
         """Check a password; returns the User or raises SignInError (and logs the attempt).
 
-        Wrong passwords are counted; after MAX_FAILED in a row the account is locked for
-        LOCK_MINUTES. The message never says whether the username exists.
+        Wrong passwords are counted (atomically, so parallel attempts cannot get past the limit);
+        after MAX_FAILED in a row the account is locked for LOCK_MINUTES. Every refusal gives the
+        same message and costs one password check, whether the username exists, is blocked or
+        inactive, so neither the answer nor its timing tells which usernames exist.
         """
-        from data.auth import LOCK_MINUTES, MAX_FAILED, SignInError, User, password_matches
+        from data.auth import DUMMY_HASH, LOCK_MINUTES, MAX_FAILED, SignInError, User, password_matches
 
         now = now or datetime.now(UTC)
         name = (username or "").strip().lower()
-        wrong = "Gebruikersnaam of wachtwoord klopt niet."
+        refused = SignInError(f"Gebruikersnaam of wachtwoord klopt niet, of het account is na {MAX_FAILED} "
+                              f"mislukte pogingen {LOCK_MINUTES} minuten geblokkeerd.")
         with self._connection() as conn:
-            row = conn.execute("SELECT role, wijken, password_hash, failed_attempts, locked_until, active "
+            row = conn.execute("SELECT role, wijken, password_hash, locked_until, active "
                                "FROM users WHERE username = ?", (name,)).fetchone()
         if row is None:
-            password_matches(None, password)
+            password_matches(DUMMY_HASH(), password)
             self.log(name[:60] or "?", "aanmelden-mislukt", name[:60], {"reden": "onbekende gebruiker"})
-            raise SignInError(wrong)
-        role, wijken, digest, failed, locked_until, active = row
+            raise refused
+        role, wijken, digest, locked_until, active = row
+        matches = password_matches(digest, password)
         if locked_until and datetime.fromisoformat(locked_until) > now:
             self.log(name, "aanmelden-mislukt", name, {"reden": "geblokkeerd"})
-            raise SignInError(f"Dit account is tijdelijk geblokkeerd na {MAX_FAILED} mislukte pogingen. Probeer het "
-                              f"over {LOCK_MINUTES} minuten opnieuw of vraag de beheerder om een nieuw wachtwoord.")
+            raise refused
         if not active:
             self.log(name, "aanmelden-mislukt", name, {"reden": "niet actief"})
-            raise SignInError(wrong)
-        if not password_matches(digest, password):
-            failed = int(failed or 0) + 1
-            lock = (now + pd.Timedelta(minutes=LOCK_MINUTES)).isoformat() if failed >= MAX_FAILED else None
+            raise refused
+        if not matches:
             with self._transaction() as conn:
-                conn.execute("UPDATE users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
-                             (0 if lock else failed, lock, name))
+                conn.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ?", (name,))
+                failed = conn.execute("SELECT failed_attempts FROM users WHERE username = ?", (name,)).fetchone()[0]
+                lock = (now + pd.Timedelta(minutes=LOCK_MINUTES)).isoformat() if failed >= MAX_FAILED else None
+                if lock:
+                    conn.execute("UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?",
+                                 (lock, name))
                 _audit(conn, name, "aanmelden-mislukt", name,
-                       {"reden": "wachtwoord", "poging": failed, "geblokkeerd": bool(lock)})
-            raise SignInError(wrong + (f" Het account is nu {LOCK_MINUTES} minuten geblokkeerd." if lock else ""))
+                       {"reden": "wachtwoord", "poging": int(failed), "geblokkeerd": bool(lock)})
+            raise refused
         with self._transaction() as conn:
             conn.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", (name,))
             _audit(conn, name, "aanmelden", name, {"rol": role})
         return User(name, role, tuple(w for w in (wijken or "").split(",") if w))
+
+    def current_user(self, username: str):
+        """The stored account as a User (role and wijken as they are now), or None if gone or inactive."""
+        from data.auth import User
+
+        with self._connection() as conn:
+            row = conn.execute("SELECT role, wijken, active FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None or not row[2]:
+            return None
+        return User(username, row[0], tuple(w for w in (row[1] or "").split(",") if w))
 
     def _wijk_codes(self) -> set[str]:
         with self._connection() as conn:
@@ -870,9 +897,9 @@ def _prepare_rows(table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tu
         dup = frame.duplicated(list(table.unique), keep="first")
         if dup.any():
             row = int(np.flatnonzero(dup.to_numpy())[0]) + 2
-            key = ", ".join(str(frame[c].iloc[row - 2]) for c in table.unique)
+            # The key itself is not repeated: it can be a person's code (no person data in messages).
             raise DataValidationError(
-                f"Tabel '{table.name}': dubbele sleutel ({key}); elke "
+                f"Tabel '{table.name}': dubbele sleutel; elke "
                 f"{'/'.join(table.unique)} mag maar één keer voorkomen.",
                 row=row,
                 column=table.unique[0],
@@ -960,6 +987,17 @@ def _audit(conn: sqlite3.Connection, user: str, action: str, target: str, detail
         "INSERT INTO audit (at, user, action, target, details) VALUES (?, ?, ?, ?, ?)",
         (_now_iso(), user, action, target, json.dumps(details, ensure_ascii=False, default=str)),
     )
+
+
+def _end_demo(conn: sqlite3.Connection) -> None:
+    """Real data came in: the store is no longer only the demo (no automatic demo sign-in)."""
+    conn.execute("INSERT OR REPLACE INTO steunkaart_meta (key, value) VALUES ('demo', '0')")
+
+
+def mark_demo(store) -> None:
+    """Flag a store that holds only the built-in demo municipality."""
+    with store._transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO steunkaart_meta (key, value) VALUES ('demo', '1')")
 
 
 def _seed_provision_types(conn: sqlite3.Connection) -> None:

@@ -20,15 +20,19 @@ def format_count(n: float, *, min_persons: int = MIN_CELL) -> str:
     return f"minder dan {min_persons}" if 0 < n < min_persons else format_number(n)
 
 
-def suppressed(counts: pd.Series, *, min_persons: int = MIN_CELL, total_shown: bool = True) -> pd.Series:
+def suppressed(counts: pd.Series, *, min_persons: int = MIN_CELL, total_shown: bool = True,
+               already: pd.Series | None = None) -> pd.Series:
     """Which counts of persons to hide: 1 to 4 (primary), and more where a shown total would give them away.
 
     A total minus the shown parts reveals a single hidden cell (the differencing trick), so while
     fewer than two cells are hidden, or the hidden cells add up to fewer than ``min_persons``, the
-    smallest shown non-zero cell is hidden as well (secondary suppression). Returns a boolean mask.
+    smallest shown non-zero cell is hidden as well (secondary suppression). ``already``: cells hidden
+    for another reason (their real values in ``counts`` count in the hidden sum). Returns a boolean mask.
     """
     values = pd.to_numeric(counts, errors="coerce").astype(float).round()
     hidden = (values > 0) & (values < min_persons)
+    if already is not None:
+        hidden = hidden | already.reindex(values.index).fillna(False).astype(bool)
     if not total_shown or not hidden.any():
         return hidden.fillna(False).astype(bool)
     while hidden.sum() < 2 or values[hidden].sum() < min_persons:
@@ -49,16 +53,15 @@ def signal_share_by_buurt(signals: pd.DataFrame, *, min_persons: int = MIN_CELL)
     grouped = signals.groupby("buurt_code")["signal"].agg(measured="size", signalled="sum")
     # Counts under 5 are hidden, and a second cell where the total would give a hidden one away.
     small = suppressed(grouped["measured"], min_persons=min_persons)
-    few = suppressed(grouped["signalled"].where(~small), min_persons=min_persons) | small
+    rest = grouped["measured"] - grouped["signalled"]  # the complement is a cell too (all but 2 signalled)
+    few = suppressed(grouped["signalled"], min_persons=min_persons,
+                     already=small | ((rest > 0) & (rest < min_persons)))
     out = pd.DataFrame({
         "measured": grouped["measured"].where(~small).astype("Int64"),
         "signalled": grouped["signalled"].where(~few).astype("Int64"),
         "share": (100 * grouped["signalled"] / grouped["measured"]).where(~few),
-        "status": np.select(
-            [grouped["measured"] < min_persons, small,
-             (grouped["signalled"] > 0) & (grouped["signalled"] < min_persons), few],
-            [f"minder dan {min_persons} personen", "verborgen (beschermt een kleine cel)",
-             f"minder dan {min_persons} met signaal", "verborgen (beschermt een kleine cel)"], None).astype(object),
+        "status": np.where(grouped["measured"] < min_persons, f"minder dan {min_persons} personen",
+                           np.where(few, "verborgen (kleine aantallen)", None)).astype(object),
     }, index=grouped.index)
     out.index.name = "buurt_code"
     return out

@@ -23,6 +23,7 @@ from graphs.aggregates import MIN_CELL, suppressed
 from mapping.choropleth import MISSING_FILL, PALETTES, classify_values
 
 HIDDEN = f"minder dan {MIN_CELL}"
+HIDDEN_FILL = "#9e9e9e"
 
 
 @dataclass
@@ -81,17 +82,24 @@ def build_gap_report(buurten: gpd.GeoDataFrame, gaps: pd.DataFrame, *, scope: st
               "Buurten": format_number(len(rows)),
               "Buurten zonder behoefteschatting": format_number(int(rows["need"].isna().sum()))}
 
+    # The map shows no more than the table: hidden buurten get their own grey, and the classes are made
+    # from the shown values only (class bounds would otherwise give hidden values away).
+    hidden_codes = set(rows.loc[need_hidden | gap_hidden, "area_code"])
     shown = buurten[["area_code", "name", "geometry"]].merge(rows[["area_code", "gap_people"]], on="area_code",
                                                              how="left")
-    bins, classes = classify_values(shown["gap_people"], scheme="quantiles", k=5)
+    is_hidden = shown["area_code"].isin(hidden_codes)
+    bins, classes = classify_values(shown["gap_people"].where(~is_hidden), scheme="quantiles", k=5)
     ramp = PALETTES["need"]
     colours = [ramp[i] for i in np.round(np.linspace(0, len(ramp) - 1, max(len(bins), 1))).astype(int)]
-    shown["fill"] = [colours[c] if c >= 0 else MISSING_FILL for c in classes]
-    legend, lower = [], shown["gap_people"].min()
+    shown["fill"] = np.where(is_hidden, HIDDEN_FILL,
+                             [colours[c] if c >= 0 else MISSING_FILL for c in classes]).astype(object)
+    legend, lower = [], shown["gap_people"].where(~is_hidden).min()
     for upper, colour in zip(bins, colours, strict=False):
         legend.append((colour, f"{format_number(lower)} – {format_number(upper)} personen"))
         lower = upper
-    if (classes < 0).any():
+    if is_hidden.any():
+        legend.append((HIDDEN_FILL, f"verborgen (minder dan {MIN_CELL} personen)"))
+    if ((classes < 0) & ~is_hidden).any():
         legend.append((MISSING_FILL, "geen schatting (kerncijfers ontbreken of geen inwoners)"))
 
     comparison = pd.DataFrame()

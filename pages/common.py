@@ -10,6 +10,7 @@ import contextlib
 import copy
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,6 +97,11 @@ def require_admin() -> ScopedStore:
     return store
 
 
+def md(text) -> str:
+    """Text from the data for st.markdown: Markdown characters escaped, so a name stays a name."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~])", r"\\\1", str(text))
+
+
 def log_export(action: str, target: str, details: dict | None = None) -> None:
     """on_click of a download button: every export is in the audit log."""
     get_store().log(action, target, details or {})
@@ -129,18 +135,35 @@ def sign_in_gate() -> User | None:
     The demo administrator is only used for the built-in demo municipality as long as no account
     exists; once an administrator is created, everyone signs in.
     """
-    user = signed_in_user()
-    if user is not None:
-        return user
     store = _raw_store()
     roles = oidc_roles()
+    user = signed_in_user()
+    if user is not None:
+        # Checked again on every run: a blocked account, a changed role or wijken, or the end of the
+        # demo mode take effect at once, not at the next sign-in.
+        if user.via == "lokaal":
+            now = store.current_user(user.username)
+            if now != user:
+                st.session_state.clear()
+                if now is None:
+                    return None
+                st.session_state["sk_user"] = now
+                return now
+        elif user.via == "demo" and (store.has_users() or roles is not None or not is_demo_store(store)):
+            st.session_state.clear()
+            return None
+        return user
     if roles is not None and getattr(st.user, "is_logged_in", False):
         user = user_from_claims(st.user.to_dict(), roles)
         if user is not None:
             store.log(user.username, "aanmelden", user.username, {"via": "oidc", "rol": user.role})
             st.session_state["sk_user"] = user
             return user
-    if not store.has_users() and is_demo_store(store):
+        if not st.session_state.get("sk_oidc_geweigerd"):
+            store.log(str(st.user.to_dict().get("email", "?"))[:80], "aanmelden-mislukt", "oidc", {"reden": "geen rol"})
+            st.session_state["sk_oidc_geweigerd"] = True
+    if roles is None and not store.has_users() and is_demo_store(store):
+        store.log(DEMO_ADMIN.username, "aanmelden", DEMO_ADMIN.username, {"via": "demo"})
         st.session_state["sk_user"] = DEMO_ADMIN
         return DEMO_ADMIN
     return None
@@ -159,10 +182,7 @@ def needs_first_admin() -> bool:
 
 def create_first_admin(username: str, password: str) -> None:
     """The first-run step: the first account, always an administrator."""
-    store = _raw_store()
-    if store.has_users():
-        raise DataValidationError("Er is al een beheerder; meld u aan.")
-    store.create_user(username, "beheerder", (), password, by="eerste-gebruik")
+    _raw_store().create_user(username, "beheerder", (), password, by="eerste-gebruik", only_first=True)
 
 
 def sign_out() -> None:

@@ -23,31 +23,40 @@ from pages.common import (
     load_signal_share,
     load_signals,
     load_table,
+    md,
 )
 
 st.title("Netwerken")
 st.info(SCREENING_NOTE + " Een signaal is een reden om te kijken en te vragen, geen oordeel over een persoon.",
         icon=":material/info:")
+user = get_store().user
+fixed_rules = not user.sees_persons  # varying the rules would let totals be subtracted from each other
 with st.sidebar:
     st.subheader("Regels voor het signaal")
+    if fixed_rules:
+        st.caption("Uw rol ziet totalen met de standaardregels; de regels zijn niet aan te passen.")
     st.caption("Elke aangezette regel is genoeg voor een signaal. Standaard: "
                + "; ".join(DEFAULT_RULES.describe()) + ".")
-    use_lsns = st.checkbox("LSNS-6 lager dan", value=True, key="regel_lsns")
+    use_lsns = st.checkbox("LSNS-6 lager dan", value=True, key="regel_lsns", disabled=fixed_rules)
     lsns_below = st.slider("LSNS-6-grens", 1, 30, int(DEFAULT_RULES.lsns_below), key="regel_lsns_grens",
-                           disabled=not use_lsns)
-    use_emotional = st.checkbox("Niemand voor emotionele steun", value=True, key="regel_emotioneel")
-    use_practical = st.checkbox("Niemand voor praktische steun", value=False, key="regel_praktisch")
-    use_informal = st.checkbox("Weinig informele contacten", value=True, key="regel_informeel")
+                           disabled=not use_lsns or fixed_rules)
+    use_emotional = st.checkbox("Niemand voor emotionele steun", value=True,
+                                key="regel_emotioneel", disabled=fixed_rules)
+    use_practical = st.checkbox("Niemand voor praktische steun", value=False,
+                                key="regel_praktisch", disabled=fixed_rules)
+    use_informal = st.checkbox("Weinig informele contacten", value=True, key="regel_informeel", disabled=fixed_rules)
     min_informal = st.slider("Minder dan … informele contacten", 1, 10, int(DEFAULT_RULES.min_informal),
-                             key="regel_informeel_grens", disabled=not use_informal)
-    use_djg = st.checkbox("Ernstig eenzaam (De Jong Gierveld 9 of hoger)", value=False, key="regel_djg")
+                             key="regel_informeel_grens", disabled=not use_informal or fixed_rules)
+    use_djg = st.checkbox("Ernstig eenzaam (De Jong Gierveld 9 of hoger)", value=False,
+                          key="regel_djg", disabled=fixed_rules)
 rules = SignalRules(lsns_below=lsns_below if use_lsns else None, min_emotional=1 if use_emotional else None,
                     min_practical=1 if use_practical else None, min_informal=min_informal if use_informal else None,
                     djg_at_least=9 if use_djg else None)
+if fixed_rules:
+    rules = DEFAULT_RULES
 buurten = load_areas("buurt")
 names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
 types = load_provision_types()
-user = get_store().user
 st.caption("Signaal van een arm netwerk bij: " + ("; ".join(rules.describe()) or "geen regel aangezet") + ".")
 
 
@@ -85,6 +94,8 @@ def matching_totals() -> None:
                "plek binnen bereik, met zo weinig mogelijk totale afstand (min-cost flow); geen voorziening krijgt "
                "meer mensen dan ze vrije plekken heeft. Wie overblijft is het echte tekort, in mensen.")
     per = totals["per_provision"]
+    if totals.get("rounded"):
+        st.caption("Aantallen zijn afgerond op 5, zodat geen klein aantal personen uit de totalen is af te leiden.")
     st.markdown("**Per voorziening**")
     st.dataframe(pd.DataFrame({
         "Voorziening": per["name"], "Soort": per["type"].map(lambda t: types[t].label if t in types else t),
@@ -105,6 +116,9 @@ if not user.sees_persons:
     st.stop()
 
 signals = load_signals(rules)
+if signals.empty:
+    st.info("Er zijn (nog) geen personen met netwerkgegevens die u mag zien.")
+    st.stop()
 if user.role == "wijkteam":
     st.caption("U ziet de personen van uw wijken: " + ", ".join(user.wijken) + ".")
 
@@ -137,7 +151,8 @@ with tab_list:
         "Redenen": shown["reasons"],
         "Passende voorzieningen binnen bereik": options.reindex(shown.index).fillna("").replace("", "geen"),
     })
-    st.markdown(f"**{len(shown)}** personen met een signaal (van {len(signals)} in de gegevens).")
+    st.markdown(f"**{format_number(len(shown))}** personen met een signaal (van {format_number(len(signals))} in "
+                "de gegevens).")
     st.dataframe(table, hide_index=True, width="stretch")
 
 with tab_match:
@@ -164,29 +179,31 @@ with tab_map:
 
 with tab_ego:
     people = list(signals.index)
-    default = st.session_state.get("nw_persoon")
-    person = st.selectbox("Persoon (pseudoniem)", people, index=people.index(default) if default in people else 0,
-                          key="nw_persoon")
-    if st.session_state.get("nw_gelogd") != person:  # every view of a person's network is in the log
+    person = st.selectbox("Persoon (pseudoniem)", people, index=None, key="nw_persoon",
+                          placeholder="kies een persoon om het netwerk te zien")
+    if person is None:
+        st.info("Kies een persoon. Elke keer dat u een netwerk bekijkt, komt dat in het logboek.")
+    elif st.session_state.get("nw_gelogd") != person:  # every view of a person's network is in the log
         get_store().log("bekijk-netwerk", person, {"weergave": "ecogram"})
         st.session_state["nw_gelogd"] = person
-    ties = load_table("ties")
-    own = ties.loc[ties["ego_id"] == person]
-    left, right = st.columns([3, 2])
-    with left:
-        st.image(ecogram_svg(own, title=f"Ecogram van {person}"), caption=f"Ecogram van {person}")
-    with right:
-        row = signals.loc[person]
-        st.metric("Netwerkgrootte", int(row["network_size"]))
-        st.metric("Mensen voor emotionele steun", int(row["emotional_supporters"]))
-        st.metric("Mensen voor praktische steun", int(row["practical_supporters"]))
-        st.metric("LSNS-6", "geen vragenlijst" if pd.isna(row["lsns6"]) else f"{int(row['lsns6'])} van 30")
-        st.metric("De Jong Gierveld", "geen vragenlijst" if pd.isna(row["djg11"])
-                  else f"{int(row['djg11'])} van 11 ({row['djg11_band']})")
-        if row["signal"]:
-            st.warning("Signaal: " + row["reasons"])
-        else:
-            st.success("Geen signaal van een arm netwerk.")
+    if person is not None:
+        ties = load_table("ties")
+        own = ties.loc[ties["ego_id"] == person]
+        left, right = st.columns([3, 2])
+        with left:
+            st.image(ecogram_svg(own, title=f"Ecogram van {person}"), caption=f"Ecogram van {person}")
+        with right:
+            row = signals.loc[person]
+            st.metric("Netwerkgrootte", int(row["network_size"]))
+            st.metric("Mensen voor emotionele steun", int(row["emotional_supporters"]))
+            st.metric("Mensen voor praktische steun", int(row["practical_supporters"]))
+            st.metric("LSNS-6", "geen vragenlijst" if pd.isna(row["lsns6"]) else f"{int(row['lsns6'])} van 30")
+            st.metric("De Jong Gierveld", "geen vragenlijst" if pd.isna(row["djg11"])
+                      else f"{int(row['djg11'])} van 11 ({row['djg11_band']})")
+            if row["signal"]:
+                st.warning("Signaal: " + row["reasons"])
+            else:
+                st.success("Geen signaal van een arm netwerk.")
 
 with tab_entry:
     from data.errors import DataValidationError
@@ -250,6 +267,9 @@ with tab_entry:
             else:
                 st.rerun()
         own = load_table("ties").loc[lambda t: t["ego_id"] == code]
+        if len(own) and st.session_state.get("nv_gelogd") != code:
+            get_store().log("bekijk-netwerk", code, {"weergave": "gespreksformulier"})
+            st.session_state["nv_gelogd"] = code
         st.image(ecogram_svg(own, title=f"Ecogram van {code}"), caption=f"Ecogram van {code} ({len(own)} mensen)")
 
 with tab_comm:
@@ -265,10 +285,10 @@ with tab_comm:
     graph = community_graph(load_table("persons"), load_table("ties"), load_table("participation"), provisions)
     summary = community_summary(graph)
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Deelnetwerken", summary["components"])
-    c2.metric("Grootste deelnetwerk", summary["largest_component"])
-    c3.metric("Personen zonder verbinding", summary["isolated_persons"])
-    c4.metric("Verbinders", len(summary["connectors"]))
+    c1.metric("Deelnetwerken", format_number(summary["components"]))
+    c2.metric("Grootste deelnetwerk", format_number(summary["largest_component"]))
+    c3.metric("Personen zonder verbinding", format_number(summary["isolated_persons"]))
+    c4.metric("Verbinders", format_number(len(summary["connectors"])))
     st.caption("Personen (rondjes; rood = signaal van een arm netwerk) verbonden via hun steunrelaties met andere "
                "personen in de gegevens (grijs) en via de groepen waaraan ze meedoen (vierkanten, gele lijnen). "
                "Verbinders (dikke rand of groter vierkant) zijn mensen of groepen zonder wie het netwerk uiteenvalt "
@@ -280,4 +300,4 @@ with tab_comm:
                     height=640)
     top = [n for n in summary["connectors"] if n.startswith("V:")][:10]
     if top:
-        st.markdown("**Groepen die mensen verbinden:** " + ", ".join(names_by_id.get(n[2:], n) for n in top))
+        st.markdown("**Groepen die mensen verbinden:** " + ", ".join(md(names_by_id.get(n[2:], n)) for n in top))

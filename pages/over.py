@@ -19,9 +19,10 @@ cols = st.columns(len(labels))
 for col, (key, label) in zip(cols, labels.items(), strict=True):
     col.metric(label, format_number(counts[key]))
 
+where = f"`{get_store().path}`" if get_store().user.is_admin else "één bestand op de server"
 st.markdown(
     f"""
-**Opslag:** `{get_store().path}` (GeoPackage, schemaversie {counts["schema_version"]}).
+**Opslag:** {where} (GeoPackage, schemaversie {counts["schema_version"]}).
 Het bestand opent direct in QGIS: de lagen *areas* en *provisions* staan in RD New (EPSG:28992).
 
 **Demogemeente.** Voorbeeldstad (GM9999) is verzonnen: de buurten, kerncijfers, voorzieningen en

@@ -24,6 +24,7 @@ from pages.common import (
     load_provision_types,
     load_provisions,
     load_signal_groups,
+    md,
     show_error,
 )
 
@@ -96,7 +97,7 @@ c3.metric("Tekort in scenario", format_number(summary["gap_after"]),
 c4.metric("Buurten met ontbrekende kerncijfers", int((table["missing"] != "").sum()))
 if not scenario.empty:
     st.markdown(
-        f"**Scenario:** {scenario.describe(provisions, catalogue)}. "
+        f"**Scenario:** {md(scenario.describe(provisions, catalogue))}. "
         f"{format_number(summary['lose_reach'])} mensen in de doelgroep verliezen een "
         f"{catalogue[ptype].label.lower()} binnen bereik, {format_number(summary['gain_reach'])} krijgen er een."
         + (f" Van de {format_count(result.signalled['signalled'])} personen met een signaal van een arm netwerk "
@@ -193,7 +194,7 @@ if spot:
             st.rerun()
 for k, p in enumerate(added):
     a, b = st.columns([5, 1])
-    a.markdown(f"Nieuw: **{p['name']}** — {_type_label(p['type'])}, "
+    a.markdown(f"Nieuw: **{md(p['name'])}** — {md(_type_label(p['type']))}, "
                f"{format_number(p['capacity'])} plekken, bereik {format_number(p['reach_m'] / 1000, 1)} km")
     if b.button("Verwijder", key=f"tk_weg_{k}"):
         st.session_state["tk_nieuw"] = added[:k] + added[k + 1:]
@@ -201,7 +202,9 @@ for k, p in enumerate(added):
 
 s1, s2, s3 = st.columns([3, 1, 1])
 s1.text_input("Naam van het scenario", key="tk_naam", placeholder="bijvoorbeeld: subsidie bezoekdienst stopt")
-if s2.button("Scenario bewaren", disabled=scenario.empty, width="stretch"):
+can_save = get_store().user.role != "gemeente"  # the read-only role runs scenarios but does not keep them
+if s2.button("Scenario bewaren", disabled=scenario.empty or not can_save, width="stretch",
+             help=None if can_save else "Uw rol (gemeente) kan scenario's doorrekenen maar niet bewaren."):
     name = st.session_state.get("tk_naam", "").strip()
     try:
         version = get_store().save_scenario(name, scenario.to_json(),

@@ -62,7 +62,7 @@ table = pd.DataFrame({
     "Financiering tot": shown["funding_end"].map(format_date),
     "Laatst gecontroleerd": shown["last_verified"].map(format_date),
 })
-st.markdown(f"**{len(shown)}** van {len(provisions)} voorzieningen")
+st.markdown(f"**{format_number(len(shown))}** van {format_number(len(provisions))} voorzieningen")
 st.dataframe(table, hide_index=True, width="stretch")
 
 editable = get_store().user.edits_provisions

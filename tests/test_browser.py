@@ -111,6 +111,8 @@ def test_network_page_signal_list_ecogram_and_community(chromium, demo_store_fil
         page.goto(f"{url}/netwerken")
         page.get_by_text("personen met een signaal").first.wait_for(timeout=60_000)
         page.get_by_role("tab", name="Ecogram").click()
+        page.locator("[data-testid='stSelectbox']").filter(has_text="Persoon (pseudoniem)").click()
+        page.get_by_role("option").first.click()
         ecogram = page.locator("[data-testid='stImage'] img").first
         ecogram.wait_for(timeout=30_000)
         assert ecogram.evaluate("img => img.naturalWidth") >= 500  # the SVG rendered
@@ -273,6 +275,6 @@ def test_new_user_flow_admin_then_municipality_sees_only_aggregates(chromium, de
         page.screenshot(path=str(ROOT / "artifacts" / "browser-gemeente.png"), full_page=True)
     log = GeoPackageStore(store).read_audit()
     assert {"nieuwe-gebruiker", "aanmelden", "afmelden"} <= set(log["action"])
-    assert set(log.loc[log["action"] == "aanmelden", "user"]) == {"beheer", "beleid"}
+    assert set(log.loc[log["action"] == "aanmelden", "user"]) == {"demo-beheerder", "beheer", "beleid"}
     foreign = {urlparse(u).netloc for u in requests if urlparse(u).scheme in ("http", "https")}
     assert foreign <= {app_host}, [u for u in requests if app_host not in u]

@@ -93,3 +93,13 @@ def test_report_for_one_wijk_of_the_demo(demo):
     assert not ((numeric > 0) & (numeric < 5)).any()
     assert np.isclose(gaps.loc[gaps["area_code"].isin(wijk["area_code"]), "gap_people"].sum(),
                       float(report.totals["Tekort (personen)"].replace(".", "")), atol=0.5)
+
+
+def test_map_and_legend_do_not_give_hidden_values_away(row):
+    buurten, provisions = row
+    gaps = gaps_from_need_and_supply(buurten, provisions, types=[VISIT])
+    report = build_gap_report(buurten, gaps, scope="T", type_label="Bezoekdienst", formula=describe_need(VISIT))
+    fills = report.areas.set_index("area_code")["fill"]
+    assert fills["BU00010000"] == fills["BU00010003"] == "#9e9e9e"  # the two hidden buurten: grey, no class
+    labels = [label for _, label in report.legend]
+    assert labels[0].startswith("25") and "verborgen (minder dan 5 personen)" in labels  # bounds from shown only

@@ -136,19 +136,20 @@ def test_cli_signals(demo_store_file, tmp_path):
 
 
 def test_share_by_buurt_hides_small_cells():
-    """Measured 20, 4, 30, 12, 25 and signalled 8, 1, 2, 6, 10 in B1..B5. B2 (4 persons) is hidden, and
-    B4 (12, the smallest other) too: the total minus the rest would give B2 away. Of the signalled
-    counts left, B3 (2) is hidden and B1 (8) with it; only B5 shows its share."""
+    """Measured 20, 4, 30, 12, 25, 10 and signalled 8, 1, 2, 6, 10, 8 in B1..B6. B2 (4 persons) is hidden,
+    and B6 (10, the smallest other) too: the total minus the rest would give B2 away. Signalled: B3 (2) is
+    small, and in B6 all but 2 are signalled (the complement is a cell too); with B2 and B6 already hidden
+    the hidden cells add up to more than 5, so B1, B4 and B5 show their share."""
     from graphs.aggregates import signal_share_by_buurt
 
-    sizes = {"B1": (20, 8), "B2": (4, 1), "B3": (30, 2), "B4": (12, 6), "B5": (25, 10)}
+    sizes = {"B1": (20, 8), "B2": (4, 1), "B3": (30, 2), "B4": (12, 6), "B5": (25, 10), "B6": (10, 8)}
     signals = pd.DataFrame([{"buurt_code": b, "signal": k < s} for b, (n, s) in sizes.items() for k in range(n)])
     share = signal_share_by_buurt(signals)
-    assert share["measured"].isna().tolist() == [False, True, False, True, False]
-    assert share["signalled"].notna().tolist() == [False, False, False, False, True]
-    assert share.loc["B5", "share"] == pytest.approx(40.0) and share["share"].notna().sum() == 1
-    assert [v if isinstance(v, str) else None for v in share["status"]] == ["verborgen (beschermt een kleine cel)", "minder dan 5 personen",
-                                        "minder dan 5 met signaal", "verborgen (beschermt een kleine cel)", None]
+    assert share["measured"].isna().tolist() == [False, True, False, False, False, True]
+    assert share["signalled"].notna().tolist() == [True, False, False, True, True, False]
+    assert share.loc[["B1", "B4", "B5"], "share"].tolist() == pytest.approx([40.0, 50.0, 40.0])
+    assert [v if isinstance(v, str) else None for v in share["status"]] == [
+        None, "minder dan 5 personen", "verborgen (kleine aantallen)", None, None, "verborgen (kleine aantallen)"]
 
 
 def test_suitable_provisions_by_hand():
@@ -206,3 +207,6 @@ def test_secondary_suppression_prevents_differencing():
     assert suppressed(pd.Series([3, 40]), total_shown=False).tolist() == [True, False]
     two = suppressed(pd.Series([1, 2, 50, 60]))
     assert two.tolist() == [True, True, True, False]  # 1 + 2 < 5: the next smallest goes as well
+    # A cell hidden for another reason counts, with its real value, in the hidden sum.
+    assert suppressed(pd.Series([3, 40, 25, 12]), already=pd.Series([False, False, False, True])).tolist() == [
+        True, False, False, True]
