@@ -28,6 +28,19 @@ PERSON_TABLES = ("persons", "ties", "alter_links", "participation")
 ADMIN_TABLES = ("users", "audit")
 
 
+def refresh_user(store: GeoPackageStore, user: User, *, oidc: bool, demo_store: bool) -> User | None:
+    """The signed-in user as the store has it now (None: signed out), checked on every run.
+
+    A local account that was blocked or removed signs out; a changed role or wijken apply at once;
+    the demo administrator disappears as soon as real accounts, OIDC or real data exist.
+    """
+    if user.via == "lokaal":
+        return store.current_user(user.username)
+    if user.via == "demo":
+        return user if (not oidc and demo_store and not store.has_users()) else None
+    return user  # OIDC: the identity provider's session; the role mapping is read at sign-in
+
+
 class AccessDenied(StoreError):
     """The signed-in user's role does not allow this; the message says so in Dutch."""
 

@@ -558,8 +558,9 @@ class GeoPackageStore:
                                (provision_id, int(expected_version)))
             if cur.rowcount != 1:
                 raise ConflictError(f"Voorziening {provision_id} is intussen gewijzigd; er is niets verwijderd.")
-            conn.execute("DELETE FROM participation WHERE provision_id = ?", (provision_id,))
-            _audit(conn, user, "verwijder-voorziening", provision_id, {"voor": _jsonable(current.loc[provision_id])})
+            gone = conn.execute("DELETE FROM participation WHERE provision_id = ?", (provision_id,)).rowcount
+            _audit(conn, user, "verwijder-voorziening", provision_id,
+                   {"voor": _jsonable(current.loc[provision_id]), "deelnames_verwijderd": gone})
             _touch_contents(conn, _table("provisions"))
 
     def buurt_codes_at(self, points: np.ndarray) -> list[str | None]:

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from data.access import ScopedStore
+from data.access import ScopedStore, refresh_user
 from data.auth import DEMO_ADMIN, User, user_from_claims
 from data.demo import ensure_demo_store, is_demo_store
 from data.errors import DataValidationError
@@ -141,18 +141,12 @@ def sign_in_gate() -> User | None:
     if user is not None:
         # Checked again on every run: a blocked account, a changed role or wijken, or the end of the
         # demo mode take effect at once, not at the next sign-in.
-        if user.via == "lokaal":
-            now = store.current_user(user.username)
-            if now != user:
-                st.session_state.clear()
-                if now is None:
-                    return None
-                st.session_state["sk_user"] = now
-                return now
-        elif user.via == "demo" and (store.has_users() or roles is not None or not is_demo_store(store)):
+        now = refresh_user(store, user, oidc=roles is not None, demo_store=is_demo_store(store))
+        if now != user:
             st.session_state.clear()
-            return None
-        return user
+            if now is not None:
+                st.session_state["sk_user"] = now
+        return now
     if roles is not None and getattr(st.user, "is_logged_in", False):
         user = user_from_claims(st.user.to_dict(), roles)
         if user is not None:

@@ -53,9 +53,9 @@ with st.form("gb_nieuw"):
 
 if len(users):
     st.subheader("Gebruiker wijzigen")
-    with st.form("gb_wijzig"):
-        who = st.selectbox("Gebruiker", list(users["username"]), key="gb_wie")
-        row = users.set_index("username").loc[who]
+    who = st.selectbox("Gebruiker", list(users["username"]), key="gb_wie")  # outside the form: fills it
+    row = users.set_index("username").loc[who]
+    with st.form(f"gb_wijzig_{who}"):
         c1, c2 = st.columns(2)
         new_role = c1.selectbox("Rol", list(ROLES), index=list(ROLES).index(row["role"]), format_func=ROLES.get)
         active = c2.checkbox("Actief", value=bool(row["active"]))

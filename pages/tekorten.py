@@ -165,6 +165,7 @@ if len(signalled):
         f"passende plek binnen bereik krijgen en blijven er {format_count(now_match['unmatched'])} zonder optie"
         + ("." if scenario.empty else f"; in het scenario {format_count(then_match['matched'])} met en "
            f"{format_count(then_match['unmatched'])} zonder optie.")
+        + (" Aantallen afgerond op 5." if now_match.get("rounded") else "")
         + (" De personen zelf staan op de pagina Netwerken (tab Koppelen)." if get_store().user.sees_persons
            else ""))
 

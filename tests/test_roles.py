@@ -177,3 +177,49 @@ def app_demo(demo_store, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
     return at
+
+
+def test_admin_manages_users(signed_in, demo_store):
+    at = signed_in("beheerder")
+    at.switch_page("pages/gebruikers.py").run()
+    at.text_input(key="gb_naam").input("nieuw")
+    at.selectbox(key="gb_rol").set_value("gemeente")
+    at.text_input(key="gb_ww").input("een lang wachtwoord")
+    at.text_input(key="gb_ww2").input("een lang wachtwoord")
+    next(b for b in at.button if b.label == "Toevoegen").click().run()
+    assert not at.exception, at.exception
+    assert demo_store.read_users().set_index("username").loc["nieuw", "role"] == "gemeente"
+    at.selectbox(key="gb_wie").set_value("verbinder").run()
+    form_role = next(s for s in at.selectbox if s.label == "Rol" and s.key != "gb_rol")
+    form_role.set_value("gemeente")
+    next(b for b in at.button if b.label == "Opslaan").click().run()
+    assert demo_store.read_users().set_index("username").loc["verbinder", "role"] == "gemeente"
+    assert "wijzig-gebruiker" in set(demo_store.read_audit()["action"])
+
+
+def test_a_changed_role_or_block_applies_at_once(signed_in, demo_store):
+    """The session's user is checked against the store on every run (data/access.refresh_user)."""
+    from data.access import refresh_user
+    from data.auth import DEMO_ADMIN
+
+    signed_in("beheerder")  # the accounts exist
+    verbinder = ROLES["gebiedsverbinder"]
+    assert refresh_user(demo_store, verbinder, oidc=False, demo_store=True) == verbinder
+    demo_store.update_user("verbinder", role="gemeente", by="test")
+    assert refresh_user(demo_store, verbinder, oidc=False, demo_store=True) == User("verbinder", "gemeente")
+    demo_store.update_user("verbinder", active=False, by="test")
+    assert refresh_user(demo_store, verbinder, oidc=False, demo_store=True) is None
+    assert refresh_user(demo_store, DEMO_ADMIN, oidc=False, demo_store=True) is None  # accounts exist: no demo
+
+
+def test_demo_mode_ends_with_real_data(demo_store):
+    from data.access import refresh_user
+    from data.auth import DEMO_ADMIN
+    from data.demo import is_demo_store
+
+    assert is_demo_store(demo_store)
+    assert refresh_user(demo_store, DEMO_ADMIN, oidc=False, demo_store=True) == DEMO_ADMIN
+    assert refresh_user(demo_store, DEMO_ADMIN, oidc=True, demo_store=True) is None  # OIDC configured: no demo
+    values = demo_store.read_area_values().head(1)
+    demo_store.merge_area_values(values, user="test", action="import-gezondheid")
+    assert not is_demo_store(demo_store)
