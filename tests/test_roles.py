@@ -223,3 +223,20 @@ def test_demo_mode_ends_with_real_data(demo_store):
     values = demo_store.read_area_values().head(1)
     demo_store.merge_area_values(values, user="test", action="import-gezondheid")
     assert not is_demo_store(demo_store)
+
+
+def test_with_oidc_configured_there_is_no_demo_mode_and_a_provider_button(demo_store, monkeypatch):
+    monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "steunkaart", "client_secret": "geheim",
+                          "server_metadata_url": "https://login.example/.well-known/openid-configuration"}
+    at.secrets["steunkaart"] = {"rollen": {"groep:Beleid": {"rol": "gemeente"}}}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "Eerste gebruik: maak de beheerder aan"  # the demo store, but no demo mode
+    assert not any("Demomodus" in w.value for w in at.sidebar.warning)
+    demo_store.create_user("beheer", "beheerder", (), "een lang wachtwoord", by="test")
+    at.run()
+    assert at.subheader[0].value == "Aanmelden"
+    assert any(b.label == "Aanmelden met het account van uw organisatie" for b in at.button)
