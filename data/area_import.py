@@ -23,6 +23,7 @@ from data.cbs import HarmonisedAreas, harmonise_cbs_areas
 from data.errors import DataValidationError
 from data.schema import CRS_EPSG
 from data.tabular import check_file
+from data.uploads import AREA_KINDS
 
 MAX_FILE_BYTES = 1_000_000_000  # the national GeoPackage is ~600 MB
 _LEVEL_LAYERS = {"gemeente": ("gemeenten", "gemeente"), "wijk": ("wijken", "wijk"),
@@ -159,7 +160,9 @@ def read_area_file(path: str | Path, *, gemeente: str | None = None, year: int |
     DataValidationError
         Missing, empty or unreadable file, no year, no area layer, bad or duplicate codes.
     """
-    path = check_file(path, max_bytes=MAX_FILE_BYTES)
+    # Content must match the extension and zips must not be bombs; a national zipped shapefile
+    # unpacks to a few GB, hence the larger unpacked limit here than for uploads.
+    path = check_file(path, max_bytes=MAX_FILE_BYTES, allowed=AREA_KINDS, max_unpacked_bytes=8 * MAX_FILE_BYTES)
     year = year or detect_year(path)
     if year is None:
         raise DataValidationError(

@@ -31,7 +31,8 @@ def _decode(raw: bytes, name: str) -> str:
                               file=name)
 
 
-def check_file(path: str | Path, *, max_bytes: int, allowed: tuple[str, ...] | None = None) -> Path:
+def check_file(path: str | Path, *, max_bytes: int, allowed: tuple[str, ...] | None = None,
+               max_unpacked_bytes: int | None = None) -> Path:
     """Return ``path`` if it exists, is not empty and not larger than ``max_bytes``; else say why.
 
     With ``allowed`` (kinds as in :mod:`data.uploads`, e.g. ``('csv', 'xlsx')``) the content is
@@ -47,7 +48,7 @@ def check_file(path: str | Path, *, max_bytes: int, allowed: tuple[str, ...] | N
         raise DataValidationError(f"Het bestand is te groot ({size / 1e6:,.0f} MB; maximaal "
                                   f"{max_bytes / 1e6:,.0f} MB).".replace(",", "."), file=path.name)
     if allowed is not None:
-        check_path(path, allowed=allowed, max_bytes=max_bytes)
+        check_path(path, allowed=allowed, max_bytes=max_bytes, max_unpacked_bytes=max_unpacked_bytes)
     return path
 
 

@@ -171,7 +171,7 @@ def test_empty_unreadable_and_yearless_files(tmp_path):
         read_area_file(empty)
     text = tmp_path / "buurten_2024.gpkg"
     text.write_text("geen kaart")
-    with pytest.raises(DataValidationError, match="kan niet als kaartlaag"):
+    with pytest.raises(DataValidationError, match="geen GeoPackage"):  # checked by content, before GDAL
         read_area_file(text)
     src = realdata("haarlem_buurten_2015.geojson")
     yearless = tmp_path / "haarlem.geojson"

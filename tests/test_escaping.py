@@ -33,6 +33,7 @@ from graphs.ecogram import ecogram_svg
 from mapping.choropleth import choropleth_map
 from mapping.provisions import provisions_near
 from tests.browser import CHROMIUM_ARGS, chromium_path
+from tests.conftest import in_ci
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -357,6 +358,8 @@ def test_profile_report_is_escaped(text):
 def browser():
     exe = chromium_path()
     if exe is None:
+        if in_ci():
+            pytest.fail("Chromium ontbreekt in CI: .ci/run hoort 'apt-get install chromium' te doen.")
         pytest.skip("Chromium niet gevonden: installeer het met 'sudo apt-get install chromium'.")
     from playwright.sync_api import sync_playwright
 
