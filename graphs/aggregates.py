@@ -72,7 +72,7 @@ SUITABLE_TYPES = ("grip_en_glans", "maatjesproject", "buurthuis", "sociaal_cultu
 
 def suitable_provisions(signals: pd.DataFrame, persons: pd.DataFrame, provisions: gpd.GeoDataFrame,
                         buurten: gpd.GeoDataFrame, participation: pd.DataFrame, *,
-                        catalogue: dict | None = None) -> pd.Series:
+                        catalogue: dict | None = None, taken: pd.Series | None = None) -> pd.Series:
     """For each signalled person: running provisions that fit and reach their buurt, with room left.
 
     Fit: groups that build networks (Grip & Glans, maatjes, buurthuis, sociaal-cultureel werk) for
@@ -85,7 +85,8 @@ def suitable_provisions(signals: pd.DataFrame, persons: pd.DataFrame, provisions
     running = provisions.loc[provisions["status"] != "gestopt"].reset_index(drop=True)
     if running.empty or not signals["signal"].any():
         return pd.Series("", index=signals.index[signals["signal"]])
-    taken = participation.groupby("provision_id").size().reindex(running["provision_id"], fill_value=0).to_numpy()
+    counts = participation.groupby("provision_id").size() if taken is None else taken  # taken: all participants
+    taken = counts.reindex(running["provision_id"], fill_value=0).fillna(0).to_numpy(dtype=float)
     room = running["capacity_per_year"].astype("Float64").fillna(0).to_numpy(dtype=float) - taken
     centres = buurten.set_index("area_code").geometry.centroid
     codes = centres.index

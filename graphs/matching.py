@@ -82,8 +82,9 @@ class MatchResult:
         return len(self.unmatched)
 
 
-def _free_places(running: pd.DataFrame, participation: pd.DataFrame) -> np.ndarray:
-    taken = participation.groupby("provision_id").size().reindex(running["provision_id"], fill_value=0).to_numpy()
+def _free_places(running: pd.DataFrame, participation: pd.DataFrame, taken: pd.Series | None = None) -> np.ndarray:
+    counts = participation.groupby("provision_id").size() if taken is None else taken
+    taken = counts.reindex(running["provision_id"], fill_value=0).fillna(0).to_numpy(dtype=float)
     capacity = running["capacity_per_year"].astype("Float64").fillna(0).to_numpy(dtype=float)
     return np.maximum(np.floor(capacity - taken), 0).astype(np.int64)
 
@@ -100,7 +101,7 @@ def _empty_result(per_provision: pd.DataFrame) -> MatchResult:
 
 def match_signalled(signals: pd.DataFrame, persons: pd.DataFrame, provisions: gpd.GeoDataFrame,
                     buurten: gpd.GeoDataFrame, participation: pd.DataFrame, *,
-                    catalogue: dict | None = None) -> MatchResult:
+                    catalogue: dict | None = None, taken: pd.Series | None = None) -> MatchResult:
     """Propose one suitable provision to as many signalled persons as possible, at least total distance.
 
     Parameters
@@ -115,6 +116,9 @@ def match_signalled(signals: pd.DataFrame, persons: pd.DataFrame, provisions: gp
         Buurt areas (``area_code``, polygons in metres); persons are placed at their centroid.
     catalogue : dict, optional
         Provision type catalogue (default reach per type); the built-in one when omitted.
+    taken : Series, optional
+        Participants per provision_id for the free places, when ``participation`` holds only some
+        persons (a wijkteam sees the participation of its own wijken only).
     """
     from data.provision_types import PROVISION_TYPES
 
@@ -123,7 +127,7 @@ def match_signalled(signals: pd.DataFrame, persons: pd.DataFrame, provisions: gp
                              & provisions["type"].isin((*SUITABLE_TYPES, WIDOW_TYPE))]
     running = running.sort_values("provision_id").reset_index(drop=True)
     prov_ids = running["provision_id"].astype(str).to_numpy()
-    free = _free_places(running, participation)
+    free = _free_places(running, participation, taken)
     n_prov = len(running)
 
     flagged = pd.Index(signals.index[signals["signal"].astype(bool)].astype(str)).sort_values()

@@ -18,6 +18,7 @@ from pages.common import (
     get_store,
     load_areas,
     load_match_totals,
+    load_participation_counts,
     load_provision_types,
     load_provisions,
     load_signal_share,
@@ -143,7 +144,8 @@ with tab_list:
     if ages:
         shown = shown.loc[shown["age_band"].isin(ages)]
     options = suitable_provisions(shown, load_table("persons"), load_provisions(), buurten,
-                                  load_table("participation"), catalogue=load_provision_types())
+                                  load_table("participation"), catalogue=load_provision_types(),
+                                  taken=load_participation_counts())  # free places count everyone
     table = pd.DataFrame({
         "Persoon": shown.index,
         "Buurt": shown["buurt_code"].map(lambda c: names.get(c, c)),
@@ -157,7 +159,7 @@ with tab_list:
 
 with tab_match:
     match = match_signalled(signals, load_table("persons"), load_provisions(), buurten, load_table("participation"),
-                            catalogue=types)
+                            catalogue=types, taken=load_participation_counts())
     matching_totals()
     st.markdown("**Voorstellen per persoon**" + (" (uw wijken)" if user.role == "wijkteam" else ""))
     st.dataframe(pd.DataFrame({

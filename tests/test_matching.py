@@ -293,3 +293,17 @@ def test_match_command_reports_the_gap(tmp_path, capsys):
         {"persoon": "P3", "buurtcode": "BU09", "voorziening_id": "", "voorziening": "", "soort": "",
          "afstand_m": "", "reden": REASON_NONE},
     ]
+
+
+def test_free_places_can_count_participants_the_caller_does_not_see(demo_store):
+    """A wijkteam sees its own participation rows only; free places must still count everyone."""
+    signals, persons, provisions, buurten, participation = _demo_inputs(demo_store)
+    catalogue = demo_store.read_provision_types()
+    some = participation.iloc[: len(participation) // 3]
+    everyone = participation.groupby("provision_id").size()
+    full = match_signalled(signals, persons, provisions, buurten, participation, catalogue=catalogue)
+    partial = match_signalled(signals, persons, provisions, buurten, some, catalogue=catalogue, taken=everyone)
+    assert partial.per_provision["free_places"].tolist() == full.per_provision["free_places"].tolist()
+    naive = match_signalled(signals, persons, provisions, buurten, some, catalogue=catalogue)
+    assert (naive.per_provision["free_places"] >= full.per_provision["free_places"]).all()
+    assert (naive.per_provision["free_places"] > full.per_provision["free_places"]).any()
