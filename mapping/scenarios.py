@@ -155,6 +155,24 @@ class ScenarioResult:
     summary: pd.DataFrame     # one row per type: need, gaps, people losing/gaining reach
     signalled: dict = field(default_factory=dict)  # lose / gain: signalled persons (counts), None without data
 
+    def within(self, area_codes) -> ScenarioResult:
+        """The part for some buurten (a wijk): computed over the whole municipality, so demand and
+        provisions just outside still count; the signalled-person counts are for the municipality only."""
+        part = self.per_buurt.loc[self.per_buurt["area_code"].isin(area_codes)].reset_index(drop=True)
+        return ScenarioResult(self.scenario, part, _summarise(part), {})
+
+
+def _summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per type: need, gap before/after, people losing/gaining reach, buurten worse/better."""
+    summary = table.groupby(["type", "soort"], sort=False).agg(
+        need=("need", "sum"), gap_before=("gap_before", "sum"), gap_after=("gap_after", "sum"),
+        lose_reach=("lose_reach", "sum"), gain_reach=("gain_reach", "sum"),
+        buurten_worse=("gap_change", lambda s: int((s > 1e-9).sum())),
+        buurten_better=("gap_change", lambda s: int((s < -1e-9).sum())),
+    ).reset_index()
+    summary["gap_change"] = summary["gap_after"] - summary["gap_before"]
+    return summary
+
 
 def run_scenario(buurten: gpd.GeoDataFrame, provisions: gpd.GeoDataFrame, scenario: Scenario, *,
                  types: list[str], decay: str = "step", need_terms: dict[str, tuple[Term, ...]] | None = None,
@@ -194,13 +212,7 @@ def run_scenario(buurten: gpd.GeoDataFrame, provisions: gpd.GeoDataFrame, scenar
     people = table["need"].fillna(0)
     table["lose_reach"] = people.where(table["reach_before"] & ~table["reach_after"], 0.0)
     table["gain_reach"] = people.where(~table["reach_before"] & table["reach_after"], 0.0)
-    summary = table.groupby(["type", "soort"], sort=False).agg(
-        need=("need", "sum"), gap_before=("gap_before", "sum"), gap_after=("gap_after", "sum"),
-        lose_reach=("lose_reach", "sum"), gain_reach=("gain_reach", "sum"),
-        buurten_worse=("gap_change", lambda s: int((s > 1e-9).sum())),
-        buurten_better=("gap_change", lambda s: int((s < -1e-9).sum())),
-    ).reset_index()
-    summary["gap_change"] = summary["gap_after"] - summary["gap_before"]
+    summary = _summarise(table)
 
     counts = {}
     if signalled is not None and len(signalled):

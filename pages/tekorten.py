@@ -231,6 +231,12 @@ st.dataframe(pd.DataFrame({
 }), hide_index=True, width="stretch")
 
 saved = get_store().read_scenarios()
+# Every saved scenario once, over the whole municipality: for the comparison and for the report.
+saved_results = {n: run_scenario(buurten, provisions, Scenario.from_json(n, d), types=[ptype], decay=decay,
+                                 need_terms={ptype: terms}, signals_per_buurt=signals_per_buurt,
+                                 signalled=signalled if len(signalled) else None, participation=participation,
+                                 catalogue=catalogue)
+                 for n, d in zip(saved["name"], saved["definition"], strict=True)}
 if not saved.empty:
     st.subheader("Bewaarde scenario's vergelijken")
     l1, l2 = st.columns([3, 1])
@@ -238,11 +244,7 @@ if not saved.empty:
     load = l2.selectbox("Scenario laden", list(saved["name"]), key="tk_laad")
     l2.button("Laden", on_click=_load_scenario, args=(load,))
     if chosen:
-        definitions = saved.set_index("name")["definition"]
-        results = [run_scenario(buurten, provisions, Scenario.from_json(n, definitions[n]), types=[ptype],
-                                decay=decay, need_terms={ptype: terms}, signals_per_buurt=signals_per_buurt,
-                                signalled=signalled if len(signalled) else None, participation=participation,
-                                catalogue=catalogue) for n in chosen]
+        results = [saved_results[n] for n in chosen]
         compared = compare_scenarios(results)
         st.dataframe(pd.DataFrame({
             "Scenario": compared["scenario"],
@@ -266,14 +268,9 @@ scope = r1.selectbox("Gebied", list(scopes), format_func=scopes.get, key="tk_rap
 in_scope = buurten if not scope else buurten.loc[buurten["area_code"].str[2:8] == scope[2:8]]
 gap_now = table.rename(columns={"gap_before": "gap_people", "access_before": "accessibility",
                                 "index_before": "gap_index"})
-saved_now = get_store().read_scenarios()
 report_scenarios = None
-if not saved_now.empty:
-    definitions = saved_now.set_index("name")["definition"]
-    res = [run_scenario(in_scope, provisions, Scenario.from_json(n, definitions[n]), types=[ptype], decay=decay,
-                        need_terms={ptype: terms}, signals_per_buurt=signals_per_buurt,
-                        signalled=signalled if len(signalled) else None, participation=participation,
-                        catalogue=catalogue) for n in definitions.index]
+if saved_results:
+    res = [r if not scope else r.within(in_scope["area_code"]) for r in saved_results.values()]
     report_scenarios = compare_scenarios(res).assign(
         description=[r.scenario.describe(provisions, catalogue) for r in res])
 report = build_gap_report(in_scope, gap_now, scope=scopes[scope], type_label=catalogue[ptype].label,

@@ -151,3 +151,14 @@ def test_grouped_signals_and_counted_participation_give_the_same_answer(grid):
     grouped = run_scenario(buurten, provisions, scenario, types=[VISIT], signalled=groups,
                            participation=participation.groupby("provision_id").size())
     assert grouped.signalled == per_person.signalled
+
+
+def test_part_of_a_scenario_for_one_wijk_sums_to_the_whole(grid):
+    buurten, provisions, participation, signalled = grid
+    scenario = Scenario("s", off=("V1",), added=(NewProvision(VISIT, 2500, 500, 25, 1500),))
+    whole = run_scenario(buurten, provisions, scenario, types=[VISIT], signalled=signalled,
+                         participation=participation)
+    west, rest = whole.within(["BU00010001"]), whole.within(["BU00010002", "BU00010003"])
+    assert west.summary["gap_after"].iloc[0] == pytest.approx(10)  # as computed with all demand, by hand above
+    assert west.summary["gap_after"].iloc[0] + rest.summary["gap_after"].iloc[0] == pytest.approx(35)
+    assert west.signalled == {}
