@@ -16,9 +16,17 @@ st.set_page_config(page_title="Steunkaart", page_icon=Image.fromarray(_icon), la
 # Leaflet is served by the app itself (see mapping/assets.py), never from a CDN.
 ensure_static_assets()
 
-user = sign_in_gate()  # first run: creates the store with the demo municipality; stops on a bad store
+# Every page's address; before sign-in each leads to the sign-in form and, after it, to that page.
+PAGE_PATHS = ("profiel", "netwerken", "tekorten", "voorzieningen", "beheer", "gebruikers", "logboek", "over")
+
+user = sign_in_gate()  # first run: creates the store (the demo, or an empty own store); stops on a bad store
 if user is None:
-    st.navigation([st.Page(sign_in_page, title="Aanmelden", icon=":material/login:")], position="hidden").run()
+    gate = st.navigation([st.Page(sign_in_page, title="Aanmelden", icon=":material/login:", default=True),
+                          *(st.Page(sign_in_page, title="Aanmelden", url_path=p) for p in PAGE_PATHS)],
+                         position="hidden")
+    if gate.url_path in PAGE_PATHS:
+        st.session_state["sk_next_page"] = gate.url_path
+    gate.run()
     st.stop()
 
 with st.sidebar:
@@ -47,4 +55,11 @@ if user.is_admin:
         st.Page("pages/logboek.py", title="Logboek", icon=":material/history:"),
     ]
 pages.append(st.Page("pages/over.py", title="Over de gegevens", icon=":material/info:"))
-st.navigation(pages).run()
+current = st.navigation(pages)
+wanted = st.session_state.pop("sk_next_page", None)  # the address opened before signing in
+if wanted and wanted != current.url_path:
+    target = next((p for p in pages if p.url_path == wanted), None)
+    if target is not None:
+        st.switch_page(target)
+    st.warning("Die pagina is er niet voor uw rol; u ziet de kaart.")
+current.run()

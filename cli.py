@@ -42,21 +42,105 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     path = Path(args.store)
     if path.exists():
+        existing = GeoPackageStore.open(path, create=False)  # still say so when it is not a store
         if args.if_missing:
-            GeoPackageStore.open(path, create=False)  # still say so when it is not a store
             print(f"Opslag {path} bestaat al; niets gewijzigd.")
             return 0
-        counts = GeoPackageStore.open(path, create=False).counts()
-        if any(counts[k] for k in INFO_KEYS[:-1]) and not args.force:
+        counts = existing.counts()
+        if not existing.is_demo and any(counts[k] for k in INFO_KEYS[:-1]) and not args.force:
             raise DataValidationError(
                 f"De opslag {path} bevat al gegevens. Gebruik --force om ze te vervangen door "
                 "de demogemeente, of kies een ander bestand."
             )
-    store = write_demo_store(path, seed=args.seed)
+    store = write_demo_store(path, seed=args.seed, replace=path.exists())
     counts = store.counts()
     print(f"Demogemeente {GEMEENTE_NAME} geschreven naar {path}: "
           + ", ".join(f"{counts[k]} {INFO_LABELS[k]}" for k in INFO_KEYS[:-1]) + ".")
     return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    path = Path(args.store)
+    if path.exists():
+        raise DataValidationError(f"Het bestand {path} bestaat al; 'init' maakt alleen een nieuwe, lege opslag. "
+                                  "Kies een nieuwe bestandsnaam.")
+    GeoPackageStore.create_new(path)
+    print(f"Lege opslag aangemaakt: {path}. Start de app met STEUNKAART_STORE={path} en maak de beheerder aan, "
+          f"of importeer meteen: python cli.py import-areas BESTAND --store {path}")
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    out = GeoPackageStore.open(args.store, create=False).backup_to(args.out)
+    from data.formatting import format_number
+
+    print(f"Reservekopie van {args.store} geschreven naar {out} ({format_number(out.stat().st_size / 1e6, 1)} MB).")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    result = GeoPackageStore.restore_from(args.copy, args.store, user=args.gebruiker)
+    counts = result["counts"]
+    print(f"Reservekopie {args.copy} teruggezet als {args.store}: "
+          + ", ".join(f"{counts[k]} {INFO_LABELS[k]}" for k in INFO_KEYS[:-1]) + ".")
+    if result["safety_copy"]:
+        print(f"De opslag zoals die was, staat in {result['safety_copy']}.")
+    return 0
+
+
+def _cmd_imports(args: argparse.Namespace) -> int:
+    from data.store import describe_counts
+
+    batches = GeoPackageStore.open(args.store, create=False).read_batches()
+    if args.json:
+        records = batches.drop(columns=["kind_label", "active"]).astype(object).where(batches.notna(), None)
+        print(json.dumps(records.to_dict(orient="records"), ensure_ascii=False, default=str))
+        return 0
+    if batches.empty:
+        print("Nog geen imports in deze opslag.")
+        return 0
+    print("import  datum             soort                          door        bestand / aantallen")
+    for b in batches.itertuples(index=False):
+        state = "" if b.active else f"  [ongedaan gemaakt {str(b.undone_at)[:10]} door {b.undone_by}]"
+        print(f"{b.batch_id:>6}  {str(b.at)[:16].replace('T', ' ')}  {b.kind_label:<30} {b.user:<11} "
+              f"{b.file_name or '-'}: {describe_counts(b.counts)}{state}")
+    return 0
+
+
+def _cmd_undo(args: argparse.Namespace) -> int:
+    from data.store import describe_counts
+
+    store = GeoPackageStore.open(args.store, create=False)
+    result = store.undo_batch(args.batch, user=args.gebruiker)
+    print(f"Import {args.batch} ongedaan gemaakt: weg {describe_counts(result['verwijderd'])}; "
+          f"teruggezet {describe_counts(result['teruggezet'])}.")
+    if result["voorzieningen_zonder_buurt"]:
+        print(f"Let op: {result['voorzieningen_zonder_buurt']} voorzieningen liggen nu in geen enkele buurt van de "
+              "opslag.")
+    if result["personen_in_verdwenen_buurt"]:
+        print(f"Let op: {result['personen_in_verdwenen_buurt']} personen wonen in een buurt die niet meer in de "
+              "opslag staat.")
+    return 0
+
+
+def _cmd_remove_areas(args: argparse.Namespace) -> int:
+    result = GeoPackageStore.open(args.store, create=False).remove_areas(args.gemeente, args.jaar, user=args.gebruiker)
+    print(f"Verwijderd: {result['waarden']} kerncijfers van {args.jaar} en {result['gebieden']} gebieden van "
+          f"{args.gemeente.upper()} (import {result['import']}; ongedaan te maken met "
+          f"'python cli.py undo {result['import']}').")
+    return 0
+
+
+def _open_for_import(path: str) -> GeoPackageStore:
+    """The store an import goes into: created empty when missing, refused before any work if it is the demo."""
+    store = GeoPackageStore.open(path)
+    if store.is_demo:
+        from data.store import DemoStoreError
+
+        raise DemoStoreError(f"De opslag {path} bevat de demogemeente Voorbeeldstad; echte gegevens komen in een "
+                             "eigen opslag. Maak die aan met 'python cli.py init --store var/gemeente.gpkg' en "
+                             "importeer daarin (--store var/gemeente.gpkg). Er is niets geïmporteerd.")
+    return store
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -74,23 +158,29 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_import_areas(args: argparse.Namespace) -> int:
     from data.area_import import format_report, read_area_file
+    from data.store import file_sha256
 
+    store = _open_for_import(args.store)
     imported = read_area_file(args.file, gemeente=args.gemeente, year=args.jaar)
-    store = GeoPackageStore.open(args.store)
     warnings = store.merge_area_data(imported.areas, imported.values, user=args.gebruiker,
-                                     details={"bestand": Path(args.file).name, "jaar": imported.year})
+                                     details={"bestand": Path(args.file).name, "jaar": imported.year},
+                                     file_name=Path(args.file).name, sha256=file_sha256(args.file))
     print("\n".join(format_report(imported.report, warnings)))
+    print(f"Import {store.last_batch_id}; ongedaan te maken met 'python cli.py undo {store.last_batch_id}'.")
     return 0
 
 
 def _cmd_import_health(args: argparse.Namespace) -> int:
     from data.health import read_health_file
+    from data.store import file_sha256
 
+    store = _open_for_import(args.store)
     values = read_health_file(args.file, year=args.jaar)
-    summary = GeoPackageStore.open(args.store, create=False).merge_area_values(
-        values, user=args.gebruiker, action="import-gezondheid", details={"bestand": Path(args.file).name})
+    summary = store.merge_area_values(values, user=args.gebruiker, action="import-gezondheid",
+                                      details={"bestand": Path(args.file).name}, sha256=file_sha256(args.file))
     print(f"Gezondheidsmonitor {int(values['year'].iloc[0])}: {summary['waarden']} waarden voor "
-          f"{values['area_code'].nunique()} gebieden en {values['indicator'].nunique()} kerncijfers.")
+          f"{values['area_code'].nunique()} gebieden en {values['indicator'].nunique()} kerncijfers "
+          f"(import {summary['import']}).")
     if summary["onbekende_gebieden"]:
         print(f"Let op: {summary['onbekende_gebieden']} gebieden staan (nog) niet in de opslag; importeer "
               "hun CBS-gebieden om ze op de kaart te zien.")
@@ -103,32 +193,39 @@ def _cmd_fetch_cbs(args: argparse.Namespace) -> int:
     from data.area_import import format_report, read_area_file
     from data.fetch import fetch_areas_file, fetch_health_file
     from data.health import read_health_file
+    from data.store import file_sha256
 
     gemeente = args.gemeente.strip().upper()
     if not re.fullmatch(r"GM\d{4}", gemeente):
         raise DataValidationError(f"'{args.gemeente}' is geen gemeentecode; gebruik GM gevolgd door vier cijfers.")
-    store = GeoPackageStore.open(args.store)
+    store = _open_for_import(args.store)
     with tempfile.TemporaryDirectory() as tmp:
         print(f"Wijken en buurten {args.jaar} van {gemeente} ophalen bij PDOK…")
         areas_file = fetch_areas_file(gemeente, args.jaar, Path(tmp))
         imported = read_area_file(areas_file, gemeente=gemeente, year=args.jaar,
                                   source=f"CBS Wijk- en Buurtkaart {args.jaar} (PDOK)")
         warnings = store.merge_area_data(imported.areas, imported.values, user=args.gebruiker,
-                                         action="fetch-cbs", details={"gemeente": gemeente, "jaar": args.jaar})
+                                         action="fetch-cbs", details={"gemeente": gemeente, "jaar": args.jaar},
+                                         file_name=f"PDOK wijken en buurten {args.jaar} {gemeente}",
+                                         sha256=file_sha256(areas_file))
         print("\n".join(format_report(imported.report, warnings)))
         if not args.zonder_gezondheid:
             print("Gezondheidsmonitor (CBS 50120NED) ophalen bij StatLine…")
-            health = read_health_file(fetch_health_file(gemeente, Path(tmp)))
+            health_file = fetch_health_file(gemeente, Path(tmp))
+            health = read_health_file(health_file)
             summary = store.merge_area_values(health, user=args.gebruiker, action="fetch-cbs",
-                                              details={"gemeente": gemeente, "tabel": "50120NED"})
+                                              details={"gemeente": gemeente, "tabel": "50120NED"},
+                                              file_name=f"StatLine 50120NED {gemeente}",
+                                              sha256=file_sha256(health_file))
             print(f"Gezondheidsmonitor {int(health['year'].max())}: {summary['waarden']} waarden.")
     return 0
 
 
 def _cmd_import_provisions(args: argparse.Namespace) -> int:
     from data.provisions import read_provision_points, read_provisions_file, read_type_map
+    from data.store import file_sha256
 
-    store = GeoPackageStore.open(args.store, create=False)
+    store = _open_for_import(args.store)
     path = Path(args.file)
     options = {"area": store.outline(), "next_number": store.next_provision_number(),
                "catalogue": store.read_provision_types()}
@@ -139,9 +236,9 @@ def _cmd_import_provisions(args: argparse.Namespace) -> int:
         if args.type or args.type_map:
             raise DataValidationError("--type en --type-map gelden alleen voor GeoJSON en GeoPackage.")
         provisions = read_provisions_file(path, **options)
-    counts = store.import_provisions(provisions, user=args.gebruiker, source=path.name)
+    counts = store.import_provisions(provisions, user=args.gebruiker, source=path.name, sha256=file_sha256(path))
     print(f"Voorzieningen uit {path.name}: {counts['nieuw']} nieuw, {counts['bijgewerkt']} bijgewerkt, "
-          f"{counts['ongewijzigd']} ongewijzigd.")
+          f"{counts['ongewijzigd']} ongewijzigd (import {store.last_batch_id}).")
     return 0
 
 
@@ -162,8 +259,9 @@ def _cmd_export_provisions(args: argparse.Namespace) -> int:
 def _cmd_import_network(args: argparse.Namespace) -> int:
     from data.network_formats import network_from_graphml, read_nc_mapping, read_network_canvas
     from data.network_import import read_network_files
+    from data.store import file_sha256
 
-    store = GeoPackageStore.open(args.store, create=False)
+    store = _open_for_import(args.store)
     areas = store.read_table("areas")
     buurten = set(areas.loc[areas["level"] == "buurt", "area_code"])
     sources = [bool(args.personen or args.relaties), bool(args.network_canvas), bool(args.graphml)]
@@ -183,14 +281,18 @@ def _cmd_import_network(args: argparse.Namespace) -> int:
             known_persons=set(store.read_table("persons")["person_id"]),
             known_provisions=set(store.read_table("provisions")["provision_id"]))
         source = Path(args.personen).name
+    first = args.network_canvas[0] if args.network_canvas else (args.graphml or args.personen)
     counts = store.merge_network(frames["persons"], frames["ties"], frames.get("participation"),
-                                 alter_links=frames.get("alter_links"), user=args.gebruiker, source=source)
+                                 alter_links=frames.get("alter_links"), user=args.gebruiker, source=source,
+                                 sha256=file_sha256(first))
     print(f"Netwerk geïmporteerd: {counts['personen']} personen, {counts['relaties']} relaties, "
-          f"{counts['deelnames']} deelnames, {counts['onderlinge_banden']} banden tussen anderen.")
+          f"{counts['deelnames']} deelnames, {counts['onderlinge_banden']} banden tussen anderen "
+          f"(import {store.last_batch_id}).")
     return 0
 
 
 def _cmd_export_network(args: argparse.Namespace) -> int:
+    from data.export import frame_to_csv_bytes
     from data.network_formats import network_to_graphml
 
     store = GeoPackageStore.open(args.store, create=False)
@@ -199,7 +301,7 @@ def _cmd_export_network(args: argparse.Namespace) -> int:
     if out.suffix.lower() == ".graphml":
         out.write_bytes(network_to_graphml(persons, ties, store.read_table("alter_links")))
     elif out.suffix.lower() == ".csv":
-        ties.to_csv(out, sep=";", index=False, encoding="utf-8-sig")
+        out.write_bytes(frame_to_csv_bytes(ties))
     else:
         raise DataValidationError("Kies een .graphml- of .csv-bestand voor --out.")
     store.log(args.gebruiker, "export-netwerk", "persons,ties", {"bestand": out.name, "relaties": len(ties)})
@@ -208,6 +310,7 @@ def _cmd_export_network(args: argparse.Namespace) -> int:
 
 
 def _cmd_gaps(args: argparse.Namespace) -> int:
+    from data.export import frame_to_csv_bytes
     from mapping.gaps import DECAYS_CLI, gaps_from_need_and_supply
 
     store = GeoPackageStore.open(args.store, create=False)
@@ -233,13 +336,14 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     columns = {"area_code": "buurtcode", "buurt": "buurt", "type": "soort", "need": "behoefte",
                "accessibility": "bereikbaarheid_2sfca", "gap_people": "tekort_personen", "gap_index": "tekort_index",
                "at_risk": "voorziening_onder_druk", "reason": "reden"}
-    table[list(columns)].rename(columns=columns).to_csv(out, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    out.write_bytes(frame_to_csv_bytes(table[list(columns)].rename(columns=columns)))
     store.log(args.gebruiker, "export-tekorten", "areas,provisions", {"bestand": out.name, "rijen": len(table)})
     print(f"{len(table)} rijen (buurt × soort) geschreven naar {out}.")
     return 0
 
 
 def _cmd_signals(args: argparse.Namespace) -> int:
+    from data.export import frame_to_csv_bytes
     from graphs.measures import person_measures
     from graphs.signals import DEFAULT_RULES, poor_network_signals
 
@@ -254,7 +358,7 @@ def _cmd_signals(args: argparse.Namespace) -> int:
                "reasons": "redenen"}
     table = flagged[list(columns)].rename(columns=columns)
     out = Path(args.out)
-    table.to_csv(out, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    out.write_bytes(frame_to_csv_bytes(table))
     store.log(args.gebruiker, "export-signalen", "persons", {"bestand": out.name, "personen": len(table)})
     print(f"{len(table)} van {len(signals)} personen met een signaal van een arm netwerk geschreven naar {out}.")
     print("Regels: " + "; ".join(DEFAULT_RULES.describe()) + ". Een signaal is een reden om te kijken en te "
@@ -265,6 +369,7 @@ def _cmd_signals(args: argparse.Namespace) -> int:
 def _cmd_match(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from data.export import frame_to_csv_bytes
     from data.formatting import format_number
     from graphs.matching import match_signalled
     from graphs.measures import person_measures
@@ -286,7 +391,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
         type=lambda t: t["type"].map(lambda c: labels.get(c, c), na_action="ignore"),
         distance_m=lambda t: t["distance_m"].astype("Int64"))
     out = Path(args.out)
-    table.rename(columns=columns).to_csv(out, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    out.write_bytes(frame_to_csv_bytes(table.rename(columns=columns)))
     n_signalled = result.n_matched + result.n_unmatched
     print(f"{format_number(n_signalled)} personen met een signaal van een arm netwerk: "
           f"{format_number(result.n_matched)} met een voorstel voor een passende voorziening (samen "
@@ -309,11 +414,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="OPDRACHT",
                                 parser_class=_DutchParser)
 
-    def command(name: str, help_text: str, func, *, writes: bool = True) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, func, *, writes: bool = True,
+                store_required: bool = False) -> argparse.ArgumentParser:
         """A subcommand with the options every command shares (--store, and --gebruiker when it writes)."""
         cmd = sub.add_parser(name, help=help_text)
-        cmd.add_argument("--store", default=str(default_store_path()),
-                         help="GeoPackage-bestand van de opslag (standaard: $STEUNKAART_STORE of var/steunkaart.gpkg)")
+        if store_required:
+            cmd.add_argument("--store", required=True, help="het nieuwe GeoPackage-bestand, bijv. var/gemeente.gpkg")
+        else:
+            cmd.add_argument("--store", default=str(default_store_path()),
+                             help="GeoPackage-bestand van de opslag (standaard: $STEUNKAART_STORE of de demo, "
+                                  "var/demo.gpkg)")
         if writes:
             cmd.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
         cmd.set_defaults(func=func)
@@ -375,6 +485,29 @@ def build_parser() -> argparse.ArgumentParser:
                     "schrijf het resultaat naar CSV", _cmd_match)
     match.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
 
+    command("init", "maak een nieuwe, lege opslag voor de eigen gemeente (een bestaand bestand wordt "
+            "geweigerd)", _cmd_init, writes=False, store_required=True)
+
+    backup = command("backup", "schrijf een consistente reservekopie van de opslag (ook terwijl de app draait)",
+                     _cmd_backup, writes=False)
+    backup.add_argument("--out", required=True, help="het nieuwe bestand van de kopie, bijv. backup/2026-12-01.gpkg")
+
+    restore = command("restore", "zet een reservekopie terug als de opslag (na controle; de oude blijft bewaard)",
+                      _cmd_restore)
+    restore.add_argument("copy", metavar="KOPIE", help="de reservekopie (.gpkg)")
+
+    imports = command("imports", "toon de imports in de opslag (nummer, wie, wanneer, bestand, aantallen)",
+                      _cmd_imports, writes=False)
+    imports.add_argument("--json", action="store_true", help="JSON voor scripts")
+
+    undo = command("undo", "maak één import ongedaan", _cmd_undo)
+    undo.add_argument("batch", metavar="IMPORT", type=int, help="het nummer van de import (zie 'imports')")
+
+    remove = command("remove-areas", "verwijder de kerncijfers van één gemeente en één jaar (en gebieden zonder "
+                     "cijfers)", _cmd_remove_areas)
+    remove.add_argument("--gemeente", required=True, help="gemeentecode, bijv. GM0080")
+    remove.add_argument("--jaar", type=int, required=True, help="jaar van de cijfers")
+
     info = command("info", "toon de aantallen in de opslag", _cmd_info, writes=False)
     info.add_argument("--json", action="store_true", help="één JSON-object voor scripts")
     return parser
@@ -391,6 +524,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except DataValidationError as exc:
         print(f"Fout: {exc}", file=sys.stderr)
+        for problem in exc.problems[1:50]:  # the first is in the message; the row report follows
+            where = ", ".join(f"{k} {problem[k]}" for k in ("bestand", "rij", "kolom")
+                              if problem.get(k) not in (None, ""))
+            print(f"  - {where}: {problem.get('melding', '')}" if where else f"  - {problem.get('melding', '')}",
+                  file=sys.stderr)
+        if len(exc.problems) > 50:
+            print(f"  … en nog {len(exc.problems) - 50} problemen.", file=sys.stderr)
         return EXIT_INPUT
     except OSError as exc:
         print(f"Fout: kan het bestand niet lezen of schrijven: {exc}", file=sys.stderr)

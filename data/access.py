@@ -195,13 +195,47 @@ class ScopedStore:
         self._require(self.user.is_admin, "kerncijfers importeren")
         return self._store.merge_area_values(*args, user=self.user.username, **kwargs)
 
+    @property
+    def is_demo(self) -> bool:
+        return self._store.is_demo
+
+    @property
+    def last_batch_id(self):
+        return self._store.last_batch_id
+
+    def read_batches(self) -> pd.DataFrame:
+        self._require(self.user.is_admin, "de imports")
+        return self._store.read_batches()
+
+    def undo_preview(self, batch_id: int) -> dict:
+        self._require(self.user.is_admin, "imports ongedaan maken")
+        return self._store.undo_preview(batch_id)
+
+    def undo_batch(self, batch_id: int) -> dict:
+        self._require(self.user.is_admin, "imports ongedaan maken")
+        return self._store.undo_batch(batch_id, user=self.user.username)
+
+    def remove_areas(self, gemeente_code: str, year: int) -> dict:
+        self._require(self.user.is_admin, "gebieden verwijderen")
+        return self._store.remove_areas(gemeente_code, year, user=self.user.username)
+
+    def backup_to(self, out):
+        self._require(self.user.is_admin, "reservekopieën")
+        return self._store.backup_to(out)
+
+    def remove_demo(self) -> dict:
+        self._require(self.user.is_admin, "de demo verwijderen")
+        return self._store.remove_demo(user=self.user.username)
+
     def add_provision_type(self, ptype) -> None:
         self._require(self.user.is_admin, "soorten voorzieningen toevoegen")
         self._store.add_provision_type(ptype, user=self.user.username)
 
-    def import_provisions(self, provisions, *, source: str = "") -> dict:
+    def import_provisions(self, provisions, *, source: str = "", sha256: str | None = None,
+                          as_batch: bool = True) -> dict:
         self._require(self.user.edits_provisions, "voorzieningen wijzigen")
-        return self._store.import_provisions(provisions, user=self.user.username, source=source)
+        return self._store.import_provisions(provisions, user=self.user.username, source=source, sha256=sha256,
+                                             as_batch=as_batch)
 
     def update_provision(self, provision_id: str, changes: dict, *, expected_version: int) -> int:
         self._require(self.user.edits_provisions, "voorzieningen wijzigen")
@@ -212,7 +246,8 @@ class ScopedStore:
         self._require(self.user.edits_provisions, "voorzieningen verwijderen")
         self._store.delete_provision(provision_id, expected_version=expected_version, user=self.user.username)
 
-    def merge_network(self, persons, ties, participation=None, *, alter_links=None, source: str = ""):
+    def merge_network(self, persons, ties, participation=None, *, alter_links=None, source: str = "",
+                      sha256: str | None = None, kind: str = "netwerk"):
         """Add or replace persons and their ties; a wijkteam only for persons living in their wijken."""
         self._require(self.user.sees_persons, "netwerken vastleggen")
         if not self.user.is_admin:
@@ -230,7 +265,7 @@ class ScopedStore:
             if touched & others or not set(ties["ego_id"].astype(str)) <= set(persons["person_id"].astype(str)):
                 raise refused
         return self._store.merge_network(persons, ties, participation, alter_links=alter_links,
-                                         user=self.user.username, source=source)
+                                         user=self.user.username, source=source, sha256=sha256, kind=kind)
 
     def save_scenario(self, name: str, definition: str, *, expected_version: int | None = None) -> int:
         # Every role may run a scenario; keeping one is a change, which the read-only gemeente role may not.

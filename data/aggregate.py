@@ -13,7 +13,10 @@ def aggregate_indicators(wide: pd.DataFrame, by: pd.Series) -> pd.DataFrame:
     Counts are summed, rates are averaged weighted by their denominator (inhabitants or
     households), indicators with aggregation ``none`` are left out. Missing values never
     count as zero: a sum over a group with only missing values is missing, and a rate
-    uses only the rows where both the rate and its weight are known.
+    uses only the rows where both the rate and its weight are known. An area whose
+    denominator is 0 adds nothing to a rate (its 0% or 100% describes nobody), and a group
+    whose denominator is 0 in total gets no rate (NaN); its stored count of 0 makes readers
+    label it 'geen inwoners' (:func:`data.indicators.mask_rates_without_base`).
 
     Parameters
     ----------

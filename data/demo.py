@@ -14,6 +14,7 @@ wijk- en buurtkaart and then go through the same harmonisation as real CBS files
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -683,41 +684,80 @@ def generate_demo(seed: int = DEMO_SEED, *, n_persons: int = 2000) -> DemoData:
                     raw.drop(columns=["character"]), alter_links)
 
 
-def write_demo_store(path, *, seed: int = DEMO_SEED, user: str = "demo"):
-    """Write the demo municipality into the store at ``path`` (one transaction).
+def write_demo_store(path, *, seed: int = DEMO_SEED, user: str = "demo", replace: bool = False):
+    """Write the demo municipality as the store at ``path``, complete before it appears.
 
+    The demo is built in a temporary file next to ``path`` and moved into place when it is whole,
+    so a start that is interrupted never leaves a half-built or empty store. With ``replace`` an
+    existing file is replaced (``cli.py demo --force``); otherwise it must not exist.
     Returns the opened :class:`~data.store.GeoPackageStore`.
     """
+    from pathlib import Path
+
     from data.store import GeoPackageStore, mark_demo
 
-    store = GeoPackageStore.open(path)
     demo = generate_demo(seed)
-    store.replace_tables(demo.tables(), user=user, action="demo",
-                         details={"gemeente": GEMEENTE_CODE, "seed": seed})
-    mark_demo(store)
-    return store
+
+    def fill(store) -> None:
+        store.replace_tables(demo.tables(), user=user, action="demo",
+                             details={"gemeente": GEMEENTE_CODE, "seed": seed})
+        mark_demo(store)
+
+    path = Path(path)
+    if replace and path.exists():
+        staged = path.with_name(f".steunkaart-demo-{path.name}")
+        staged.unlink(missing_ok=True)
+        try:
+            GeoPackageStore.create_new(staged, fill=fill)
+            os.replace(staged, path)
+        finally:
+            staged.unlink(missing_ok=True)
+    else:
+        GeoPackageStore.create_new(path, fill=fill)
+    return GeoPackageStore.open(path, create=False)
 
 
 def ensure_demo_store(path):
-    """Open the store at ``path``; when the file does not exist yet, fill it with the demo."""
+    """Open the demo store at ``path``, building it when it is missing or was never completed.
+
+    A store at the demo's path that is not flagged as demo, holds no data, no accounts and no
+    imports, and whose demo was not removed on purpose, is what an interrupted first start of an
+    older version left: it is rebuilt instead of being shown as the first use of an empty store.
+    """
     from pathlib import Path
 
+    from data.errors import StoreError
     from data.store import GeoPackageStore
 
-    if Path(path).exists():
-        return GeoPackageStore.open(path, create=False)
-    return write_demo_store(path)
+    if not Path(path).exists():
+        try:
+            return write_demo_store(path)
+        except StoreError:
+            if not Path(path).exists():
+                raise
+            return GeoPackageStore.open(path, create=False)  # another server finished it first
+    store = GeoPackageStore.open(path, create=False)
+    if not store.is_demo and _never_completed(store):
+        import logging
+
+        logging.getLogger(__name__).warning("Demo-opslag %s was niet af (onderbroken eerste start); opnieuw gebouwd.",
+                                            path)
+        return write_demo_store(path, replace=True)
+    return store
+
+
+def _never_completed(store) -> bool:
+    with store._connection() as conn:
+        removed = conn.execute("SELECT 1 FROM steunkaart_meta WHERE key = 'demo_removed_at'").fetchone()
+        used = sum(conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]
+                   for t in ("areas", "area_values", "provisions", "persons", "users", "batches"))
+    return removed is None and used == 0
 
 
 def is_demo_store(store) -> bool:
-    """True when the store holds only the built-in demo (the demo may start signed in).
+    """True when the store holds the built-in demo (the demo may start signed in).
 
-    ``write_demo_store`` flags the store; any import of real areas, key figures or networks clears
-    the flag. Stores from before the flag: demo when GM9999 is the only gemeente.
+    ``write_demo_store`` flags the store; only removing the demo clears the flag (imports of real
+    data into it are refused). Stores from before the flag were flagged by the migration to v5.
     """
-    with store._connection() as conn:
-        row = conn.execute("SELECT value FROM steunkaart_meta WHERE key = 'demo'").fetchone()
-        if row is not None:
-            return row[0] == "1"
-        gemeenten = [r[0] for r in conn.execute("SELECT area_code FROM areas WHERE level = 'gemeente'")]
-    return gemeenten == [GEMEENTE_CODE]
+    return store.is_demo

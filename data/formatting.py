@@ -9,8 +9,10 @@ import pandas as pd
 from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal
 
+from data.schema import VALUE_STATUSES
+
 LOCALE = "nl_NL"
-MISSING_LABELS = {"geheim": "geheim", "onbekend": "onbekend"}
+MISSING_LABELS = dict(VALUE_STATUSES)  # 'geheim', 'onbekend', 'geen inwoners', 'geen huishoudens'
 NO_DATA = "geen gegevens"
 
 
@@ -40,6 +42,15 @@ def format_date(value) -> str:
     if value is None or pd.isna(value):
         return ""
     return _babel_date(pd.Timestamp(value).date(), format="long", locale=LOCALE)
+
+
+def format_datetime(value) -> str:
+    """Format a moment (ISO text or timestamp; UTC when no zone) as '1-12-2026 09:15' in Dutch time; missing -> ''."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
+        return ""
+    moment = pd.Timestamp(value)
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment
+    return moment.tz_convert("Europe/Amsterdam").strftime("%-d-%-m-%Y %H:%M")
 
 
 def round_to_five(counts):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from data.errors import DataValidationError
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -115,6 +117,11 @@ CATALOGUE = CATALOGUE + tuple(
 
 BY_NAME: dict[str, Indicator] = {i.name: i for i in CATALOGUE}
 
+# Status of a rate whose denominator is 0 in that area and year: a share of nobody is no number.
+# An area without inhabitants says 'geen inwoners' for all its rates; an inhabited area without
+# private households says 'geen huishoudens' for the rates per household.
+NO_BASE_STATUS = {_INHABITANTS: "geen_inwoners", _HOUSEHOLDS: "geen_huishoudens"}
+
 
 def catalogue_frame() -> pd.DataFrame:
     """Return the catalogue as a table (one row per indicator)."""
@@ -139,4 +146,62 @@ def alias_map() -> dict[str, str]:
         out[ind.name.lower()] = ind.name
         for alias in ind.aliases:
             out[alias.lower()] = ind.name
+    return out
+
+
+def mask_rates_without_base(values: pd.DataFrame) -> pd.DataFrame:
+    """Make every rate of an area and year whose denominator is 0 missing, with its reason.
+
+    A rate (aggregation ``weighted_mean``: shares and averages per inhabitant or household) is
+    a share of its denominator, the catalogue's ``weight``. CBS files still carry numbers for
+    areas without inhabitants (0% or 100%); they describe nobody. Where the denominator of the
+    same area and year is 0, ``value``, ``lower`` and ``upper`` become NaN and ``status`` becomes
+    ``geen_inwoners`` (no inhabitants: every rate of the area) or ``geen_huishoudens``
+    (inhabitants but no private households: the rates per household). A denominator that is
+    missing (secret, unknown) is not 0: those rates are left alone.
+
+    Parameters
+    ----------
+    values : DataFrame
+        Key figures in long form: area_code, indicator, year, value, status and optionally
+        lower, upper and other columns (kept as they are).
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``values`` with the rates without a base masked; same rows, same order.
+
+    Raises
+    ------
+    DataValidationError
+        When one of the columns area_code, indicator, year, value, status is missing.
+    """
+    missing = [c for c in ("area_code", "indicator", "year", "value", "status") if c not in values]
+    if missing:
+        raise DataValidationError(f"Kolommen ontbreken in de kerncijfers: {', '.join(missing)}.",
+                                  column=missing[0])
+    out = values.copy()
+    if out.empty:
+        return out
+    weight = out["indicator"].map({i.name: i.weight for i in CATALOGUE
+                                   if i.aggregation == "weighted_mean" and i.weight in NO_BASE_STATUS})
+    keys = out[["area_code", "year"]].reset_index(drop=True)
+    zero = {}
+    for base in NO_BASE_STATUS:
+        rows = out.loc[out["indicator"] == base, ["area_code", "year", "value"]]
+        rows = rows.drop_duplicates(["area_code", "year"], keep="last").rename(columns={"value": "_base"})
+        # A left merge on unique keys keeps the rows and their order of ``keys``.
+        zero[base] = keys.merge(rows, on=["area_code", "year"], how="left")["_base"].eq(0).to_numpy()
+    is_rate = weight.notna().to_numpy()
+    per_household = (weight == _HOUSEHOLDS).to_numpy()
+    no_inhabitants = is_rate & zero[_INHABITANTS]
+    no_households = per_household & zero[_HOUSEHOLDS] & ~no_inhabitants
+    masked = no_inhabitants | no_households
+    if not masked.any():
+        return out
+    for col in ("value", "lower", "upper"):
+        if col in out:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).mask(masked)
+    out.loc[no_inhabitants, "status"] = NO_BASE_STATUS[_INHABITANTS]
+    out.loc[no_households, "status"] = NO_BASE_STATUS[_HOUSEHOLDS]
     return out

@@ -4,14 +4,14 @@ deviate, what stands out, comparisons, trends, and exports (Excel, printable HTM
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from data.export import frames_to_excel_bytes
 from data.formatting import format_date, format_number, format_value
-from data.indicators import BY_NAME, CATALOGUE
+from data.indicators import BY_NAME, CATALOGUE, mask_rates_without_base
 
 DEVIATION_SD = 1.0  # colour when more than one standard deviation from the gemeente's areas
 
@@ -53,11 +53,13 @@ def deviation_stats(values: pd.DataFrame, areas: pd.DataFrame, *, level: str, ge
                     year: int | None = None) -> pd.DataFrame:
     """Mean and standard deviation per indicator over the gemeente's inhabited areas of ``level``.
 
-    Areas without inhabitants or of water only are left out: they have no rates.
+    Areas without inhabitants or of water only are left out: they have no rates. A rate counts
+    only the areas where it is known and has a base: an inhabited area without households has
+    no rates per household (:func:`data.indicators.mask_rates_without_base`).
     """
     peers = areas.loc[(areas["level"] == level) & (areas["gemeente_code"] == gemeente_code)
                       & ~areas["water"].fillna(False).astype(bool), "area_code"]
-    latest = _latest(values.loc[values["area_code"].isin(peers)], year)
+    latest = _latest(mask_rates_without_base(values.loc[values["area_code"].isin(peers)]), year)
     wide = latest.pivot(index="area_code", columns="indicator", values="value")
     if "aantal_inwoners" in wide:
         wide = wide.loc[wide["aantal_inwoners"].fillna(0) > 0]
@@ -98,7 +100,8 @@ def area_profile(values: pd.DataFrame, areas: pd.DataFrame, area_code: str, *,
         codes.append(row["wijk_code"])
     if row["level"] != "gemeente" and row["gemeente_code"] in index.index:
         codes.append(row["gemeente_code"])
-    latest = _latest(values.loc[values["area_code"].isin(codes)], year).set_index(["indicator", "area_code"])
+    latest = _latest(mask_rates_without_base(values.loc[values["area_code"].isin(codes)]), year
+                     ).set_index(["indicator", "area_code"])
     stats = deviation_stats(values, areas, level=row["level"], gemeente_code=row["gemeente_code"], year=year)
     present = set(latest.index.get_level_values("indicator"))
     records = []
@@ -157,7 +160,9 @@ def profile_summary(table: pd.DataFrame, names: list[str]) -> str:
         word = "hoog" if r["z"] > 0 else "laag"
         label = ind.label[0].lower() + ind.label[1:]
         noun = f"{word} aandeel {label.lower()}" if ind.unit == "%" else f"{word} {label}"
-        compare = f" ({r[names[0]]} tegen {r[gem]} in {gem})" if gem and r[gem] != "geen gegevens" else ""
+        # Compared only with a number: not with 'geen gegevens', 'geheim' or 'geen inwoners'.
+        known = bool(gem) and r[gem] != "geen gegevens" and pd.notna(r.get(f"_v{len(names) - 1}", 0))
+        compare = f" ({r[names[0]]} tegen {r[gem]} in {gem})" if known else ""
         parts.append(noun + compare)
     return "Valt op: " + "; ".join(parts) + "."
 
@@ -166,7 +171,8 @@ def compare_areas(values: pd.DataFrame, areas: pd.DataFrame, codes: list[str], *
                   year: int | None = None) -> pd.DataFrame:
     """Side-by-side table of 2-4 areas: one row per indicator, one column per area."""
     index = areas.set_index("area_code")
-    latest = _latest(values.loc[values["area_code"].isin(codes)], year).set_index(["indicator", "area_code"])
+    latest = _latest(mask_rates_without_base(values.loc[values["area_code"].isin(codes)]), year
+                     ).set_index(["indicator", "area_code"])
     present = set(latest.index.get_level_values("indicator"))
     rows = []
     for ind in CATALOGUE:
@@ -186,13 +192,50 @@ def compare_areas(values: pd.DataFrame, areas: pd.DataFrame, codes: list[str], *
 
 
 def indicator_trend(values: pd.DataFrame, area_code: str) -> pd.DataFrame:
-    """Values per year (rows: indicators, columns: years) when more than one year exists."""
-    own = values.loc[(values["area_code"] == area_code) & values["year"].notna()]
+    """Values per year (rows: indicators, columns: years) when more than one year exists.
+
+    A rate of a year in which the area had no inhabitants (or households) is NaN; see
+    :func:`indicator_trend_text` for the table with its reason.
+    """
+    own = mask_rates_without_base(values.loc[(values["area_code"] == area_code) & values["year"].notna()])
     if own["year"].nunique() < 2:
         return pd.DataFrame()
     wide = own.pivot_table(index="indicator", columns="year", values="value", aggfunc="first")
     order = [i.name for i in CATALOGUE if i.name in wide.index]
     wide = wide.reindex(order)
+    wide.index = [BY_NAME[i].label for i in wide.index]
+    wide.columns = [int(c) for c in wide.columns]
+    return wide
+
+
+def indicator_trend_text(values: pd.DataFrame, area_code: str) -> pd.DataFrame:
+    """The trend table as shown: every value formatted with its unit, a missing one with its reason.
+
+    Parameters
+    ----------
+    values : DataFrame
+        Key figures in long form (area_code, indicator, year, value, status, lower, upper).
+    area_code : str
+        The area.
+
+    Returns
+    -------
+    DataFrame
+        Rows: indicator labels (catalogue order), columns: years; texts such as '12%',
+        'geheim' or 'geen inwoners', '' where the year has no such figure. Empty when the
+        area has fewer than two years.
+    """
+    own = mask_rates_without_base(values.loc[(values["area_code"] == area_code) & values["year"].notna()
+                                             & values["indicator"].isin(list(BY_NAME))])
+    if own["year"].nunique() < 2:
+        return pd.DataFrame()
+    own = own.drop_duplicates(["indicator", "year"], keep="first")
+    lower = own["lower"] if "lower" in own else pd.Series(np.nan, index=own.index)
+    upper = own["upper"] if "upper" in own else pd.Series(np.nan, index=own.index)
+    text = [_fmt(BY_NAME[i], v, s if isinstance(s, str) else None, lo, up)
+            for i, v, s, lo, up in zip(own["indicator"], own["value"], own["status"], lower, upper, strict=True)]
+    wide = own.assign(text=text).pivot(index="indicator", columns="year", values="text")
+    wide = wide.reindex([i.name for i in CATALOGUE if i.name in wide.index]).fillna("")
     wide.index = [BY_NAME[i].label for i in wide.index]
     wide.columns = [int(c) for c in wide.columns]
     return wide
@@ -215,20 +258,13 @@ def profile_frame(profile: Profile) -> pd.DataFrame:
 
 def profile_to_excel(profile: Profile) -> bytes:
     """Export the profile (and provisions, trend) as an Excel workbook."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        profile_frame(profile).to_excel(writer, sheet_name="Profiel", index=False)
-        pd.DataFrame({"Samenvatting": [profile.summary]}).to_excel(writer, sheet_name="Samenvatting",
-                                                                    index=False)
-        if not profile.provisions.empty:
-            profile.provisions.to_excel(writer, sheet_name="Voorzieningen", index=False)
-        if not profile.trend.empty:
-            profile.trend.to_excel(writer, sheet_name="Trend")
-        sheet = writer.sheets["Profiel"]
-        sheet.column_dimensions["A"].width = 48
-        for col in "BCDE":
-            sheet.column_dimensions[col].width = 20
-    return buffer.getvalue()
+    sheets = {"Profiel": profile_frame(profile), "Samenvatting": pd.DataFrame({"Samenvatting": [profile.summary]})}
+    if not profile.provisions.empty:
+        sheets["Voorzieningen"] = profile.provisions
+    if not profile.trend.empty:
+        sheets["Trend"] = profile.trend.rename_axis("Kerncijfer").reset_index()
+    widths = {"Profiel": {"A": 48, **dict.fromkeys("BCDE", 20)}}
+    return frames_to_excel_bytes(sheets, column_widths=widths)
 
 
 def profile_to_html(profile: Profile, *, generated: pd.Timestamp | None = None) -> str:

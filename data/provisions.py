@@ -8,7 +8,6 @@ again updates the same provisions (matched on ``id``) instead of duplicating the
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -21,6 +20,7 @@ import shapely
 from pyproj import Transformer
 
 from data.errors import DataValidationError
+from data.export import frame_to_csv_bytes, frames_to_excel_bytes
 from data.provision_types import PROVISION_TYPES, TARGET_GROUPS
 from data.schema import CRS_EPSG, PROVISION_STATUSES
 from data.tabular import parse_numbers, read_table_file
@@ -239,7 +239,7 @@ def read_provision_points(path: str | Path, *, type_for_all: str | None = None,
                           next_number: int = 1, catalogue: dict | None = None) -> gpd.GeoDataFrame:
     """Import points from GeoJSON/GeoPackage; their types must map to catalogue types.
 
-    The source's type comes from a column ``soort``, ``type`` or ``kind``. Values that are not
+    The source's type comes from a column ``soort``, ``type``, ``kind`` or ``categorie``. Values that are not
     catalogue types are refused, listing them, unless ``type_for_all`` or ``type_map`` maps them.
     """
     path = Path(path)
@@ -255,7 +255,7 @@ def read_provision_points(path: str | Path, *, type_for_all: str | None = None,
     if not (points.geom_type == "Point").all():
         raise DataValidationError("Alleen punten kunnen als voorziening worden ingelezen.", file=path.name)
     cols = {c.lower(): c for c in points.columns}
-    source_col = next((cols[c] for c in ("soort", "type", "kind") if c in cols), None)
+    source_col = next((cols[c] for c in ("soort", "type", "kind", "categorie", "category") if c in cols), None)
     if type_for_all is not None:
         code = type_code(type_for_all, catalogue)
         if code is None:
@@ -336,7 +336,6 @@ def provisions_sheet(provisions: gpd.GeoDataFrame) -> pd.DataFrame:
 def provisions_to_excel(provisions: gpd.GeoDataFrame, catalogue: dict | None = None) -> bytes:
     """Export (or, when empty, the template) as Excel with an explanation sheet."""
     catalogue = PROVISION_TYPES if catalogue is None else catalogue
-    buffer = io.BytesIO()
     sheet = provisions_sheet(provisions)
     help_rows = [
         ("id", "Laat leeg voor een nieuwe voorziening; bestaande id's worden bijgewerkt."),
@@ -348,18 +347,14 @@ def provisions_to_excel(provisions: gpd.GeoDataFrame, catalogue: dict | None = N
         ("status", "actief, onder druk of gestopt (leeg: actief)."),
         ("financiering_tot / laatst_gecontroleerd", "Datum als dd-mm-jjjj."),
     ]
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        sheet.to_excel(writer, sheet_name="Voorzieningen", index=False)
-        pd.DataFrame(help_rows, columns=["kolom", "toelichting"]).to_excel(writer, sheet_name="Toelichting",
-                                                                          index=False)
-        for col, width in zip("ABCD", (8, 36, 26, 30), strict=True):
-            writer.sheets["Voorzieningen"].column_dimensions[col].width = width
-    return buffer.getvalue()
+    sheets = {"Voorzieningen": sheet, "Toelichting": pd.DataFrame(help_rows, columns=["kolom", "toelichting"])}
+    widths = {"Voorzieningen": dict(zip("ABCD", (8, 36, 26, 30), strict=True))}
+    return frames_to_excel_bytes(sheets, column_widths=widths)
 
 
 def provisions_to_csv(provisions: gpd.GeoDataFrame) -> bytes:
     """Export as CSV the way Dutch Excel opens it: semicolons, decimal commas, UTF-8 with BOM."""
-    return provisions_sheet(provisions).to_csv(sep=";", decimal=",", index=False).encode("utf-8-sig")
+    return frame_to_csv_bytes(provisions_sheet(provisions))
 
 
 def filter_provisions(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 CRS_EPSG = 28992  # RD New: every geometry in the store is in metres
 
 AREA_LEVELS = ("gemeente", "wijk", "buurt")
@@ -51,7 +51,10 @@ CONTACT_FREQUENCIES = {
 }
 DJG_ANSWERS = ("ja", "min of meer", "nee")
 PARTICIPATION_ROLES = ("deelnemer", "vrijwilliger")
-VALUE_STATUSES = {"geheim": "geheim", "onbekend": "onbekend"}
+# Why a key figure is missing; 'geen_inwoners'/'geen_huishoudens': a rate whose denominator is 0
+# (set when reading, see data.indicators.mask_rates_without_base).
+VALUE_STATUSES = {"geheim": "geheim", "onbekend": "onbekend", "geen_inwoners": "geen inwoners",
+                  "geen_huishoudens": "geen huishoudens"}
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,23 @@ TABLES: dict[str, Table] = {
             unique=("username",),
         ),
         Table(
+            "batches",
+            (
+                ("batch_id", "INTEGER NOT NULL"),
+                ("kind", "TEXT NOT NULL"),
+                ("at", "TEXT NOT NULL"),
+                ("user", "TEXT NOT NULL"),
+                ("file_name", "TEXT"),
+                ("sha256", "TEXT"),
+                ("counts", "TEXT"),
+                ("details", "TEXT"),
+                ("undone_at", "TEXT"),
+                ("undone_by", "TEXT"),
+            ),
+            description="Imports: wie, wanneer, welk bestand, hoeveel; ongedaan te maken",
+            unique=("batch_id",),
+        ),
+        Table(
             "audit",
             (
                 ("at", "TEXT NOT NULL"),
@@ -243,3 +263,16 @@ TABLES: dict[str, Table] = {
 }
 
 DATA_TABLES = ("areas", "provisions", "persons", "ties", "participation")
+
+# Tables whose rows remember the import (batch) that wrote them, so that an import can be undone.
+# Rows an import replaced or removed are kept in ``undo_<table>`` (same columns plus undo_batch).
+BATCH_COLUMN = "batch_id"
+BATCHED_TABLES = ("areas", "area_values", "provisions", "persons", "ties", "alter_links", "participation")
+BATCH_KINDS = {
+    "gebieden": "CBS-gebieden",
+    "gezondheid": "Gezondheidsmonitor",
+    "voorzieningen": "voorzieningen",
+    "netwerk": "netwerken (import)",
+    "netwerk-invoer": "netwerk (gespreksformulier)",
+    "verwijdering": "gebieden verwijderd",
+}

@@ -12,6 +12,7 @@ can be a second implementation behind the same methods.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -29,10 +30,23 @@ import shapely
 from pyproj import CRS
 
 from data.errors import ConflictError, DataValidationError, StoreError
-from data.schema import CRS_EPSG, DATA_TABLES, SCHEMA_VERSION, TABLES, Table
+from data.indicators import mask_rates_without_base
+from data.schema import (
+    BATCH_COLUMN,
+    BATCH_KINDS,
+    BATCHED_TABLES,
+    CRS_EPSG,
+    DATA_TABLES,
+    SCHEMA_VERSION,
+    TABLES,
+    Table,
+)
 
-DEFAULT_STORE_PATH = Path("var") / "steunkaart.gpkg"
+DEMO_STORE_PATH = Path("var") / "demo.gpkg"
 STORE_ENV_VAR = "STEUNKAART_STORE"
+DEMO_ENV_VAR = "STEUNKAART_DEMO_STORE"  # where the demo lives when STEUNKAART_STORE is not set
+_TEMP_PREFIX = ".steunkaart-"
+_STALE_TEMP_S = 600  # a temporary build file older than this is left over from an interrupted start
 
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _GPKG_USER_VERSION = 10400  # GeoPackage 1.4
@@ -54,8 +68,90 @@ _BOOL_COLUMNS = {
 
 
 def default_store_path() -> Path:
-    """Return the store path from ``STEUNKAART_STORE`` or the default ``var/steunkaart.gpkg``."""
-    return Path(os.environ.get(STORE_ENV_VAR) or DEFAULT_STORE_PATH)
+    """Return the store path: ``STEUNKAART_STORE``, or else the demo store ``var/demo.gpkg``.
+
+    Without ``STEUNKAART_STORE`` the app runs on the built-in demo, in a file of its own
+    (``STEUNKAART_DEMO_STORE``, default ``var/demo.gpkg``); a real installation names its own file.
+    """
+    return Path(os.environ.get(STORE_ENV_VAR) or demo_store_path())
+
+
+def demo_store_path() -> Path:
+    """The file of the built-in demo (``STEUNKAART_DEMO_STORE`` or ``var/demo.gpkg``)."""
+    return Path(os.environ.get(DEMO_ENV_VAR) or DEMO_STORE_PATH)
+
+
+def uses_demo_store() -> bool:
+    """True when no own store is configured: the app starts on (and builds) the demo."""
+    return not os.environ.get(STORE_ENV_VAR)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, recorded with every import (which file exactly was loaded)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+_COUNT_LABELS = {"areas": "gebieden", "area_values": "kerncijfers", "provisions": "voorzieningen",
+                 "persons": "personen", "ties": "relaties", "alter_links": "banden tussen anderen",
+                 "participation": "deelnames", "vervangen_gebieden": "vervangen gebieden",
+                 "onbekende_gebieden": "onbekende gebieden", "rijen_onbekend": "rijen voor onbekende gebieden"}
+
+
+def describe_counts(counts: dict) -> str:
+    """Counts of an import or undo in Dutch ("96 gebieden, 2.304 kerncijfers"); zeros left out."""
+    from data.formatting import format_number
+
+    parts = [f"{format_number(v)} {_COUNT_LABELS.get(k, k.replace('_', ' '))}" for k, v in (counts or {}).items()
+             if isinstance(v, int | float) and not isinstance(v, bool) and v]
+    return ", ".join(parts) or "niets"
+
+
+def recover_interrupted_start(path: str | os.PathLike) -> list[str]:
+    """Clear what an interrupted start left behind at ``path``; return what was done, in Dutch.
+
+    Stores are built in a temporary file and moved into place when complete, so an interruption
+    leaves a temporary ``.steunkaart-*.gpkg`` (removed here once it is old) or, from older versions,
+    an empty file or a database without any table (removed, so the store is built anew). A store
+    with tables and a hot journal is left to SQLite, which rolls the interrupted write back.
+    """
+    import logging
+    import time
+
+    path = Path(path)
+    notes: list[str] = []
+    if path.parent.is_dir():
+        now = time.time()
+        for tmp in path.parent.glob(f"{_TEMP_PREFIX}*.gpkg*"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime > _STALE_TEMP_S:
+                    tmp.unlink()
+                    notes.append(f"Onvoltooid tijdelijk bestand '{tmp.name}' van een onderbroken start verwijderd.")
+    if path.exists() and (path.stat().st_size == 0 or _has_no_tables(path)):
+        path.unlink()
+        Path(f"{path}-journal").unlink(missing_ok=True)
+        notes.append(f"'{path}' was leeg (een onderbroken eerste start) en wordt opnieuw gemaakt.")
+    for note in notes:
+        logging.getLogger(__name__).warning(note)
+    return notes
+
+
+def _has_no_tables(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        if fh.read(16) != _SQLITE_MAGIC:
+            return False
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0] == 0
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
 
 
 def _now_iso() -> str:
@@ -122,12 +218,15 @@ class GeoPackageStore:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
+        self.last_batch_id: int | None = None  # the batch number of this object's last import
 
     # ---------------------------------------------------------------- opening and schema
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> GeoPackageStore:
         """Open the store at ``path``, creating an empty one when it is missing.
+
+        What an interrupted start left behind is cleared first (see :func:`recover_interrupted_start`).
 
         Raises
         ------
@@ -136,20 +235,33 @@ class GeoPackageStore:
             version, or is missing while ``create`` is False.
         """
         store = cls(path if path is not None else default_store_path())
+        recover_interrupted_start(store.path)
         if not store.path.exists():
             if not create:
                 raise StoreError(
-                    f"De opslag '{store.path}' bestaat niet. Maak hem aan met "
-                    f"'python cli.py demo --store {store.path}' of kies een ander bestand."
+                    f"De opslag '{store.path}' bestaat niet. Maak een lege opslag aan (python cli.py init "
+                    f"--store {store.path}), of de demo (python cli.py demo --store {store.path})."
                 )
-            store._create()
+            cls.create_new(store.path, exist_ok=True)
         store._check_and_migrate()
         return store
 
-    def _create(self) -> None:
-        """Create an empty store atomically: build it in a temporary file, then rename."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".steunkaart-", suffix=".gpkg", dir=self.path.parent)
+    @classmethod
+    def create_new(cls, path: str | os.PathLike, *, fill: Callable[[GeoPackageStore], None] | None = None,
+                   exist_ok: bool = False) -> GeoPackageStore:
+        """Create a store at ``path`` that is complete before it is there: built in a temporary file
+        next to it (schema, catalogue and, with ``fill``, its data), then moved into place.
+
+        A start that is interrupted leaves at most a temporary file, never a half-built store. An
+        existing file is never overwritten: with ``exist_ok`` the existing store is kept and opened,
+        otherwise StoreError.
+        """
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and not exist_ok:
+            raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd. Kies een nieuwe "
+                             "bestandsnaam voor een nieuwe opslag.")
+        fd, tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".gpkg", dir=target.parent)
         os.close(fd)
         os.unlink(tmp)
         try:
@@ -161,21 +273,36 @@ class GeoPackageStore:
                 _create_gpkg_core(conn)
                 for table in TABLES.values():
                     _create_table(conn, table)
+                _create_undo_tables(conn)
                 conn.execute(
                     "CREATE TABLE steunkaart_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
                 )
                 conn.executemany(
                     "INSERT INTO steunkaart_meta VALUES (?, ?)",
-                    [("schema_version", str(SCHEMA_VERSION)), ("created_at", _now_iso())],
+                    [("schema_version", str(SCHEMA_VERSION)), ("created_at", _now_iso()), ("demo", "0")],
                 )
                 _seed_provision_types(conn)
+                _audit(conn, "systeem", "nieuwe-opslag", target.name, {"schemaversie": SCHEMA_VERSION})
                 conn.execute("COMMIT")
             finally:
                 conn.close()
-            os.replace(tmp, self.path)
+            if fill is not None:
+                fill(cls(tmp))
+            try:
+                os.link(tmp, target)  # never replaces a file that appeared meanwhile
+            except FileExistsError:
+                if not exist_ok:
+                    raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd.") from None
+            except OSError:
+                if target.exists() and not exist_ok:
+                    raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd.") from None
+                if not target.exists():
+                    os.replace(tmp, target)
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            for leftover in (tmp, tmp + "-journal"):
+                if os.path.exists(leftover):
+                    os.unlink(leftover)
+        return cls(target)
 
     def _check_and_migrate(self) -> None:
         with open(self.path, "rb") as fh:
@@ -247,7 +374,11 @@ class GeoPackageStore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._connection() as conn:
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"De opslag is bezet door een andere schrijfactie ({exc}); probeer het zo "
+                                 "opnieuw. Er is niets gewijzigd.") from exc
             try:
                 yield conn
             except BaseException:
@@ -302,11 +433,16 @@ class GeoPackageStore:
         return areas.merge(wide, left_on="area_code", right_index=True, how="left")
 
     def read_area_values(self, area_codes: list[str] | None = None) -> pd.DataFrame:
-        """Return key figures in long form: area_code, indicator, year, value, status, ..."""
+        """Return key figures in long form: area_code, indicator, year, value, status, ...
+
+        Rates whose denominator is 0 (no inhabitants or households) come out missing with status
+        'geen_inwoners'/'geen_huishoudens' (:func:`data.indicators.mask_rates_without_base`), so
+        that no reader shows a share of nobody, also for files imported before this rule.
+        """
         frame = self.read_table("area_values")
         if area_codes is not None:
             frame = frame.loc[frame["area_code"].isin(area_codes)].reset_index(drop=True)
-        return frame
+        return mask_rates_without_base(frame)
 
     def read_audit(self) -> pd.DataFrame:
         """Return the audit log, newest first."""
@@ -344,6 +480,8 @@ class GeoPackageStore:
         user: str,
         action: str = "import-gebieden",
         details: dict | None = None,
+        file_name: str | None = None,
+        sha256: str | None = None,
     ) -> list[str]:
         """Add or replace areas and their key figures for one import, in one transaction.
 
@@ -359,6 +497,9 @@ class GeoPackageStore:
         key_rows = list(zip(keys["area_code"], keys["year"].astype(object).where(keys["year"].notna(), None),
                             strict=True))
         with self._transaction() as conn:
+            _refuse_demo(conn, self.path)
+            batch = _begin_batch(conn, "gebieden", user, file_name or (details or {}).get("bestand"), sha256,
+                                 details)
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS _codes (code TEXT PRIMARY KEY)")
             conn.execute("DELETE FROM _codes")
             conn.executemany("INSERT OR IGNORE INTO _codes VALUES (?)", codes)
@@ -372,32 +513,44 @@ class GeoPackageStore:
                 if "" not in (_normalised_name(name, code), _normalised_name(new_names[code], code))
                 and _normalised_name(name, code) != _normalised_name(new_names[code], code)
             ]
+            stored = pd.read_sql_query("SELECT area_code, indicator, year, value FROM area_values "
+                                       "WHERE area_code IN (SELECT code FROM _codes)", conn)
+            if len(stored):
+                from data.area_import import year_jump_warnings
+
+                warnings += year_jump_warnings(values, stored)
             # An older file adds its figures (the trend) but keeps the newer geometry and name.
             years = areas["year"].astype(object).where(areas["year"].notna(), None).tolist()
             keep = [
                 code not in old or old[code][1] is None or (year is not None and year >= old[code][1])
                 for code, year in zip(areas["area_code"], years, strict=True)
             ]
-            conn.executemany("DELETE FROM areas WHERE area_code = ?",
-                             [(c,) for c, k in zip(areas["area_code"], keep, strict=True) if k])
-            conn.executemany("UPDATE areas SET name = ? WHERE area_code = ?", [
-                (new_names[c], c) for c, k in zip(areas["area_code"], keep, strict=True)
-                if not k and _normalised_name(old[c][0], c) == ""
-            ])  # a real name from an older file beats a name derived from the code
-            conn.executemany("DELETE FROM area_values WHERE area_code = ? AND year IS ?", key_rows)
-            _insert_rows(conn, "areas", area_cols, [r for r, k in zip(area_rows, keep, strict=True) if k])
-            _insert_rows(conn, "area_values", value_cols, value_rows)
+            replaced = _delete_keeping(conn, "areas", "area_code = ?",
+                                       [(c,) for c, k in zip(areas["area_code"], keep, strict=True) if k], batch)
+            renamed = [(new_names[c], batch, c) for c, k in zip(areas["area_code"], keep, strict=True)
+                       if not k and _normalised_name(old[c][0], c) == ""]
+            # A real name from an older file beats a name derived from the code (kept for undo, too).
+            _copy_for_undo(conn, "areas", "area_code = ?", [(c,) for _, _, c in renamed], batch)
+            conn.executemany("UPDATE areas SET name = ?, batch_id = ? WHERE area_code = ?", renamed)
+            _delete_keeping(conn, "area_values", "area_code = ? AND year IS ?", key_rows, batch)
+            _insert_batch_rows(conn, "areas", area_cols, [r for r, k in zip(area_rows, keep, strict=True) if k],
+                               batch)
+            _insert_batch_rows(conn, "area_values", value_cols, value_rows, batch)
             conn.execute("DROP TABLE _codes")
+            unlocated = _relocate_provisions(conn)
             _touch_contents(conn, _table("areas"))
             _touch_contents(conn, _table("area_values"))
-            _end_demo(conn)  # real data: the demo mode is over
+            counts = {"gebieden": len(area_rows), "waarden": len(value_rows), "vervangen_gebieden": replaced}
+            _end_batch(conn, batch, counts)
             _audit(conn, user, action, "areas,area_values",
-                   {**(details or {}), "gebieden": len(area_rows), "waarden": len(value_rows),
-                    "waarschuwingen": len(warnings)})
+                   {**(details or {}), **counts, "import": batch, "waarschuwingen": len(warnings),
+                    "voorzieningen_zonder_buurt": unlocated})
+        self.last_batch_id = batch
         return warnings
 
     def merge_area_values(self, values: pd.DataFrame, *, user: str, action: str,
-                          details: dict | None = None) -> dict:
+                          details: dict | None = None, file_name: str | None = None,
+                          sha256: str | None = None) -> dict:
         """Add or replace key figures per (area, indicator, year) in one transaction.
 
         Returns counts: rows written and how many of their area codes are not (yet) in the store.
@@ -406,24 +559,31 @@ class GeoPackageStore:
         keys = list(zip(values["area_code"], values["indicator"],
                         values["year"].astype(object).where(values["year"].notna(), None), strict=True))
         with self._transaction() as conn:
+            _refuse_demo(conn, self.path)
+            batch = _begin_batch(conn, "gezondheid", user, file_name or (details or {}).get("bestand"), sha256,
+                                 details)
             known = {r[0] for r in conn.execute("SELECT area_code FROM areas")}
-            conn.executemany("DELETE FROM area_values WHERE area_code = ? AND indicator = ? AND year IS ?", keys)
-            _insert_rows(conn, "area_values", cols, rows)
+            _delete_keeping(conn, "area_values", "area_code = ? AND indicator = ? AND year IS ?", keys, batch)
+            _insert_batch_rows(conn, "area_values", cols, rows, batch)
             _touch_contents(conn, _table("area_values"))
             unknown = int((~values["area_code"].isin(known)).sum())
             summary = {"waarden": len(rows), "onbekende_gebieden": int(values.loc[
                 ~values["area_code"].isin(known), "area_code"].nunique()), "rijen_onbekend": unknown}
-            _end_demo(conn)  # real data: the demo mode is over
-            _audit(conn, user, action, "area_values", {**(details or {}), **summary})
-        return summary
+            _end_batch(conn, batch, summary)
+            _audit(conn, user, action, "area_values", {**(details or {}), **summary, "import": batch})
+        self.last_batch_id = batch
+        return {**summary, "import": batch}
 
     # ---------------------------------------------------------------- networks
 
     def merge_network(self, persons: pd.DataFrame, ties: pd.DataFrame, participation: pd.DataFrame | None = None,
-                      *, user: str, source: str = "", alter_links: pd.DataFrame | None = None) -> dict:
+                      *, user: str, source: str = "", alter_links: pd.DataFrame | None = None,
+                      sha256: str | None = None, kind: str = "netwerk") -> dict:
         """Add or replace persons (by id) and all ties of the egos in ``ties``, in one transaction.
 
-        Participation rows replace those of the persons they name. Returns counts for the report.
+        Participation rows replace those of the persons they name. Every call is a batch that can be
+        undone (``kind`` 'netwerk' for an import, 'netwerk-invoer' for the conversation form); imports
+        into the demo store are refused. Returns counts for the report.
         """
         p_cols, p_rows = _prepare_rows(_table("persons"), persons)
         t_cols, t_rows = _prepare_rows(_table("ties"), ties)
@@ -434,35 +594,43 @@ class GeoPackageStore:
         person_ids = [(p,) for p in persons["person_id"]]
         egos = [(e,) for e in pd.unique(ties["ego_id"])]
         with self._transaction() as conn:
-            conn.executemany("DELETE FROM persons WHERE person_id = ?", person_ids)
-            _insert_rows(conn, "persons", p_cols, p_rows)
-            conn.executemany("DELETE FROM ties WHERE ego_id = ?", egos)
-            _insert_rows(conn, "ties", t_cols, t_rows)
-            conn.executemany("DELETE FROM alter_links WHERE ego_id = ?", egos)
-            _insert_rows(conn, "alter_links", l_cols, l_rows)
+            if kind != "netwerk-invoer":  # the form may be tried out on the demo; imports may not
+                _refuse_demo(conn, self.path)
+            batch = _begin_batch(conn, kind, user, source or None, sha256)
+            _delete_keeping(conn, "persons", "person_id = ?", person_ids, batch)
+            _insert_batch_rows(conn, "persons", p_cols, p_rows, batch)
+            _delete_keeping(conn, "ties", "ego_id = ?", egos, batch)
+            _insert_batch_rows(conn, "ties", t_cols, t_rows, batch)
+            _delete_keeping(conn, "alter_links", "ego_id = ?", egos, batch)
+            _insert_batch_rows(conn, "alter_links", l_cols, l_rows, batch)
             if x_rows:
-                conn.executemany("DELETE FROM participation WHERE person_id = ?",
-                                 [(p,) for p in pd.unique(participation["person_id"])])
-                _insert_rows(conn, "participation", x_cols, x_rows)
+                _delete_keeping(conn, "participation", "person_id = ?",
+                                [(p,) for p in pd.unique(participation["person_id"])], batch)
+                _insert_batch_rows(conn, "participation", x_cols, x_rows, batch)
             for name in ("persons", "ties", "participation"):
                 _touch_contents(conn, _table(name))
             counts = {"personen": len(p_rows), "relaties": len(t_rows), "deelnames": len(x_rows),
                       "onderlinge_banden": len(l_rows)}
+            _end_batch(conn, batch, counts)
             egos_text = sorted(map(str, pd.unique(ties["ego_id"])))
-            _audit(conn, user, "import-netwerk", "persons,ties,participation",
-                   {"bron": source, **counts, "egos": egos_text[:50], "egos_meer": max(0, len(egos_text) - 50)})
-            _end_demo(conn)
+            _audit(conn, user, "import-netwerk" if kind == "netwerk" else "invoer-netwerk",
+                   "persons,ties,participation",
+                   {"bron": source, **counts, "import": batch, "egos": egos_text[:50],
+                    "egos_meer": max(0, len(egos_text) - 50)})
+        self.last_batch_id = batch
         return counts
 
     # ---------------------------------------------------------------- provisions
 
-    def import_provisions(self, provisions: gpd.GeoDataFrame, *, user: str, source: str = "") -> dict:
+    def import_provisions(self, provisions: gpd.GeoDataFrame, *, user: str, source: str = "",
+                          sha256: str | None = None, as_batch: bool = True) -> dict:
         """Insert new provisions and update changed ones (matched on provision_id), atomically.
 
         A provision whose fields are all equal (and whose point moved less than half a metre,
         the rounding of exported coordinates) is left alone, so re-importing an export changes
         nothing. Every insert and update is audited with before/after values.
-        Returns counts: ``nieuw``, ``bijgewerkt``, ``ongewijzigd``.
+        Returns counts: ``nieuw``, ``bijgewerkt``, ``ongewijzigd``. An import (``as_batch``) is a batch
+        that can be undone and is refused on the demo store; one provision added by hand is not.
         """
         existing = self.read_table("provisions").set_index("provision_id", drop=False)
         incoming = provisions.copy()
@@ -490,15 +658,22 @@ class GeoPackageStore:
         ins_cols, ins_rows = _prepare_rows(_table("provisions"), new_rows)
         upd_cols, upd_rows = _prepare_rows(_table("provisions"), upd)
         with self._transaction() as conn:
-            _insert_rows(conn, "provisions", ins_cols, ins_rows)
+            batch = None
+            if as_batch:
+                _refuse_demo(conn, self.path)
+                batch = _begin_batch(conn, "voorzieningen", user, source or None, sha256)
+            _insert_batch_rows(conn, "provisions", ins_cols, ins_rows, batch)
+            _copy_for_undo(conn, "provisions", "provision_id = ?", [(r[upd_cols.index("provision_id")],)
+                                                                    for r in upd_rows], batch)
             for row in upd_rows:
                 record = dict(zip(upd_cols, row, strict=True))
                 pid = record.pop("provision_id")
                 version = int(existing.loc[pid, "version"])
                 sets = ", ".join(f'"{c}" = ?' for c in record)
+                keep_batch = "" if batch is None else f", batch_id = {int(batch)}"
                 cur = conn.execute(
-                    f'UPDATE provisions SET {sets}, version = version + 1 WHERE provision_id = ? AND version = ?',
-                    [*record.values(), pid, version])
+                    f'UPDATE provisions SET {sets}, version = version + 1{keep_batch} '
+                    'WHERE provision_id = ? AND version = ?', [*record.values(), pid, version])
                 if cur.rowcount != 1:
                     raise ConflictError(f"Voorziening {pid} is tijdens de import door iemand anders gewijzigd; "
                                         "er is niets geïmporteerd. Probeer het opnieuw.")
@@ -510,7 +685,10 @@ class GeoPackageStore:
             _touch_contents(conn, _table("provisions"))
             counts = {"nieuw": len(ins_rows), "bijgewerkt": len(upd_rows),
                       "ongewijzigd": int(is_old.sum()) - len(upd_rows)}
-            _audit(conn, user, "import-voorzieningen", "provisions", {"bron": source, **counts})
+            _end_batch(conn, batch, counts)
+            _audit(conn, user, "import-voorzieningen" if as_batch else "nieuwe-voorzieningen", "provisions",
+                   {"bron": source, **counts, **({"import": batch} if batch else {})})
+        self.last_batch_id = batch
         return counts
 
     def update_provision(self, provision_id: str, changes: dict, *, expected_version: int, user: str) -> int:
@@ -775,6 +953,211 @@ class GeoPackageStore:
         with self._transaction() as conn:
             _audit(conn, user, action, target, details or {})
 
+    # ------------------------------------------------------------------ batches: list, undo, remove
+
+    @property
+    def is_demo(self) -> bool:
+        """True when this store holds the built-in demo (flagged when it was written)."""
+        with self._connection() as conn:
+            return _is_demo(conn)
+
+    def read_batches(self) -> pd.DataFrame:
+        """Every import, newest first: batch_id, kind, at, user, file_name, sha256, counts (dict),
+        undone_at, undone_by, and ``active`` (not undone)."""
+        batches = self.read_table("batches").iloc[::-1].reset_index(drop=True)
+        batches["counts"] = batches["counts"].map(lambda c: json.loads(c) if isinstance(c, str) else {})
+        batches["details"] = batches["details"].map(lambda c: json.loads(c) if isinstance(c, str) else {})
+        batches["kind_label"] = batches["kind"].map(lambda k: BATCH_KINDS.get(k, k))
+        batches["active"] = batches["undone_at"].isna()
+        return batches
+
+    def undo_preview(self, batch_id: int) -> dict:
+        """What undoing a batch would do, without doing it.
+
+        Returns a dict with ``batch`` (its record), ``remove`` and ``restore`` (rows per table that go
+        and that come back as they were before the import), ``blockers`` (later imports that must be
+        undone first, with the reason) and ``orphans`` (provisions and persons that would be left in a
+        buurt that is no longer in the store).
+        """
+        with self._connection() as conn:
+            return _undo_plan(conn, int(batch_id))
+
+    def undo_batch(self, batch_id: int, *, user: str) -> dict:
+        """Undo one import in one transaction: its rows go, the rows it replaced come back.
+
+        Refused (StoreError, nothing changed) when the batch is unknown or already undone, or while a
+        later import changed the same rows or uses its areas. Provisions get the buurt they lie in
+        anew; what is left pointing at a removed buurt is counted in the result and the audit log.
+        """
+        batch_id = int(batch_id)
+        with self._transaction() as conn:
+            plan = _undo_plan(conn, batch_id)
+            if plan["blockers"]:
+                first = "; ".join(f"import {b['batch_id']} ({b['reason']})" for b in plan["blockers"])
+                raise StoreError(f"Import {batch_id} kan nog niet ongedaan worden gemaakt: {first}. Maak die "
+                                 "eerst ongedaan. Er is niets gewijzigd.")
+            for name in BATCHED_TABLES:
+                conn.execute(f'DELETE FROM "{name}" WHERE "{BATCH_COLUMN}" = ?', (batch_id,))
+                cols = _stored_columns(_table(name))
+                try:
+                    conn.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM "undo_{name}" '
+                                 "WHERE undo_batch = ? ORDER BY fid", (batch_id,))
+                except sqlite3.IntegrityError as exc:
+                    raise StoreError(f"Import {batch_id} kan niet ongedaan worden gemaakt: de oude gegevens in "
+                                     f"'{name}' botsen met gegevens van later ({exc}). Er is niets gewijzigd.") from exc
+                conn.execute(f'DELETE FROM "undo_{name}" WHERE undo_batch = ?', (batch_id,))
+                _touch_contents(conn, _table(name))
+            unlocated = _relocate_provisions(conn)
+            conn.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
+                         (_now_iso(), user, batch_id))
+            result = {"verwijderd": plan["remove"], "teruggezet": plan["restore"],
+                      "voorzieningen_zonder_buurt": unlocated,
+                      "personen_in_verdwenen_buurt": plan["orphans"]["personen"]}
+            _audit(conn, user, "ongedaan-maken", f"import {batch_id}",
+                   {"soort": plan["batch"]["kind"], "bestand": plan["batch"]["file_name"], **result})
+        return result
+
+    def remove_areas(self, gemeente_code: str, year: int, *, user: str) -> dict:
+        """Remove one gemeente's key figures of one year, and its areas that have no figures left.
+
+        This is a batch itself (kind 'verwijdering'), so it can be undone like an import.
+        """
+        gemeente_code = str(gemeente_code).strip().upper()
+        with self._transaction() as conn:
+            codes = [(r[0],) for r in conn.execute("SELECT area_code FROM areas WHERE gemeente_code = ?",
+                                                   (gemeente_code,))]
+            n_values = sum(conn.execute("SELECT COUNT(*) FROM area_values WHERE area_code = ? AND year IS ?",
+                                        (c, int(year))).fetchone()[0] for (c,) in codes)
+            if not codes or not n_values:
+                raise DataValidationError(f"Er zijn geen gebieden van {gemeente_code} met cijfers van {int(year)} "
+                                          "in de opslag; er is niets verwijderd.")
+            batch = _begin_batch(conn, "verwijdering", user, None, None,
+                                 {"gemeente": gemeente_code, "jaar": int(year)})
+            _delete_keeping(conn, "area_values", "area_code = ? AND year IS ?", [(c, int(year)) for (c,) in codes],
+                            batch)
+            empty = [(r[0],) for r in conn.execute(
+                "SELECT area_code FROM areas WHERE gemeente_code = ? AND area_code NOT IN "
+                "(SELECT DISTINCT area_code FROM area_values)", (gemeente_code,))]
+            _delete_keeping(conn, "areas", "area_code = ?", empty, batch)
+            unlocated = _relocate_provisions(conn)
+            orphans = conn.execute("SELECT COUNT(*) FROM persons WHERE buurt_code IS NOT NULL AND buurt_code NOT IN "
+                                   "(SELECT area_code FROM areas)").fetchone()[0]
+            counts = {"waarden": n_values, "gebieden": len(empty), "voorzieningen_zonder_buurt": unlocated,
+                      "personen_in_verdwenen_buurt": orphans}
+            _end_batch(conn, batch, counts)
+            _touch_contents(conn, _table("areas"))
+            _touch_contents(conn, _table("area_values"))
+            _audit(conn, user, "verwijder-gebieden", gemeente_code, {"jaar": int(year), "import": batch, **counts})
+        self.last_batch_id = batch
+        return {**counts, "import": batch}
+
+    def remove_demo(self, *, user: str) -> dict:
+        """Take the demo municipality out: everything of GM9999, or the whole content of a demo store.
+
+        Afterwards the store is an empty (or real-only) store of its own, no longer a demo: the next
+        step is to create the administrator and import the gemeente's own data.
+        """
+        from data.demo import GEMEENTE_CODE
+
+        with self._transaction() as conn:
+            demo = _is_demo(conn)
+            has_demo_areas = conn.execute("SELECT COUNT(*) FROM areas WHERE gemeente_code = ?",
+                                          (GEMEENTE_CODE,)).fetchone()[0]
+            if not demo and not has_demo_areas:
+                raise DataValidationError("Deze opslag bevat de demogemeente niet; er is niets verwijderd.")
+            before = {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in BATCHED_TABLES}
+            if demo:
+                for name in (*BATCHED_TABLES, "scenarios", "batches"):
+                    conn.execute(f'DELETE FROM "{name}"')
+                for name in BATCHED_TABLES:
+                    conn.execute(f'DELETE FROM "undo_{name}"')
+            else:  # an older store where real data was imported next to the demo: only the demo's part
+                buurt = f"BU{GEMEENTE_CODE[2:]}%"
+                conn.execute("CREATE TEMP TABLE IF NOT EXISTS _demo_people (pid TEXT PRIMARY KEY)")
+                conn.execute("DELETE FROM _demo_people")
+                conn.execute("INSERT OR IGNORE INTO _demo_people SELECT person_id FROM persons WHERE buurt_code LIKE ?",
+                             (buurt,))
+                conn.execute("DELETE FROM participation WHERE person_id IN (SELECT pid FROM _demo_people) OR "
+                             "provision_id IN (SELECT provision_id FROM provisions WHERE buurt_code LIKE ?)", (buurt,))
+                for name in ("ties", "alter_links"):
+                    conn.execute(f'DELETE FROM "{name}" WHERE ego_id IN (SELECT pid FROM _demo_people)')
+                conn.execute("DELETE FROM persons WHERE person_id IN (SELECT pid FROM _demo_people)")
+                conn.execute("DELETE FROM provisions WHERE buurt_code LIKE ?", (buurt,))
+                conn.execute("DELETE FROM area_values WHERE area_code IN (SELECT area_code FROM areas "
+                             "WHERE gemeente_code = ?)", (GEMEENTE_CODE,))
+                conn.execute("DELETE FROM areas WHERE gemeente_code = ?", (GEMEENTE_CODE,))
+                conn.execute("DROP TABLE _demo_people")
+            conn.execute("INSERT OR REPLACE INTO steunkaart_meta (key, value) VALUES ('demo', '0')")
+            conn.execute("INSERT OR REPLACE INTO steunkaart_meta (key, value) VALUES ('demo_removed_at', ?)",
+                         (_now_iso(),))
+            after = {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in BATCHED_TABLES}
+            removed = {n: before[n] - after[n] for n in BATCHED_TABLES}
+            for name in BATCHED_TABLES:
+                _touch_contents(conn, _table(name))
+            _audit(conn, user, "verwijder-demo", GEMEENTE_CODE, {"verwijderd": removed})
+        return removed
+
+    # ------------------------------------------------------------------ backups
+
+    def backup_to(self, out: str | os.PathLike) -> Path:
+        """Write a consistent copy of the store to ``out`` while the app may be running.
+
+        Uses SQLite's online backup API (a snapshot under a read lock, not a file copy halfway through
+        a write), checks the copy and only then gives it its name. An existing ``out`` is refused.
+        """
+        out = Path(out)
+        if out.exists():
+            raise StoreError(f"Het bestand '{out}' bestaat al; kies een nieuwe naam voor de reservekopie.")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f"{_TEMP_PREFIX}{out.name}")
+        try:
+            _sqlite_copy(self.path, tmp)
+            problem = _check_copy(tmp)
+            if problem:
+                raise StoreError(f"De reservekopie is niet in orde ({problem}); probeer het opnieuw.")
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        with self._transaction() as conn:
+            _audit(conn, "systeem", "reservekopie", out.name, {"bytes": out.stat().st_size})
+        return out
+
+    @classmethod
+    def restore_from(cls, copy: str | os.PathLike, target: str | os.PathLike, *, user: str) -> dict:
+        """Put a backup back as the store at ``target``, after checking it.
+
+        The copy must be a sound Steunkaart GeoPackage of this or an older schema version (it is
+        migrated); the copy itself is not changed. The store that was at ``target`` is kept next to
+        it as ``<naam>.voor-herstel-<tijd>.gpkg``. Returns the counts of the restored store and the
+        name of that safety copy.
+        """
+        copy, target = Path(copy), Path(target)
+        if not copy.is_file():
+            raise StoreError(f"De reservekopie '{copy}' bestaat niet.")
+        problem = _check_copy(copy)
+        if problem:
+            raise StoreError(f"'{copy.name}' kan niet worden teruggezet: {problem}. Er is niets gewijzigd.")
+        staged = target.with_name(f"{_TEMP_PREFIX}herstel-{target.name}")
+        safety = None
+        try:
+            _sqlite_copy(copy, staged)
+            cls(staged)._check_and_migrate()
+            if target.exists():
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+                safety = target.with_name(f"{target.stem}.voor-herstel-{stamp}{target.suffix}")
+                _sqlite_copy(target, safety)
+                _sqlite_copy(staged, target)  # into the live file under its lock: other servers see it at once
+            else:
+                os.replace(staged, target)
+        finally:
+            staged.unlink(missing_ok=True)
+        store = cls(target)
+        with store._transaction() as conn:
+            _audit(conn, user, "herstel-reservekopie", copy.name,
+                   {"bestand": copy.name, "sha256": file_sha256(copy),
+                    "vorige_opslag": safety.name if safety else None})
+        return {"counts": store.counts(), "safety_copy": safety}
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -860,11 +1243,15 @@ def _create_gpkg_core(conn: sqlite3.Connection) -> None:
 def _create_table(conn: sqlite3.Connection, table: Table) -> None:
     cols = ['"fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL']
     cols += [f'"{name}" {sqltype}' for name, sqltype in table.columns]
+    if table.name in BATCHED_TABLES:
+        cols.append(f'"{BATCH_COLUMN}" INTEGER')
     if table.geometry_type:
         cols.append(f'"geom" {table.geometry_type}')
     if table.unique:
         cols.append("UNIQUE (" + ", ".join(f'"{c}"' for c in table.unique) + ")")
     conn.execute(f'CREATE TABLE "{table.name}" ({", ".join(cols)})')
+    if table.name in BATCHED_TABLES:
+        conn.execute(f'CREATE INDEX "idx_{table.name}_batch" ON "{table.name}" ("{BATCH_COLUMN}")')
     data_type = "features" if table.geometry_type else "attributes"
     conn.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
@@ -990,11 +1377,6 @@ def _audit(conn: sqlite3.Connection, user: str, action: str, target: str, detail
     )
 
 
-def _end_demo(conn: sqlite3.Connection) -> None:
-    """Real data came in: the store is no longer only the demo (no automatic demo sign-in)."""
-    conn.execute("INSERT OR REPLACE INTO steunkaart_meta (key, value) VALUES ('demo', '0')")
-
-
 def mark_demo(store) -> None:
     """Flag a store that holds only the built-in demo municipality."""
     with store._transaction() as conn:
@@ -1025,6 +1407,196 @@ def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
     _create_table(conn, _table("users"))
 
 
+def _migrate_4_to_5(conn: sqlite3.Connection) -> None:
+    """Version 5 records every import as a batch that can be undone, and flags the demo explicitly."""
+    for name in BATCHED_TABLES:
+        if BATCH_COLUMN not in {r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')}:
+            conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{BATCH_COLUMN}" INTEGER')
+            conn.execute(f'CREATE INDEX "idx_{name}_batch" ON "{name}" ("{BATCH_COLUMN}")')
+    _create_table(conn, _table("batches"))
+    _create_undo_tables(conn)
+    if conn.execute("SELECT 1 FROM steunkaart_meta WHERE key = 'demo'").fetchone() is None:
+        from data.demo import GEMEENTE_CODE
+
+        gemeenten = [r[0] for r in conn.execute("SELECT area_code FROM areas WHERE level = 'gemeente'")]
+        conn.execute("INSERT INTO steunkaart_meta VALUES ('demo', ?)", ("1" if gemeenten == [GEMEENTE_CODE] else "0",))
+
+
+def _create_undo_tables(conn: sqlite3.Connection) -> None:
+    """``undo_<table>``: the rows an import replaced or removed, with the batch that did it.
+
+    Plain SQLite tables, not registered as GeoPackage layers (QGIS does not list them).
+    """
+    for name in BATCHED_TABLES:
+        table = _table(name)
+        cols = ['"fid" INTEGER'] + [f'"{c}" {t.split()[0]}' for c, t in table.columns]
+        cols.append(f'"{BATCH_COLUMN}" INTEGER')
+        if table.geometry_type:
+            cols.append('"geom" BLOB')
+        cols.append('"undo_batch" INTEGER NOT NULL')
+        conn.execute(f'CREATE TABLE "undo_{name}" ({", ".join(cols)})')
+        conn.execute(f'CREATE INDEX "idx_undo_{name}_batch" ON "undo_{name}" ("undo_batch")')
+        conn.execute(f'CREATE INDEX "idx_undo_{name}_origin" ON "undo_{name}" ("{BATCH_COLUMN}")')
+
+
+def _stored_columns(table: Table) -> str:
+    """Every stored column of a batched table (fid, data, batch, geometry), quoted, for copies."""
+    cols = ["fid", *table.column_names, BATCH_COLUMN] + (["geom"] if table.geometry_type else [])
+    return ", ".join(f'"{c}"' for c in cols)
+
+
+def _delete_keeping(conn: sqlite3.Connection, name: str, where: str, params: list[tuple],
+                    batch_id: int | None) -> int:
+    """Delete the rows matching ``where`` (once per parameter tuple); with a batch, keep them for its undo."""
+    if not params:
+        return 0
+    _copy_for_undo(conn, name, where, params, batch_id)
+    before = conn.total_changes
+    conn.executemany(f'DELETE FROM "{name}" WHERE {where}', params)
+    return conn.total_changes - before
+
+
+def _copy_for_undo(conn: sqlite3.Connection, name: str, where: str, params: list[tuple],
+                   batch_id: int | None) -> None:
+    """Keep a copy of the rows matching ``where`` as they are now, for the undo of ``batch_id``."""
+    if batch_id is None or not params:
+        return
+    cols = _stored_columns(_table(name))
+    conn.executemany(f'INSERT INTO "undo_{name}" ({cols}, "undo_batch") SELECT {cols}, {int(batch_id)} '
+                     f'FROM "{name}" WHERE {where}', params)
+
+
+def _insert_batch_rows(conn: sqlite3.Connection, name: str, columns: list[str], rows: list[tuple],
+                       batch_id: int | None) -> None:
+    """Insert rows and mark them as written by ``batch_id``."""
+    if not rows:
+        return
+    first = conn.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{name}"').fetchone()[0]
+    _insert_rows(conn, name, columns, rows)
+    if batch_id is not None:
+        conn.execute(f'UPDATE "{name}" SET "{BATCH_COLUMN}" = ? WHERE fid > ?', (int(batch_id), first))
+
+
+def _begin_batch(conn: sqlite3.Connection, kind: str, user: str, file_name: str | None,
+                 sha256: str | None, details: dict | None = None) -> int:
+    """Register a new batch (inside the import's own transaction) and return its number."""
+    batch_id = conn.execute("SELECT COALESCE(MAX(batch_id), 0) + 1 FROM batches").fetchone()[0]
+    conn.execute("INSERT INTO batches (batch_id, kind, at, user, file_name, sha256, details) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (batch_id, kind, _now_iso(), user, file_name, sha256,
+                  json.dumps(details or {}, ensure_ascii=False, default=str)))
+    return int(batch_id)
+
+
+def _end_batch(conn: sqlite3.Connection, batch_id: int | None, counts: dict) -> None:
+    if batch_id is not None:
+        conn.execute("UPDATE batches SET counts = ? WHERE batch_id = ?",
+                     (json.dumps(counts, ensure_ascii=False, default=str), batch_id))
+
+
+def _is_demo(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT value FROM steunkaart_meta WHERE key = 'demo'").fetchone()
+    return row is not None and row[0] == "1"
+
+
+def _refuse_demo(conn: sqlite3.Connection, path: Path) -> None:
+    if _is_demo(conn):
+        raise DemoStoreError(
+            f"De opslag '{path.name}' bevat de demogemeente Voorbeeldstad. Echte gegevens komen in een eigen "
+            "opslag, zodat demo en werkelijkheid nooit door elkaar lopen: start Steunkaart met een eigen "
+            "opslagbestand (zie 'Eigen installatie' in de README), of verwijder de demo eerst op de pagina "
+            "Beheer. Er is niets geïmporteerd."
+        )
+
+
+def _relocate_provisions(conn: sqlite3.Connection) -> int:
+    """Give every provision the buurt it lies in now (after areas came or went); return how many have none."""
+    buurten = conn.execute("SELECT area_code, geom FROM areas WHERE level = 'buurt'").fetchall()
+    points = conn.execute("SELECT fid, geom FROM provisions").fetchall()
+    if not points:
+        return 0
+    codes: list[str | None] = [None] * len(points)
+    if buurten:
+        tree = shapely.STRtree(decode_gpkg_geometries([b[1] for b in buurten]))
+        p_idx, a_idx = tree.query(decode_gpkg_geometries([p[1] for p in points]), predicate="within")
+        for p, a in zip(p_idx, a_idx, strict=True):
+            codes[p] = buurten[a][0]
+    conn.executemany("UPDATE provisions SET buurt_code = ? WHERE fid = ?",
+                     [(c, p[0]) for c, p in zip(codes, points, strict=True)])
+    return sum(c is None for c in codes)
+
+
+def _undo_plan(conn: sqlite3.Connection, batch_id: int) -> dict:
+    row = conn.execute("SELECT batch_id, kind, at, user, file_name, sha256, undone_at FROM batches "
+                       "WHERE batch_id = ?", (batch_id,)).fetchone()
+    if row is None:
+        raise StoreError(f"Import {batch_id} bestaat niet; 'Imports' op de pagina Beheer (of python cli.py imports) "
+                         "toont de imports.")
+    batch = dict(zip(("batch_id", "kind", "at", "user", "file_name", "sha256", "undone_at"), row, strict=True))
+    if batch["undone_at"]:
+        raise StoreError(f"Import {batch_id} is al ongedaan gemaakt (op {batch['undone_at'][:10]}).")
+    remove = {n: conn.execute(f'SELECT COUNT(*) FROM "{n}" WHERE "{BATCH_COLUMN}" = ?', (batch_id,)).fetchone()[0]
+              for n in BATCHED_TABLES}
+    restore = {n: conn.execute(f'SELECT COUNT(*) FROM "undo_{n}" WHERE undo_batch = ?', (batch_id,)).fetchone()[0]
+               for n in BATCHED_TABLES}
+    blockers: dict[int, str] = {}
+    for name in BATCHED_TABLES:
+        for (later,) in conn.execute(
+                f'SELECT DISTINCT undo_batch FROM "undo_{name}" WHERE "{BATCH_COLUMN}" = ? AND undo_batch != ?',
+                (batch_id, batch_id)):
+            blockers.setdefault(int(later), "heeft gegevens van deze import daarna vervangen")
+    going = ("SELECT area_code FROM areas WHERE batch_id = ? EXCEPT SELECT area_code FROM undo_areas "
+             "WHERE undo_batch = ?")
+    for (later,) in conn.execute(f"SELECT DISTINCT batch_id FROM area_values WHERE batch_id IS NOT NULL AND "
+                                 f"batch_id != ? AND area_code IN ({going})", (batch_id, batch_id, batch_id)):
+        blockers.setdefault(int(later), "heeft cijfers voor gebieden van deze import")
+    orphans = {
+        "voorzieningen": conn.execute(f"SELECT COUNT(*) FROM provisions WHERE buurt_code IN ({going})",
+                                      (batch_id, batch_id)).fetchone()[0],
+        "personen": conn.execute(f"SELECT COUNT(*) FROM persons WHERE buurt_code IN ({going})",
+                                 (batch_id, batch_id)).fetchone()[0],
+    }
+    kinds = dict(conn.execute("SELECT batch_id, kind FROM batches"))
+    return {"batch": batch, "remove": remove, "restore": restore, "orphans": orphans,
+            "blockers": [{"batch_id": b, "kind": kinds.get(b), "reason": r} for b, r in sorted(blockers.items())]}
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """Copy one SQLite database into another with the online backup API (consistent while in use)."""
+    src = sqlite3.connect(source, timeout=30)
+    dst = sqlite3.connect(target, timeout=30)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _check_copy(path: Path) -> str | None:
+    """Why ``path`` is not a sound Steunkaart store this version can open, in Dutch; None when it is."""
+    with open(path, "rb") as fh:
+        if fh.read(16) != _SQLITE_MAGIC:
+            return "het is geen GeoPackage (geen SQLite-database)"
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            return "het bestand is beschadigd (de integriteitscontrole van SQLite faalt)"
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'steunkaart_meta'").fetchone():
+            return "het is geen Steunkaart-opslag"
+        version = int(conn.execute("SELECT value FROM steunkaart_meta WHERE key = 'schema_version'").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        return f"het bestand kan niet worden gelezen ({exc})"
+    finally:
+        conn.close()
+    if version > SCHEMA_VERSION:
+        return f"het heeft schemaversie {version}, nieuwer dan deze Steunkaart (tot {SCHEMA_VERSION})"
+    return None
+
+
+class DemoStoreError(StoreError):
+    """Real data was offered to the store of the built-in demo."""
+
+
 # Migrations from version N to N+1, each run inside the opening transaction.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
+    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5}

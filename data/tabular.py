@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import DataValidationError
+from data.export import restore_text
 from data.uploads import TABLE_KINDS, check_path
 
 MAX_TABLE_BYTES = 200_000_000
@@ -55,6 +56,9 @@ def check_file(path: str | Path, *, max_bytes: int, allowed: tuple[str, ...] | N
 def read_table_file(path: str | Path) -> pd.DataFrame:
     """Read a CSV (any of ; , tab) or Excel file into a DataFrame of strings.
 
+    The marks of :mod:`data.export` are undone (:func:`data.export.restore_text`): the quote in
+    front of a text starting with ``= + - @``, tab or CR, and Excel's ``_xHHHH_`` escapes.
+
     Raises
     ------
     DataValidationError
@@ -82,7 +86,9 @@ def read_table_file(path: str | Path) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataValidationError("Het bestand bevat geen gegevensrijen.", file=path.name)
-    return frame
+    # Undo the export writer's marks (quote before '=...', Excel's _x000D_) so an export re-imports unchanged.
+    excel = raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm")
+    return frame.apply(restore_text, excel=excel)
 
 
 def parse_numbers(series: pd.Series, *, file: str, column: str, thousands_dot: bool = False) -> pd.Series:

@@ -5,7 +5,9 @@ zip archive (and then whether it is an Excel workbook), a GeoPackage, a shapefil
 (CSV, JSON/GeoJSON). The result must agree with the extension and be one of the kinds the
 caller accepts. Zip-based files (Excel, zipped shapefiles) are checked for zip bombs from
 the central directory only, without unpacking: total unpacked size, compression ratio per
-member, number of members, nested archives and unsafe member names.
+member, number of members, nested archives and unsafe member names. A zipped shapefile must
+hold its .shp, .shx, .dbf and .prj; the message says which is missing and what it holds.
+Geometry types are named in Dutch in messages (:func:`geometry_type_nl`).
 
 No Streamlit here: the pages and the command line use the same checks.
 """
@@ -116,6 +118,27 @@ _GEOJSON_TYPE = re.compile(
     r'MultiPolygon|GeometryCollection)"')
 _TEXT_CONTROLS = set(range(32)) - {9, 10, 11, 12, 13, 26}
 
+# Dutch names of geometry types, for every message that names one; keyed by the OGC/shapely
+# name, and listed in the order of ``shapely.get_type_id`` (0 = Point ... 7 = GeometryCollection).
+GEOMETRY_TYPES_NL = {
+    "Point": "punt",
+    "LineString": "lijn",
+    "LinearRing": "ring",
+    "Polygon": "vlak",
+    "MultiPoint": "multipunt",
+    "MultiLineString": "multilijn",
+    "MultiPolygon": "multivlak",
+    "GeometryCollection": "geometrieverzameling",
+}
+# The parts of a shapefile that an import needs, and what each holds (for the message when one is missing).
+SHAPEFILE_PARTS = {
+    ".shp": "daarin staan de vlakken (de geometrie)",
+    ".shx": "dat is de index bij het .shp-bestand",
+    ".dbf": "daarin staan de kerncijfers",
+    ".prj": "daarin staat het coördinatenstelsel",
+}
+_OTHER_MAP_SUFFIXES = (".gpkg", ".geojson", ".json")
+
 
 def max_upload_mb() -> float:
     """The upload limit in MB: ``$STEUNKAART_MAX_UPLOAD_MB`` when set to a positive number, else 200."""
@@ -133,6 +156,70 @@ def max_upload_bytes() -> int:
 
 
 MAX_UPLOAD_BYTES = max_upload_bytes()
+
+
+def geometry_type_nl(kind: str | int | None) -> str:
+    """Return the Dutch name of a geometry type: ``'Polygon'`` or shapely type id 3 -> ``'vlak'``.
+
+    Parameters
+    ----------
+    kind : str, int or None
+        An OGC/shapely type name (``geom_type``) or a ``shapely.get_type_id`` number; ``None``
+        or -1 is a missing geometry.
+
+    Returns
+    -------
+    str
+        ``'punt'``, ``'lijn'``, ``'vlak'``, ``'multivlak'``, ..., ``'geen geometrie'`` when missing,
+        or the given name itself when it is not a known type.
+    """
+    if kind is None or isinstance(kind, float) or kind == -1:
+        return "geen geometrie"
+    if not isinstance(kind, str):
+        names = list(GEOMETRY_TYPES_NL)
+        return GEOMETRY_TYPES_NL[names[int(kind)]] if 0 <= int(kind) < len(names) else f"type {kind}"
+    return GEOMETRY_TYPES_NL.get(kind, kind)
+
+
+def check_shapefile_parts(names: list[str], *, file: str) -> None:
+    """Refuse a zipped or loose shapefile that lacks one of its parts, saying what that part holds.
+
+    Parameters
+    ----------
+    names : list of str
+        The member names of the zip (or the files next to a ``.shp``).
+    file : str
+        File name used in the message.
+
+    Raises
+    ------
+    DataValidationError
+        When a shapefile has no ``.shp``, ``.shx``, ``.dbf`` or ``.prj`` next to its other parts,
+        or when a zip holds no map at all (no shapefile, GeoPackage or GeoJSON).
+    """
+    files = [PurePosixPath(n.replace("\\", "/")) for n in names if not n.endswith(("/", "\\"))]
+    stems: dict[str, set[str]] = {}
+    for member in files:
+        if member.suffix.lower() in SHAPEFILE_PARTS and not member.name.startswith("."):
+            stems.setdefault(str(member.with_suffix("")).lower(), set()).add(member.suffix.lower())
+    if not stems:
+        if any(m.suffix.lower() in _OTHER_MAP_SUFFIXES for m in files):
+            return  # a GeoPackage or GeoJSON in a zip: GDAL reads it, and the reader judges it
+        raise DataValidationError(
+            "De zip bevat geen shapefile: het .shp-bestand ontbreekt in de zip; "
+            f"{SHAPEFILE_PARTS['.shp']}. Zip de .shp, .shx, .dbf en .prj van de shapefile samen.", file=file)
+    in_zip = file.lower().endswith(".zip")
+    for stem, present in sorted(stems.items()):
+        missing = [suffix for suffix in SHAPEFILE_PARTS if suffix not in present]
+        if not missing:
+            continue
+        where = "in de zip" if in_zip else "naast het .shp-bestand"
+        which = f" (shapefile '{PurePosixPath(stem).name}')" if len(stems) > 1 else ""
+        text = " ".join(f"Het {suffix}-bestand ontbreekt {where}{which}; {SHAPEFILE_PARTS[suffix]}."
+                        for suffix in missing)
+        raise DataValidationError(
+            f"{text} Zet de .shp, .shx, .dbf en .prj van de shapefile samen "
+            + ("in één zip." if in_zip else "in één map."), file=file)
 
 
 def _mb(size: int) -> str:
@@ -374,6 +461,7 @@ def _check_zip(name: str, members: list[zipfile.ZipInfo], opener: Callable[[], B
                 "zip-bom.", file=name)
     if nested:
         _check_nested_content(name, members, opener)
+        check_shapefile_parts([m.filename for m in members if not m.is_dir()], file=name)
 
 
 def _check_nested_content(name: str, members: list[zipfile.ZipInfo], opener: Callable[[], BinaryIO]) -> None:

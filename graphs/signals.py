@@ -90,8 +90,10 @@ def poor_network_signals(persons: pd.DataFrame, ties: pd.DataFrame, participatio
     if rules.djg_at_least is not None:
         add(out["djg11"] >= rules.djg_at_least,
             "De Jong Gierveld = " + out["djg11"].astype("Int64").astype("string").fillna(""))
-    joined = pd.concat(reasons, axis=1).apply(lambda row: "; ".join(r for r in row if r), axis=1) \
-        if reasons else pd.Series("", index=out.index)
+    joined = pd.Series("", index=out.index, dtype=object)
+    for part in reasons:  # one pass per rule (a handful), each over everyone at once; also for 0 persons
+        joined = pd.Series(np.where((joined != "") & (part != ""), joined + "; " + part, joined + part),
+                           index=out.index, dtype=object)
     out["signal"] = joined != ""
     note = "geen vragenlijst: alleen op netwerkgegevens beoordeeld"
     out["reasons"] = np.where(out["signal"] & ~screened, joined + "; " + note, joined)

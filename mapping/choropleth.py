@@ -15,7 +15,8 @@ from branca.element import MacroElement, Template
 from folium.utilities import JsCode
 
 from data.errors import DataValidationError
-from data.formatting import format_number, format_value
+from data.formatting import MISSING_LABELS, format_number, format_value
+from data.indicators import NO_BASE_STATUS
 from mapping.assets import local_map
 from mapping.simplify import web_geometries
 
@@ -27,6 +28,7 @@ PALETTES = {
     "neutral": ["#f1eef6", "#d0d1e6", "#a6bddb", "#74a9cf", "#3690c0", "#0570b0", "#034e7b"],
 }
 MISSING_FILL = "#d9d9d9"
+NO_BASE_FILL = "#ffffff"  # a rate of an area without inhabitants/households: nothing to colour
 _STYLE_JS = """
 function(feature, layer) {
     var p = feature.properties;
@@ -116,14 +118,16 @@ def classify_values(values: pd.Series, *, scheme: str = "quantiles", k: int = 5,
 
 def _palette(n: int, need: bool) -> list[str]:
     ramp = PALETTES["need" if need else "neutral"]
-    if n <= 1:
+    if n == 0:  # nothing known (e.g. every cell hidden): only the missing-value rows in the legend
+        return []
+    if n == 1:
         return [ramp[3]]
     idx = np.round(np.linspace(0, len(ramp) - 1, n)).astype(int)
     return [ramp[i] for i in idx]
 
 
 def _legend_html(title: str, bins: np.ndarray, colours: list[str], minimum: float | None, *,
-                 decimals: int, unit: str, n_missing: int) -> str:
+                 decimals: int, unit: str, n_missing: int, no_base: dict[str, int] | None = None) -> str:
     unit_txt = "%" if unit == "%" else (f" {unit}" if unit else "")
     rows = []
     lower = minimum
@@ -141,6 +145,10 @@ def _legend_html(title: str, bins: np.ndarray, colours: list[str], minimum: floa
             f'<div class="sk-row"><span class="sk-swatch sk-missing"></span>'
             f"geen gegevens / geheim ({n_missing})</div>"
         )
+    for text, n in (no_base or {}).items():
+        if n:
+            rows.append(f'<div class="sk-row"><span class="sk-swatch sk-nobase"></span>'
+                        f"{html.escape(text)} ({n})</div>")
     return f'<div class="sk-legend-title">{html.escape(title)}</div>' + "".join(rows)
 
 
@@ -159,6 +167,7 @@ class _Legend(MacroElement):
         .sk-swatch { width: 18px; height: 12px; border: 1px solid #777; display: inline-block; }
         .sk-missing { background: repeating-linear-gradient(45deg, #d9d9d9, #d9d9d9 3px,
           #ffffff 3px, #ffffff 6px); }
+        .sk-nobase { background: #ffffff; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -226,7 +235,9 @@ def choropleth_map(
     selected_code : str, optional
         Area drawn with a thick outline.
     status : Series, optional
-        Per area (aligned with ``areas``) why a value is missing ('geheim', 'onbekend').
+        Per area (aligned with ``areas``) why a value is missing ('geheim', 'onbekend'); areas
+        with 'geen_inwoners'/'geen_huishoudens' (a rate without a base) are drawn white and
+        counted apart in the legend.
     provisions : GeoDataFrame, optional
         Collective provisions to show as a layer per type on top of the areas.
     bins : sequence of float, optional
@@ -255,9 +266,12 @@ def choropleth_map(
                     np.array(colours + [MISSING_FILL], dtype=object)[classes.clip(lower=0)],
                     MISSING_FILL)
     status = status if status is not None else pd.Series(None, index=areas.index, dtype=object)
+    status = status.reindex(areas.index)
+    no_base = (status.isin(list(NO_BASE_STATUS.values())) & (classes < 0)).to_numpy()
+    fill = np.where(no_base, NO_BASE_FILL, fill)
     value_text = [
         format_value(v, decimals=decimals, unit=unit, status=s)
-        for v, s in zip(values, status.reindex(areas.index), strict=True)
+        for v, s in zip(values, status, strict=True)
     ]
     shown = gpd.GeoDataFrame(
         {
@@ -296,7 +310,9 @@ def choropleth_map(
     ).add_to(m)
     legend = _legend_html(
         label, bins, colours, float(values.min()) if values.notna().any() else None,
-        decimals=decimals, unit=unit, n_missing=int((classes < 0).sum()),
+        decimals=decimals, unit=unit, n_missing=int(((classes < 0).to_numpy() & ~no_base).sum()),
+        no_base={MISSING_LABELS[s]: int((no_base & status.isin([s]).to_numpy()).sum())
+                 for s in NO_BASE_STATUS.values()},
     )
     m.add_child(_Legend(legend))
     if provisions is not None and not provisions.empty:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from data.export import frames_to_workbook, workbook_to_bytes
 from data.formatting import format_date, format_number
 from graphs.aggregates import MIN_CELL, suppressed
 from mapping.choropleth import MISSING_FILL, PALETTES, classify_values
@@ -216,23 +217,16 @@ def report_to_excel(report: GapReport) -> bytes:
     """The report as an Excel workbook: explanation, ranked table, scenarios and the map as a picture."""
     from openpyxl.drawing.image import Image as XLImage
 
-    buffer = io.BytesIO()
     intro = pd.DataFrame({"Onderdeel": ["Rapport", "Gemaakt op", "Behoefte", "Privacy", *report.totals],
                           "Waarde": [report.title, format_date(report.generated), report.formula,
                                      f"Aantallen personen onder de {MIN_CELL} zijn verborgen ('{HIDDEN}').",
                                      *report.totals.values()]})
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        intro.to_excel(writer, sheet_name="Toelichting", index=False)
-        report.table.to_excel(writer, sheet_name="Tekorten per buurt", index=False)
-        if len(report.scenarios):
-            report.scenarios.to_excel(writer, sheet_name="Scenario's", index=False)
-        legend = pd.DataFrame({"Legenda": [label for _, label in report.legend]})
-        legend.to_excel(writer, sheet_name="Kaart", index=False)
-        writer.sheets["Toelichting"].column_dimensions["A"].width = 34
-        writer.sheets["Toelichting"].column_dimensions["B"].width = 90
-        sheet = writer.sheets["Tekorten per buurt"]
-        for col, width in zip("ABCDEFGH", (28, 12, 18, 15, 18, 12, 90, 12), strict=True):
-            sheet.column_dimensions[col].width = width
-        picture = XLImage(io.BytesIO(_png_map(report.areas)))
-        writer.sheets["Kaart"].add_image(picture, "C2")
-    return buffer.getvalue()
+    sheets = {"Toelichting": intro, "Tekorten per buurt": report.table}
+    if len(report.scenarios):
+        sheets["Scenario's"] = report.scenarios
+    sheets["Kaart"] = pd.DataFrame({"Legenda": [label for _, label in report.legend]})
+    widths = {"Toelichting": {"A": 34, "B": 90},
+              "Tekorten per buurt": dict(zip("ABCDEFGH", (28, 12, 18, 15, 18, 12, 90, 12), strict=True))}
+    book = frames_to_workbook(sheets, column_widths=widths)
+    book["Kaart"].add_image(XLImage(io.BytesIO(_png_map(report.areas))), "C2")
+    return workbook_to_bytes(book)

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from data.formatting import format_date, format_number
+from data.indicators import BY_NAME, NO_BASE_STATUS
 from data.provision_types import PROVISION_TYPES
 from mapping.accessibility import DECAYS, two_step_fca
 
@@ -87,6 +88,19 @@ def describe_need(ptype: str, terms: tuple[Term, ...] | None = None) -> str:
     return " + ".join(f"{format_number(t.weight, 2)} × {_GROUP_LABELS[t.indicators]}" for t in terms)
 
 
+def _without_base(wide: pd.DataFrame, indicators: tuple[str, ...]) -> pd.Series:
+    """Rows where a count of the group, or the denominator of one of its shares, is 0."""
+    bases = {c for c in indicators if c in NO_BASE_STATUS} | {
+        BY_NAME[c].weight for c in indicators
+        if c in BY_NAME and BY_NAME[c].aggregation == "weighted_mean" and BY_NAME[c].weight in NO_BASE_STATUS
+    }
+    zero = pd.Series(False, index=wide.index)
+    for base in bases:
+        if base in wide:
+            zero = zero | wide[base].eq(0).fillna(False).astype(bool)
+    return zero
+
+
 def need_for_type(wide: pd.DataFrame, ptype: str, terms: tuple[Term, ...] | None = None
                   ) -> tuple[pd.Series, pd.Series]:
     """Estimated need per buurt and the missing key figures per buurt (comma-separated, '' if none)."""
@@ -101,8 +115,12 @@ def need_for_type(wide: pd.DataFrame, ptype: str, terms: tuple[Term, ...] | None
             missing = missing + np.where(missing == "", "", ", ") + ", ".join(absent)
             total = total * np.nan
             continue
-        part = _group(wide, term)
+        # A group of nobody: its count is 0 or a share in it has a base of 0 (the share is then
+        # missing with 'geen inwoners', see data.indicators.mask_rates_without_base). Need 0, not unknown.
+        no_base = _without_base(wide, term.indicators)
+        part = _group(wide, term).where(~no_base, 0.0)
         absent_values = wide[list(term.indicators)].isna()
+        absent_values.loc[no_base] = False
         lacking = absent_values.any(axis=1)
         names = pd.Series("", index=wide.index, dtype=object)
         for col in term.indicators:  # the missing figures of each buurt, comma-separated, in formula order

@@ -1,23 +1,43 @@
 """Beheer: load a municipality's own CBS wijk- en buurtkaart into the store."""
 
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from data.area_import import format_report, read_area_file
 from data.errors import DataValidationError
-from data.formatting import format_number
+from data.formatting import format_datetime, format_number
 from data.provision_types import TARGET_GROUPS, ProvisionType
+from data.schema import BATCH_KINDS
+from data.store import describe_counts, file_sha256
 from pages.common import (
     get_store,
     load_area_index,
+    load_area_values,
     load_provision_types,
+    log_export,
     require_admin,
     show_error,
     uploaded_file,
 )
 
 st.title("Beheer")
-require_admin()
+admin = require_admin()
+if admin.is_demo:
+    st.info("**Dit is de demo-opslag** met de verzonnen gemeente Voorbeeldstad. Echte gegevens horen in een eigen "
+            "opslag, zodat demo en werkelijkheid nooit door elkaar lopen: start Steunkaart met een eigen opslagbestand "
+            "(zie *Eigen installatie* in de README). Wilt u deze installatie zelf in gebruik nemen, verwijder dan "
+            "eerst de demo; daarna maakt u de beheerder aan en importeert u de eigen gegevens.")
+    with st.expander("Demo verwijderen"):
+        st.markdown("Alle gebieden, voorzieningen, personen en scenario's van Voorbeeldstad gaan weg; het logboek "
+                    "blijft. U wordt daarna afgemeld en maakt de eerste beheerder aan.")
+        sure = st.checkbox("Ja, verwijder de demogemeente uit deze opslag", key="bh_demo_zeker")
+        if st.button("Demo verwijderen", type="primary", disabled=not sure, key="bh_demo_weg"):
+            removed = admin.remove_demo()
+            st.success("De demo is verwijderd: " + describe_counts(removed) + ".")
+            st.rerun()
 st.subheader("CBS-gebieden importeren")
 st.markdown(
     "Upload de CBS Wijk- en Buurtkaart van uw gemeente: een **GeoPackage** (2022 en later, lagen "
@@ -42,7 +62,8 @@ if submitted:
                 imported = read_area_file(path, gemeente=gemeente.strip().upper() or None,
                                           year=int(jaar) if jaar else None)
                 warnings = get_store().merge_area_data(imported.areas, imported.values,
-                                                       details={"bestand": upload.name})
+                                                       details={"bestand": upload.name}, file_name=upload.name,
+                                                       sha256=file_sha256(path))
         except DataValidationError as exc:
             show_error(exc)
         else:
@@ -71,7 +92,8 @@ if health_submitted:
             with uploaded_file(health_upload, allowed=("csv", "xlsx")) as path:
                 health = read_health_file(path, year=int(health_year) if health_year else None)
                 summary = get_store().merge_area_values(health, action="import-gezondheid",
-                                                        details={"bestand": health_upload.name})
+                                                        details={"bestand": health_upload.name},
+                                                        file_name=health_upload.name, sha256=file_sha256(path))
         except DataValidationError as exc:
             show_error(exc)
         else:
@@ -113,9 +135,94 @@ if add_type:
 
 st.subheader("Gebieden in de opslag")
 index = load_area_index()
-summary = index.groupby(["gemeente_code", "level"]).size().unstack(fill_value=0)
-summary = summary.reindex(columns=[c for c in ("gemeente", "wijk", "buurt") if c in summary.columns])
-st.dataframe(summary.rename(columns={"gemeente": "gemeente", "wijk": "wijken", "buurt": "buurten"}),
-             width="stretch")
-st.caption("Via de opdrachtregel: `python cli.py import-areas BESTAND --store PAD [--gemeente GM0080] "
-           "[--jaar 2024]`.")
+if index.empty:
+    st.info("Nog geen gebieden. Importeer hierboven de CBS Wijk- en Buurtkaart van uw gemeente.")
+else:
+    summary = index.groupby(["gemeente_code", "level"]).size().unstack(fill_value=0)
+    summary = summary.reindex(columns=[c for c in ("gemeente", "wijk", "buurt") if c in summary.columns])
+    st.dataframe(summary.rename(columns={"gemeente": "gemeente", "wijk": "wijken", "buurt": "buurten"}),
+                 width="stretch")
+    with st.expander("De gebieden van één gemeente en één jaar verwijderen"):
+        values = load_area_values()
+        gemeenten = sorted(index["gemeente_code"].dropna().unique())
+        g1, g2 = st.columns(2)
+        gemeente = g1.selectbox("Gemeente", gemeenten, key="bh_weg_gemeente", format_func=lambda g: " – ".join(
+            [g, *index.loc[(index["area_code"] == g), "name"].head(1)]))
+        codes = set(index.loc[index["gemeente_code"] == gemeente, "area_code"])
+        years = sorted(values.loc[values["area_code"].isin(codes), "year"].dropna().astype(int).unique())
+        year = g2.selectbox("Jaar van de cijfers", years, key="bh_weg_jaar")
+        sure = st.checkbox(f"Ja, verwijder de cijfers van {gemeente} uit {year} (en gebieden zonder andere cijfers)",
+                           key="bh_weg_zeker")
+        if st.button("Verwijderen", disabled=not (sure and year), key="bh_weg_knop"):
+            try:
+                result = admin.remove_areas(gemeente, int(year))
+            except DataValidationError as exc:
+                show_error(exc)
+            else:
+                st.success(f"Verwijderd: {format_number(result['waarden'])} kerncijfers en "
+                           f"{format_number(result['gebieden'])} gebieden (import {result['import']}; onder *Imports* "
+                           "ongedaan te maken).")
+                st.rerun()
+
+st.subheader("Imports")
+st.markdown("Elke import (gebieden, Gezondheidsmonitor, voorzieningen, netwerken) staat hier met wie, wanneer, "
+            "welk bestand (met SHA-256) en hoeveel. Een import ongedaan maken haalt weg wat hij toevoegde en zet "
+            "terug wat hij verving, in één keer; het komt in het logboek.")
+batches = admin.read_batches()
+with_forms = st.toggle("Ook netwerken uit het gespreksformulier", key="bh_formulier")
+if not with_forms:
+    batches = batches.loc[batches["kind"] != "netwerk-invoer"]
+if batches.empty:
+    st.info("Nog geen imports in deze opslag.")
+else:
+    st.dataframe(pd.DataFrame({
+        "nr.": batches["batch_id"].astype(int), "wanneer": batches["at"].map(format_datetime),
+        "soort": batches["kind_label"], "door": batches["user"], "bestand": batches["file_name"].fillna(""),
+        "SHA-256": batches["sha256"].fillna("").str[:12], "aantallen": batches["counts"].map(describe_counts),
+        "status": [("actief" if a else f"ongedaan gemaakt {format_datetime(t)} door {u}")
+                   for a, t, u in zip(batches["active"], batches["undone_at"], batches["undone_by"], strict=True)],
+    }), hide_index=True, width="stretch")
+    active = batches.loc[batches["active"]]
+    if len(active):
+        labels = {int(b.batch_id): f"{int(b.batch_id)} – {b.kind_label}: {b.file_name or 'zonder bestand'} "
+                  f"({format_datetime(b.at)})" for b in active.itertuples()}
+        chosen = st.selectbox("Import ongedaan maken", list(labels), format_func=labels.get, index=None,
+                              placeholder="kies een import", key="bh_undo_keuze")
+        if chosen is not None:
+            plan = admin.undo_preview(chosen)
+            st.markdown(f"**Wat er gebeurt:** weg gaan {describe_counts(plan['remove'])}; terug komen (zoals vóór "
+                        f"deze import) {describe_counts(plan['restore'])}.")
+            if plan["orphans"]["voorzieningen"] or plan["orphans"]["personen"]:
+                st.warning(f"Daarna liggen {format_number(plan['orphans']['voorzieningen'])} voorzieningen en wonen "
+                           f"{format_number(plan['orphans']['personen'])} personen in een buurt die dan niet meer in "
+                           "de opslag staat; ze blijven bewaard, maar staan niet meer op de kaart van een buurt.")
+            if plan["blockers"]:
+                st.error("Dit kan nog niet: " + "; ".join(
+                    f"import {b['batch_id']} ({BATCH_KINDS.get(b['kind'], b['kind'])}) {b['reason']}"
+                    for b in plan["blockers"]) + ". Maak die eerst ongedaan.")
+            else:
+                sure = st.checkbox(f"Ja, maak import {chosen} ongedaan", key="bh_undo_zeker")
+                if st.button("Ongedaan maken", type="primary", disabled=not sure, key="bh_undo_knop"):
+                    try:
+                        admin.undo_batch(chosen)
+                    except DataValidationError as exc:
+                        show_error(exc)
+                    else:
+                        st.session_state.pop("bh_undo_keuze", None)
+                        st.success(f"Import {chosen} is ongedaan gemaakt.")
+                        st.rerun()
+
+st.subheader("Reservekopie")
+st.markdown("Maak elke nacht een reservekopie; dat kan terwijl de app draait. Op de server, bijvoorbeeld met cron:")
+st.code(f"15 2 * * *  cd /pad/naar/steunkaart && .venv/bin/python cli.py backup --store {admin.path} "
+        f"--out backup/steunkaart-$(date +\\%F).gpkg", language="bash")
+st.markdown("Terugzetten (na controle; de huidige opslag blijft ernaast bewaard): "
+            f"`python cli.py restore backup/steunkaart-JJJJ-MM-DD.gpkg --store {admin.path}`.")
+if st.button("Reservekopie nu maken om te downloaden", key="bh_backup"):
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = admin.backup_to(Path(tmp) / "steunkaart-reservekopie.gpkg")
+        st.session_state["bh_backup_bytes"] = copy.read_bytes()
+if st.session_state.get("bh_backup_bytes"):
+    st.download_button("Reservekopie downloaden (.gpkg)", st.session_state["bh_backup_bytes"],
+                       file_name="steunkaart-reservekopie.gpkg", mime="application/geopackage+sqlite3",
+                       on_click=log_export, args=("export-reservekopie", "opslag", {}))

@@ -24,7 +24,7 @@ from data.access import ScopedStore, refresh_user
 from data.auth import DEMO_ADMIN, User, user_from_claims
 from data.demo import ensure_demo_store, is_demo_store
 from data.errors import DataValidationError
-from data.store import GeoPackageStore, default_store_path
+from data.store import GeoPackageStore, default_store_path, uses_demo_store
 from data.uploads import check_upload
 
 
@@ -63,7 +63,9 @@ def store_path() -> str:
 
 @st.cache_resource(show_spinner="De opslag wordt geopend…")
 def _open_store(path: str) -> GeoPackageStore:
-    return ensure_demo_store(path)
+    # Without STEUNKAART_STORE the app runs on the demo, in its own file; a named file that does not
+    # exist yet becomes an empty store of the gemeente's own (never the demo).
+    return ensure_demo_store(path) if uses_demo_store() else GeoPackageStore.open(path)
 
 
 def _raw_store() -> GeoPackageStore:
@@ -95,6 +97,20 @@ def require_admin() -> ScopedStore:
         st.error("Deze pagina is alleen voor de beheerder.")
         st.stop()
     return store
+
+
+def stop_without_areas(areas) -> None:
+    """On a store without buurten or wijken: say what is missing and who adds it, then stop the page."""
+    if len(areas):
+        return
+    user = signed_in_user()
+    if user is not None and user.is_admin:
+        st.info("**Nog geen gebieden in de opslag.** Importeer de CBS Wijk- en Buurtkaart van uw gemeente op de "
+                "pagina Beheer (GeoPackage, shapefile of GeoJSON); daarna vult u de voorzieningen en netwerken.")
+    else:
+        st.info("**Nog geen gebieden in de opslag.** De beheerder importeert eerst de CBS Wijk- en Buurtkaart van "
+                "de gemeente; daarna ziet u hier de buurten.")
+    st.stop()
 
 
 def md(text) -> str:

@@ -7,12 +7,20 @@ from data.errors import DataValidationError
 from data.indicators import BY_NAME
 from data.profile import area_profile
 from mapping.choropleth import SCHEMES, TILE_LABELS, default_tiles
-from pages.common import cached_choropleth, load_area_index, load_area_values, load_areas, show_error
+from pages.common import (
+    cached_choropleth,
+    load_area_index,
+    load_area_values,
+    load_areas,
+    show_error,
+    stop_without_areas,
+)
 
 LEVELS = {"buurt": "Buurten", "wijk": "Wijken"}
 DEFAULT_INDICATOR = "percentage_personen_65_jaar_en_ouder"
 
 st.title("Kaart")
+stop_without_areas(load_area_index())
 
 try:
     with st.sidebar:
@@ -71,4 +79,5 @@ with info_col:
             st.switch_page("pages/profiel.py")
         st.table(profile.table[["Kerncijfer", *profile.columns]].set_index("Kerncijfer"))
         st.caption("Bron: CBS Kerncijfers wijken en buurten. 'geheim': CBS maakt de waarde "
-                   "niet bekend (te weinig inwoners of huishoudens).")
+                   "niet bekend (te weinig inwoners of huishoudens). 'geen inwoners' / 'geen huishoudens': "
+                   "zonder inwoners of huishoudens is er geen percentage.")

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from data.export import frame_to_csv_bytes
 from data.formatting import format_number
 from pages.common import require_admin
 
@@ -39,5 +40,5 @@ def _logged() -> None:
     store.log("export-logboek", "audit", {"regels": len(table)})
 
 
-st.download_button("Exporteren (CSV voor Excel)", table.to_csv(sep=";", index=False).encode("utf-8-sig"),
+st.download_button("Exporteren (CSV voor Excel)", frame_to_csv_bytes(table),
                    "steunkaart-logboek.csv", mime="text/csv", on_click=_logged)

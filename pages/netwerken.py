@@ -25,6 +25,7 @@ from pages.common import (
     load_signals,
     load_table,
     md,
+    stop_without_areas,
 )
 
 st.title("Netwerken")
@@ -56,6 +57,7 @@ rules = SignalRules(lsns_below=lsns_below if use_lsns else None, min_emotional=1
 if fixed_rules:
     rules = DEFAULT_RULES
 buurten = load_areas("buurt")
+stop_without_areas(buurten)
 names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
 types = load_provision_types()
 st.caption("Signaal van een arm netwerk bij: " + ("; ".join(rules.describe()) or "geen regel aangezet") + ".")
@@ -116,9 +118,86 @@ if not user.sees_persons:
         matching_totals()
     st.stop()
 
+def entry_form() -> None:
+    """Record one person's network during a conversation (also the very first network of a store)."""
+    from data.errors import DataValidationError
+    from data.privacy import check_pseudonymous
+    from data.schema import CONTACT_FREQUENCIES, ROLES
+    from pages.common import show_error
+
+    st.markdown("Leg tijdens een gesprek het netwerk van één persoon vast. Gebruik een **code**, nooit een naam. "
+                "Veel netwerken tegelijk: vul de sjablonen in en importeer ze met `python cli.py import-network`.")
+    from data.export import frame_to_csv_bytes
+    from data.network_import import PARTICIPATION_HEADERS, PERSON_HEADERS, TIE_HEADERS
+
+    d1, d2, d3 = st.columns(3)
+    for col, (label, headers, fname) in zip((d1, d2, d3), (
+            ("Sjabloon personen", PERSON_HEADERS, "sjabloon_personen.csv"),
+            ("Sjabloon relaties", TIE_HEADERS, "sjabloon_relaties.csv"),
+            ("Sjabloon deelname", PARTICIPATION_HEADERS, "sjabloon_deelname.csv")), strict=True):
+        col.download_button(label, frame_to_csv_bytes(pd.DataFrame(columns=list(headers))), file_name=fname,
+                            mime="text/csv", icon=":material/download:")
+    c1, c2, c3 = st.columns(3)
+    code = c1.text_input("Code van de persoon", key="nv_code", placeholder="bijv. K-0142").strip()
+    own_buurten = [c for c in names if user.in_scope(pd.Series([c])).iloc[0]]
+    if not own_buurten:
+        st.info("Nog geen buurten (van uw wijken) in de opslag: de beheerder importeert eerst de CBS-gebieden op de "
+                "pagina Beheer. Daarna kunt u hier netwerken vastleggen.")
+        return
+    buurt_code = c2.selectbox("Buurt", own_buurten, format_func=lambda c: f"{names[c]} ({c})", key="nv_buurt")
+    age_band = c3.selectbox("Leeftijd", list(AGE_BANDS), key="nv_leeftijd")
+    if code:
+        persons_table = load_table("persons")
+        ties_table = load_table("ties")
+        own = ties_table.loc[ties_table["ego_id"] == code]
+        with st.form("nv_alter", clear_on_submit=True):
+            st.markdown("**Iemand toevoegen**")
+            a1, a2, a3 = st.columns(3)
+            role = a1.selectbox("Rol", list(ROLES), format_func=ROLES.get)
+            closeness = a2.select_slider("Nabijheid", options=[1, 2, 3], value=2,
+                                        format_func={1: "verder weg", 2: "dichtbij", 3: "heel dichtbij"}.get)
+            frequency = a3.selectbox("Contact", list(CONTACT_FREQUENCIES), format_func=CONTACT_FREQUENCIES.get)
+            s1, s2, s3, s4 = st.columns(4)
+            emotional = s1.checkbox("emotionele steun")
+            practical = s2.checkbox("praktische steun")
+            informational = s3.checkbox("informatie en advies")
+            company = s4.checkbox("gezelschap")
+            added = st.form_submit_button("Toevoegen", type="primary")
+        if added:
+            try:
+                check_pseudonymous(pd.DataFrame({"persoon": [code]}), file="formulier", id_columns=("persoon",))
+                existing = persons_table.loc[persons_table["person_id"] == code]
+                person_row = existing if len(existing) else pd.DataFrame(
+                    [{"person_id": code, "buurt_code": buurt_code, "age_band": age_band, "consent": True}])
+                keys = own["alter_key"].dropna().str.extract(r"^a(\d+)$")[0].dropna().astype(int)
+                new_tie = pd.DataFrame([{
+                    "ego_id": code, "alter_id": None, "alter_key": f"a{(keys.max() if len(keys) else 0) + 1}",
+                    "role": role, "support_practical": practical, "support_emotional": emotional,
+                    "support_informational": informational, "support_companionship": company,
+                    "contact_frequency": frequency, "closeness": closeness, "reciprocal": None, "same_buurt": None}])
+                links = load_table("alter_links")
+                get_store().merge_network(person_row, pd.concat([own, new_tie], ignore_index=True),
+                                          alter_links=links.loc[links["ego_id"] == code],
+                                          source="gespreksformulier", kind="netwerk-invoer")
+            except DataValidationError as exc:
+                show_error(exc)
+            except AccessDenied as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+        own = load_table("ties").loc[lambda t: t["ego_id"] == code]
+        if len(own) and st.session_state.get("nv_gelogd") != code:
+            get_store().log("bekijk-netwerk", code, {"weergave": "gespreksformulier"})
+            st.session_state["nv_gelogd"] = code
+        st.image(ecogram_svg(own, title=f"Ecogram van {code}"), caption=f"Ecogram van {code} ({len(own)} mensen)")
+
+
 signals = load_signals(rules)
 if signals.empty:
-    st.info("Er zijn (nog) geen personen met netwerkgegevens die u mag zien.")
+    st.info("**Nog geen netwerkgegevens** (die u mag zien). Leg hieronder het eerste netwerk vast tijdens een "
+            "gesprek, of vul de sjablonen in; de beheerder importeert ook exports van Network Canvas of GraphML. "
+            "Tot er netwerken zijn, berekent de pagina Tekorten de behoefte alleen uit de kerncijfers.")
+    entry_form()
     st.stop()
 if user.role == "wijkteam":
     st.caption("U ziet de personen van uw wijken: " + ", ".join(user.wijken) + ".")
@@ -208,71 +287,7 @@ with tab_ego:
                 st.success("Geen signaal van een arm netwerk.")
 
 with tab_entry:
-    from data.errors import DataValidationError
-    from data.privacy import check_pseudonymous
-    from data.schema import CONTACT_FREQUENCIES, ROLES
-    from pages.common import show_error
-
-    st.markdown("Leg tijdens een gesprek het netwerk van één persoon vast. Gebruik een **code**, nooit een naam. "
-                "Veel netwerken tegelijk: vul de sjablonen in en importeer ze met `python cli.py import-network`.")
-    from data.network_import import PARTICIPATION_HEADERS, PERSON_HEADERS, TIE_HEADERS
-
-    d1, d2, d3 = st.columns(3)
-    for col, (label, headers, fname) in zip((d1, d2, d3), (
-            ("Sjabloon personen", PERSON_HEADERS, "sjabloon_personen.csv"),
-            ("Sjabloon relaties", TIE_HEADERS, "sjabloon_relaties.csv"),
-            ("Sjabloon deelname", PARTICIPATION_HEADERS, "sjabloon_deelname.csv")), strict=True):
-        col.download_button(label, (";".join(headers) + "\n").encode("utf-8-sig"), file_name=fname,
-                            mime="text/csv", icon=":material/download:")
-    c1, c2, c3 = st.columns(3)
-    code = c1.text_input("Code van de persoon", key="nv_code", placeholder="bijv. K-0142").strip()
-    own_buurten = [c for c in names if user.in_scope(pd.Series([c])).iloc[0]]
-    buurt_code = c2.selectbox("Buurt", own_buurten, format_func=lambda c: f"{names[c]} ({c})", key="nv_buurt")
-    age_band = c3.selectbox("Leeftijd", list(AGE_BANDS), key="nv_leeftijd")
-    if code:
-        persons_table = load_table("persons")
-        ties_table = load_table("ties")
-        own = ties_table.loc[ties_table["ego_id"] == code]
-        with st.form("nv_alter", clear_on_submit=True):
-            st.markdown("**Iemand toevoegen**")
-            a1, a2, a3 = st.columns(3)
-            role = a1.selectbox("Rol", list(ROLES), format_func=ROLES.get)
-            closeness = a2.select_slider("Nabijheid", options=[1, 2, 3], value=2,
-                                        format_func={1: "verder weg", 2: "dichtbij", 3: "heel dichtbij"}.get)
-            frequency = a3.selectbox("Contact", list(CONTACT_FREQUENCIES), format_func=CONTACT_FREQUENCIES.get)
-            s1, s2, s3, s4 = st.columns(4)
-            emotional = s1.checkbox("emotionele steun")
-            practical = s2.checkbox("praktische steun")
-            informational = s3.checkbox("informatie en advies")
-            company = s4.checkbox("gezelschap")
-            added = st.form_submit_button("Toevoegen", type="primary")
-        if added:
-            try:
-                check_pseudonymous(pd.DataFrame({"persoon": [code]}), file="formulier", id_columns=("persoon",))
-                existing = persons_table.loc[persons_table["person_id"] == code]
-                person_row = existing if len(existing) else pd.DataFrame(
-                    [{"person_id": code, "buurt_code": buurt_code, "age_band": age_band, "consent": True}])
-                keys = own["alter_key"].dropna().str.extract(r"^a(\d+)$")[0].dropna().astype(int)
-                new_tie = pd.DataFrame([{
-                    "ego_id": code, "alter_id": None, "alter_key": f"a{(keys.max() if len(keys) else 0) + 1}",
-                    "role": role, "support_practical": practical, "support_emotional": emotional,
-                    "support_informational": informational, "support_companionship": company,
-                    "contact_frequency": frequency, "closeness": closeness, "reciprocal": None, "same_buurt": None}])
-                links = load_table("alter_links")
-                get_store().merge_network(person_row, pd.concat([own, new_tie], ignore_index=True),
-                                          alter_links=links.loc[links["ego_id"] == code],
-                                          source="gespreksformulier")
-            except DataValidationError as exc:
-                show_error(exc)
-            except AccessDenied as exc:
-                st.error(str(exc))
-            else:
-                st.rerun()
-        own = load_table("ties").loc[lambda t: t["ego_id"] == code]
-        if len(own) and st.session_state.get("nv_gelogd") != code:
-            get_store().log("bekijk-netwerk", code, {"weergave": "gespreksformulier"})
-            st.session_state["nv_gelogd"] = code
-        st.image(ecogram_svg(own, title=f"Ecogram van {code}"), caption=f"Ecogram van {code} ({len(own)} mensen)")
+    entry_form()
 
 with tab_comm:
     import streamlit.components.v1 as components

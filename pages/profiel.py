@@ -8,6 +8,7 @@ from data.profile import (
     DEVIATION_SD,
     area_profile,
     compare_areas,
+    indicator_trend_text,
     profile_frame,
     profile_to_excel,
     profile_to_html,
@@ -20,6 +21,7 @@ from pages.common import (
     load_provision_types,
     load_provisions,
     log_export,
+    stop_without_areas,
 )
 
 LEVEL_LABELS = {"buurt": "buurt", "wijk": "wijk", "gemeente": "gemeente"}
@@ -29,9 +31,7 @@ st.title("Profiel")
 index = load_area_index()
 values = load_area_values()
 choices = index.loc[index["level"].isin(["buurt", "wijk"])].sort_values(["level", "name"])
-if choices.empty:
-    st.info("Er zijn nog geen buurten of wijken. Importeer een CBS-bestand op de pagina Beheer.")
-    st.stop()
+stop_without_areas(choices)
 labels = {c: f"{n} ({LEVEL_LABELS[lvl]}, {c})" for c, n, lvl in
           zip(choices["area_code"], choices["name"], choices["level"], strict=True)}
 codes = list(labels)
@@ -57,7 +57,8 @@ st.caption(
     f"Gekleurd: meer dan {DEVIATION_SD:g} standaardafwijking (sd) van het gemiddelde van de "
     f"{LEVEL_LABELS[profile.level]}en in de gemeente met inwoners; rood = ongunstig, blauw = gunstig "
     "(volgens of een hogere waarde meer behoefte betekent). Aantallen worden niet vergeleken. "
-    "Wijk- en gemeentecijfers zijn correct gewogen gemiddelden. 'geheim': CBS maakt de waarde niet bekend."
+    "Wijk- en gemeentecijfers zijn correct gewogen gemiddelden. 'geheim': CBS maakt de waarde niet bekend. "
+    "'geen inwoners' / 'geen huishoudens': zonder inwoners of huishoudens is er geen percentage."
 )
 
 st.subheader("Voorzieningen in en rond het gebied")
@@ -83,8 +84,7 @@ else:
     indicator = st.selectbox("Kerncijfer", list(profile.trend.index), key="profiel_trend")
     series = profile.trend.loc[indicator].dropna()
     st.line_chart(pd.DataFrame({indicator: series.to_numpy()}, index=[str(y) for y in series.index]))
-    st.dataframe(profile.trend.map(lambda v: "" if pd.isna(v) else f"{v:,.1f}".replace(",", "X")
-                                   .replace(".", ",").replace("X", ".")), width="stretch")
+    st.dataframe(indicator_trend_text(values, code), width="stretch")
 
 st.subheader("Vergelijken")
 others = st.multiselect("Vergelijk met (maximaal 3 andere gebieden)", [c for c in codes if c != code],

@@ -19,6 +19,7 @@ from pages.common import (
     get_store,
     load_adjacency,
     load_areas,
+    load_counts,
     load_match_totals,
     load_participation_counts,
     load_provision_types,
@@ -26,6 +27,7 @@ from pages.common import (
     load_signal_groups,
     md,
     show_error,
+    stop_without_areas,
 )
 
 st.title("Tekorten (witte vlekken)")
@@ -44,6 +46,7 @@ with st.sidebar:
         for k, t in enumerate(DEFAULT_NEED[ptype]))
 
 buurten = load_areas("buurt")
+stop_without_areas(buurten)  # gaps are computed per buurt from its key figures
 provisions = load_provisions()
 # Persons only as counts here (per buurt and widowed or not): the page is for every role.
 signalled = load_signal_groups()
@@ -86,6 +89,12 @@ result = run_scenario(buurten, provisions, scenario, types=[ptype], decay=decay,
 table = result.per_buurt
 summary = result.summary.iloc[0]
 
+if load_counts()["persons"] == 0:
+    st.info("Nog geen netwerkgegevens: de behoefte komt alleen uit de kerncijfers. Zodra er netwerken zijn "
+            "vastgelegd (pagina Netwerken), tellen ook de mensen met een signaal van een arm netwerk mee.")
+if provisions.empty:
+    st.info("Nog geen voorzieningen in de opslag: alles is dan tekort. Vul de sociale kaart op de pagina "
+            "Voorzieningen (importeren of toevoegen).")
 st.caption("Behoefte = " + describe_need(ptype, terms) + ". Bereikbaarheid: two-step floating catchment area "
            "(2SFCA) over de hemelsbrede afstand tot het midden van de buurt; gestopte voorzieningen tellen niet, "
            "voorzieningen onder druk tellen mee en worden genoemd.")

@@ -16,6 +16,7 @@ from data.provisions import (
     validate_provisions,
 )
 from data.schema import PROVISION_STATUSES
+from data.store import file_sha256
 from mapping.assets import local_map
 from pages.common import (
     get_store,
@@ -24,6 +25,7 @@ from pages.common import (
     load_provisions,
     log_export,
     show_error,
+    stop_without_areas,
     uploaded_file,
 )
 
@@ -32,6 +34,7 @@ st.caption("De sociale kaart van collectieve, preventieve voorzieningen: wat is 
            "ruimte, en wat dreigt te stoppen.")
 provisions = load_provisions()
 index = load_area_index()
+stop_without_areas(index)  # a provision is placed in a buurt of the gemeente: areas come first
 wijken = index.loc[index["level"] == "wijk"].set_index("area_code")["name"].to_dict()
 CATALOGUE = load_provision_types()
 TYPE_LABELS = {k: v.label for k, v in CATALOGUE.items()}
@@ -62,6 +65,9 @@ table = pd.DataFrame({
     "Financiering tot": shown["funding_end"].map(format_date),
     "Laatst gecontroleerd": shown["last_verified"].map(format_date),
 })
+if provisions.empty:
+    st.info("**Nog geen voorzieningen.** Voeg ze een voor een toe (tab *Toevoegen*, klik op de kaart voor de plek) "
+            "of importeer het ingevulde sjabloon of een open-data-bestand (tab *Importeren en exporteren*).")
 st.markdown(f"**{format_number(len(shown))}** van {format_number(len(provisions))} voorzieningen")
 st.dataframe(table, hide_index=True, width="stretch")
 
@@ -165,7 +171,7 @@ if editable:
                 store = get_store()
                 new = validate_provisions(sheet, file="formulier", area=outline,
                                           next_number=store.next_provision_number(), catalogue=CATALOGUE)
-                store.import_provisions(new, source="formulier")
+                store.import_provisions(new, source="formulier", as_batch=False)
             except DataValidationError as exc:
                 show_error(exc)
             else:
@@ -191,7 +197,7 @@ with tab_io:
                     store = get_store()
                     new = read_provisions_file(path, area=store.outline(), next_number=store.next_provision_number(),
                                                catalogue=CATALOGUE)
-                    counts = store.import_provisions(new, source=upload.name)
+                    counts = store.import_provisions(new, source=upload.name, sha256=file_sha256(path))
             except DataValidationError as exc:
                 show_error(exc)
             else:

@@ -51,41 +51,56 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def running_app(store: Path, *, port: int | None = None, timeout_s: float = 90) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on a free port with ``store``; yield the base URL."""
+def start_app(store: Path, *, port: int | None = None, timeout_s: float = 90,
+              demo: bool = False) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app.py`` on a free port and wait until it is healthy; return (process, URL).
+
+    ``demo``: run as ``make run`` does without an own store (no STEUNKAART_STORE; the demo lives at
+    ``store``), otherwise the app uses ``store`` as the municipality's own store.
+    """
     port = port or free_port()
-    env = {**os.environ, "STEUNKAART_STORE": str(store), "STEUNKAART_TILES": "geen"}
-    log = open(store.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    env = {k: v for k, v in os.environ.items() if k != "STEUNKAART_STORE"}
+    env.update({"STEUNKAART_TILES": "geen"} | ({"STEUNKAART_DEMO_STORE": str(store)} if demo
+                                              else {"STEUNKAART_STORE": str(store)}))
+    log_path = store.parent / f"streamlit-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("Streamlit did not start:\n" + log_path.read_text())
+        time.sleep(0.3)
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                raise RuntimeError(
-                    "Streamlit did not start:\n" + (store.parent / f"streamlit-{port}.log").read_text()
-                )
-            time.sleep(0.3)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_app(store: Path, *, port: int | None = None, timeout_s: float = 90, demo: bool = False) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on a free port with ``store``; yield the base URL."""
+    proc, url = start_app(store, port=port, timeout_s=timeout_s, demo=demo)
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop_app(proc)
 
 
 @contextlib.contextmanager

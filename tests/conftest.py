@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from data.demo import generate_demo
-from data.store import GeoPackageStore
+from data.store import GeoPackageStore, mark_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -23,19 +23,39 @@ def demo():
 
 @pytest.fixture(scope="session")
 def demo_store_file(demo, tmp_path_factory) -> Path:
-    """A store file filled with the demo (do not modify: copy it with ``demo_store``)."""
+    """A store file filled with the demo and flagged as the demo, as the app writes it (copy it with
+    ``demo_store``; do not modify)."""
     path = tmp_path_factory.mktemp("store") / "demo.gpkg"
     store = GeoPackageStore.open(path)
     store.replace_tables(demo.tables(), user="test", action="demo")
+    mark_demo(store)
     return path
 
 
 @pytest.fixture()
 def demo_store(demo_store_file, tmp_path) -> GeoPackageStore:
-    """A private, writable copy of the demo store."""
+    """A private, writable copy of the demo store (imports of real data into it are refused)."""
     path = tmp_path / "demo.gpkg"
     shutil.copyfile(demo_store_file, path)
     return GeoPackageStore.open(path, create=False)
+
+
+@pytest.fixture()
+def town_store(demo_store_file, tmp_path) -> GeoPackageStore:
+    """The demo's tables in a store that is *not* the demo: a municipality with a full data set,
+    for imports and analyses on rich data (its own installation, no demo sign-in)."""
+    path = tmp_path / "gemeente.gpkg"
+    shutil.copyfile(demo_store_file, path)
+    store = GeoPackageStore.open(path, create=False)
+    with store._transaction() as conn:
+        conn.execute("UPDATE steunkaart_meta SET value = '0' WHERE key = 'demo'")
+    return store
+
+
+@pytest.fixture()
+def empty_store(tmp_path) -> GeoPackageStore:
+    """A new, empty store of a municipality's own installation (as ``cli.py init`` makes it)."""
+    return GeoPackageStore.create_new(tmp_path / "eigen.gpkg")
 
 
 def realdata(name: str) -> Path:

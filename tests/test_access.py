@@ -19,12 +19,12 @@ def _digest(path) -> str:
 
 
 @pytest.fixture()
-def accounts(demo_store):
-    demo_store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
-    demo_store.create_user("wijk1", "wijkteam", [KANAALZONE], PASSWORD, by="beheer")
-    demo_store.create_user("beleid", "gemeente", (), PASSWORD, by="beheer")
-    demo_store.create_user("opbouw", "opbouwwerker", (), PASSWORD, by="beheer")
-    return demo_store
+def accounts(town_store):
+    town_store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
+    town_store.create_user("wijk1", "wijkteam", [KANAALZONE], PASSWORD, by="beheer")
+    town_store.create_user("beleid", "gemeente", (), PASSWORD, by="beheer")
+    town_store.create_user("opbouw", "opbouwwerker", (), PASSWORD, by="beheer")
+    return town_store
 
 
 def test_passwords_are_slow_salted_hashes(accounts):
@@ -57,22 +57,22 @@ def test_sign_in_and_lock_out(accounts):
     assert not log["details"].str.contains(PASSWORD).any()
 
 
-def test_account_rules(demo_store):
+def test_account_rules(town_store):
     with pytest.raises(DataValidationError, match="eerste gebruiker is de beheerder"):
-        demo_store.create_user("beleid", "gemeente", (), PASSWORD, by="test")
-    demo_store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
+        town_store.create_user("beleid", "gemeente", (), PASSWORD, by="test")
+    town_store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
     with pytest.raises(DataValidationError, match="bestaat al"):
-        demo_store.create_user("BEHEER", "beheerder", (), PASSWORD, by="test")
+        town_store.create_user("BEHEER", "beheerder", (), PASSWORD, by="test")
     with pytest.raises(DataValidationError, match="minstens 10 tekens"):
-        demo_store.create_user("kort", "gemeente", (), "kort", by="test")
+        town_store.create_user("kort", "gemeente", (), "kort", by="test")
     with pytest.raises(DataValidationError, match="minstens één wijk"):
-        demo_store.create_user("wijk2", "wijkteam", (), PASSWORD, by="test")
+        town_store.create_user("wijk2", "wijkteam", (), PASSWORD, by="test")
     with pytest.raises(DataValidationError, match="Onbekende wijkcode"):
-        demo_store.create_user("wijk2", "wijkteam", ["WK123456"], PASSWORD, by="test")
+        town_store.create_user("wijk2", "wijkteam", ["WK123456"], PASSWORD, by="test")
     with pytest.raises(DataValidationError, match="altijd een actieve beheerder"):
-        demo_store.update_user("beheer", role="gemeente", by="test")
-    demo_store.update_user("beheer", password="een ander wachtwoord", by="test")
-    assert demo_store.authenticate("beheer", "een ander wachtwoord").is_admin
+        town_store.update_user("beheer", role="gemeente", by="test")
+    town_store.update_user("beheer", password="een ander wachtwoord", by="test")
+    assert town_store.authenticate("beheer", "een ander wachtwoord").is_admin
 
 
 def test_oidc_claims_map_to_roles():

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from data.store import GeoPackageStore
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
@@ -36,12 +38,13 @@ def test_choosing_a_buurt_shows_its_figures(app):
     assert all(v.replace(".", "").isdigit() for v in inhabitants)
 
 
-def test_secret_values_show_as_geheim(app):
+def test_uninhabited_buurt_shows_geen_inwoners(app):
     gebied = next(s for s in app.selectbox if s.label == "Gekozen gebied")
-    gebied.set_value("BU99990504").run()  # the lake: no inhabitants, figures secret
+    gebied.set_value("BU99990504").run()  # the lake: no inhabitants, its rates secret in the file
     table = app.table[0].value
     assert table.loc["Aantal inwoners", "Voorbeeldmeer"] == "0"
-    assert table.loc["Verweduwd", "Voorbeeldmeer"] == "geheim"
+    assert table.loc["Verweduwd", "Voorbeeldmeer"] == "geen inwoners"
+    assert table.loc["Eenpersoonshuishoudens", "Voorbeeldmeer"] == "geen inwoners"
 
 
 def test_wijk_level_and_other_indicator(app):
@@ -91,14 +94,27 @@ def test_broken_store_blocks_every_page(tmp_path, monkeypatch):
     assert bad.read_text() == "geen database"
 
 
-def test_first_run_creates_the_demo_store(tmp_path, monkeypatch):
-    path = tmp_path / "nieuw" / "steunkaart.gpkg"
+def test_first_run_without_own_store_creates_the_demo_in_its_own_file(tmp_path, monkeypatch):
+    path = tmp_path / "nieuw" / "demo.gpkg"
+    monkeypatch.delenv("STEUNKAART_STORE", raising=False)
+    monkeypatch.setenv("STEUNKAART_DEMO_STORE", str(path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert path.exists() and GeoPackageStore.open(path, create=False).is_demo
+    assert next(s for s in at.selectbox if s.label == "Gekozen gebied").options
+    assert not list(path.parent.glob(".steunkaart-*"))  # built aside and moved into place
+
+
+def test_first_run_with_own_store_creates_an_empty_store_not_the_demo(tmp_path, monkeypatch):
+    path = tmp_path / "gemeente" / "eigen.gpkg"
     monkeypatch.setenv("STEUNKAART_STORE", str(path))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception
-    assert path.exists()
-    assert next(s for s in at.selectbox if s.label == "Gekozen gebied").options
+    store = GeoPackageStore.open(path, create=False)
+    assert not store.is_demo and store.counts()["areas"] == 0
+    assert at.subheader[0].value == "Eerste gebruik: maak de beheerder aan"
 
 
 def test_a_click_does_not_rebuild_the_map(app, monkeypatch):
@@ -202,7 +218,9 @@ def test_network_entry_form_grows_the_ecogram(app, demo_store):
     ties = demo_store.read_table("ties").query("ego_id == 'K-0142'")
     assert ties["alter_key"].tolist() == ["a1", "a2"] and ties["support_emotional"].all()
     assert demo_store.read_table("persons").query("person_id == 'K-0142'")["buurt_code"].notna().all()
-    assert demo_store.read_audit().iloc[0]["action"] == "import-netwerk"
+    assert demo_store.read_audit().iloc[0]["action"] == "invoer-netwerk"
+    batches = demo_store.read_batches()  # the form may be tried on the demo; each entry can be undone
+    assert batches["kind"].tolist() == ["netwerk-invoer", "netwerk-invoer"]
 
 
 def test_network_entry_form_refuses_a_name(app, demo_store):

@@ -9,12 +9,14 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from shapely.geometry import box
 
-from data.area_import import detect_year, read_area_file
+from data.area_import import detect_year, format_report, read_area_file
 from data.errors import DataValidationError
 from data.store import GeoPackageStore
 from tests.conftest import realdata
 from tests.test_cli import run_cli
+from tests.test_plausibility import haarlem_buurten
 
 
 def _digest(path):
@@ -148,7 +150,7 @@ def test_reused_codes_are_reported(gpkg_2024, tmp_path):
         (lambda g: g.drop(columns=["buurtcode"]), "Geen buurtcode gevonden"),
     ],
 )
-def test_bad_files_give_dutch_errors_and_leave_the_store(demo, demo_store, tmp_path, mutate, message):
+def test_bad_files_give_dutch_errors_and_leave_the_store(demo, town_store, tmp_path, mutate, message):
     bad = mutate(demo.raw_buurten.copy())
     path = tmp_path / "buurten_2024.gpkg"
     if bad.crs is None:
@@ -157,11 +159,11 @@ def test_bad_files_give_dutch_errors_and_leave_the_store(demo, demo_store, tmp_p
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pyogrio warns about the missing CRS
         bad.to_file(path, layer="buurten")
-    before = _digest(demo_store.path)
-    result = run_cli("import-areas", str(path), "--store", str(demo_store.path))
+    before = _digest(town_store.path)
+    result = run_cli("import-areas", str(path), "--store", str(town_store.path))
     assert result.returncode == 2
     assert message in result.stderr
-    assert _digest(demo_store.path) == before
+    assert _digest(town_store.path) == before
 
 
 def test_empty_unreadable_and_yearless_files(tmp_path):
@@ -176,8 +178,9 @@ def test_empty_unreadable_and_yearless_files(tmp_path):
     src = realdata("haarlem_buurten_2015.geojson")
     yearless = tmp_path / "haarlem.geojson"
     shutil.copyfile(src, yearless)
-    with pytest.raises(DataValidationError, match="--jaar"):
+    with pytest.raises(DataValidationError, match="Geef het jaar van de gegevens op") as info:
         read_area_file(yearless)
+    assert "--" not in str(info.value)  # the page shows it too: no command-line flags
     assert read_area_file(yearless, year=2015).year == 2015
 
 
@@ -193,3 +196,116 @@ def test_cli_import_areas_prints_the_report(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "96 buurten" in result.stdout and "Hersteld: 1" in result.stdout
     assert GeoPackageStore(store).counts()["areas"] == 137
+
+
+def _cbs_geopackage(tmp_path, layers=("gemeenten", "wijken", "buurten")):
+    """A CBS GeoPackage (2022+ names) of Haarlem's six test buurten, their two wijken and two gemeenten.
+
+    The wijk and gemeente layers carry their own figures, as CBS publishes them: totals rounded on
+    their own (3.505 and 4.495 against buurt sums of 3.500 and 4.500) and figures that cannot be
+    summed (address density, urbanity).
+    """
+    buurten = haarlem_buurten()
+    buurten["omgevingsadressendichtheid"] = [4000, 4200, 3900, 2600, 2400, 2500]
+    wijken = buurten.dissolve(by="wijkcode", aggfunc={"gemeentecode": "first", "gemeentenaam": "first"}).reset_index()
+    wijken["wijknaam"] = ["Centrum", "Noord"]
+    wijken["water"] = "NEE"
+    wijken["aantal_inwoners"] = [3505, 4495]
+    wijken["omgevingsadressendichtheid"] = [4100, 2500]
+    wijken["stedelijkheid_adressen_per_km2"] = [1, 2]
+    gemeenten = gpd.GeoDataFrame({
+        "gemeentecode": ["GM0392", "GM0394"], "gemeentenaam": ["Haarlem", "Haarlemmermeer"], "water": "NEE",
+        "aantal_inwoners": [8010, 160_000], "omgevingsadressendichtheid": [3300, 900],
+    }, geometry=[buurten.union_all(), box(95_000, 470_000, 110_000, 484_000)], crs=28992)
+    path = tmp_path / "wijkenbuurten_2024_v1.gpkg"
+    for name, frame in zip(layers, (gemeenten, wijken, buurten), strict=True):
+        frame.to_file(path, layer=name)
+    return path
+
+
+@pytest.mark.parametrize("layers", [("gemeenten", "wijken", "buurten"),
+                                    ("cbs_gemeenten_2024", "cbs_wijken_2024", "cbs_buurten_2024")])
+def test_cbs_geopackage_brings_all_three_levels_in_one_call(tmp_path, layers):
+    path = _cbs_geopackage(tmp_path, layers)
+    imp = read_area_file(path)
+    assert imp.report["per_niveau"] == {"gemeente": 2, "wijk": 2, "buurt": 6}
+    assert imp.report["afgeleid"] == [] and imp.report["niet_afgeleid"] == {}
+    names = imp.areas.set_index("area_code")["name"]
+    assert names[["WK039201", "WK039202", "GM0392"]].tolist() == ["Centrum", "Noord", "Haarlem"]
+    values = imp.values.set_index(["area_code", "indicator"])["value"]
+    # The wijk and gemeente figures are their own, not sums of the buurten.
+    assert values[("WK039201", "aantal_inwoners")] == 3505 and values[("WK039202", "aantal_inwoners")] == 4495
+    assert values[("GM0392", "aantal_inwoners")] == 8010
+    assert values[("WK039201", "omgevingsadressendichtheid")] == 4100
+    assert values[("WK039202", "stedelijkheid_adressen_per_km2")] == 2
+    assert (imp.values["source"] == "CBS Wijk- en Buurtkaart").all()
+    assert not any(line.startswith("Niet uit de buurten") for line in format_report(imp.report))
+    one = read_area_file(path, gemeente="GM0392")  # each layer filtered on its gemeentecode
+    assert one.report["per_niveau"] == {"gemeente": 1, "wijk": 2, "buurt": 6}
+
+
+def test_buurten_only_file_derives_wijken_and_says_what_it_could_not_derive(tmp_path):
+    buurten = haarlem_buurten().drop(columns="aantal_part_huishoudens")
+    buurten["percentage_eenpersoonshuishoudens"] = [40, 50, 30, 45, -99997, 35]  # its weight (households) is absent
+    buurten["omgevingsadressendichtheid"] = [4000, 4200, 3900, 2600, 2400, 2500]
+    buurten["stedelijkheid_adressen_per_km2"] = [1, 1, 1, 2, 2, 2]
+    buurten["bevolkingsdichtheid_inwoners_per_km2"] = [1000, 2000, 500, 1500, 0, 3000]
+    path = tmp_path / "buurten_2024.gpkg"
+    buurten.to_file(path, layer="buurten")
+    imp = read_area_file(path)
+    assert imp.report["afgeleid"] == ["wijk", "gemeente"]
+    missing = ["percentage_eenpersoonshuishoudens", "omgevingsadressendichtheid", "stedelijkheid_adressen_per_km2"]
+    assert imp.report["niet_afgeleid"] == {"wijk": missing, "gemeente": missing}
+    values = imp.values.set_index(["area_code", "indicator"])["value"]
+    assert values[("WK039201", "bevolkingsdichtheid_inwoners_per_km2")] == 1167  # 3.500 inhabitants on 300 ha
+    # 65+ weighted by inhabitants where it is known (not in BU03920102): (10 × 1.000 + 20 × 2.000) / 3.000.
+    assert values[("WK039201", "percentage_personen_65_jaar_en_ouder")] == pytest.approx(50_000 / 3000)
+    assert ("WK039201", "omgevingsadressendichtheid") not in values.index
+    assert "Niet uit de buurten af te leiden, dus leeg voor de wijken en de gemeente: Eenpersoonshuishoudens, " \
+           "Omgevingsadressendichtheid, Stedelijkheid (1 = zeer sterk, 5 = niet)." in format_report(imp.report)
+
+
+def test_wijken_from_the_file_and_a_derived_gemeente(gpkg_2024):
+    report = read_area_file(gpkg_2024).report
+    assert set(report["niet_afgeleid"]) == {"gemeente"}
+
+
+@pytest.mark.parametrize(("missing", "message"), [
+    (".dbf", r"Het \.dbf-bestand ontbreekt in de zip; daarin staan de kerncijfers"),
+    (".shx", r"Het \.shx-bestand ontbreekt in de zip; dat is de index bij het \.shp-bestand"),
+    (".shp", r"Het \.shp-bestand ontbreekt in de zip; daarin staan de vlakken"),
+])
+def test_zipped_shapefile_without_a_part_says_which(tmp_path, missing, message):
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    haarlem_buurten()[["buurtcode", "geometry"]].rename(columns={"buurtcode": "BU_CODE"}).to_file(
+        folder / "buurt_2019.shp")
+    archive = tmp_path / "buurt_2019.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in folder.iterdir():
+            if part.suffix != missing:
+                zf.write(part, part.name)
+    with pytest.raises(DataValidationError, match=message) as info:
+        read_area_file(archive)
+    assert info.value.file == "buurt_2019.zip"
+    (folder / f"buurt_2019{missing}").unlink()
+    if missing != ".shp":  # a loose .shp without its .dbf or .shx
+        with pytest.raises(DataValidationError, match=message.replace("in de zip", r"naast het \.shp-bestand")):
+            read_area_file(folder / "buurt_2019.shp")
+
+
+def test_problems_of_every_layer_are_reported_together_with_their_layer(tmp_path):
+    path = _cbs_geopackage(tmp_path)
+    wijken = gpd.read_file(path, layer="wijken")
+    wijken.loc[1, "aantal_inwoners"] = -4495
+    wijken.to_file(path, layer="wijken")
+    buurten = gpd.read_file(path, layer="buurten")
+    buurten.loc[0, "percentage_personen_65_jaar_en_ouder"] = 110
+    buurten.to_file(path, layer="buurten")
+    with pytest.raises(DataValidationError, match=r"2 problemen gevonden.*\(bestand wijkenbuurten_2024_v1.gpkg, "
+                                                  r"laag wijken, rij 3, kolom 'aantal_inwoners'\)") as info:
+        read_area_file(path)
+    assert [(p["bestand"], p["rij"], p["kolom"]) for p in info.value.problems] == [
+        ("wijkenbuurten_2024_v1.gpkg, laag wijken", 3, "aantal_inwoners"),
+        ("wijkenbuurten_2024_v1.gpkg, laag buurten", 2, "percentage_personen_65_jaar_en_ouder"),
+    ]

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import pytest
 
 from data.store import GeoPackageStore
+from mapping.choropleth import MISSING_FILL, NO_BASE_FILL
 from tests.browser import chromium_page, chromium_path, map_frame, running_app, wait_until_idle
 from tests.conftest import ROOT, in_ci
 
@@ -44,11 +45,12 @@ def test_map_draws_every_buurt_from_local_assets_only(chromium, demo_store_file,
         frame = map_frame(page)
         time.sleep(1.0)  # let Leaflet finish adding layers
         paths = frame.locator("path.sk-area")
-        # One SVG path per buurt: all 40, the water buurt drawn as missing (hatched grey).
+        # One SVG path per buurt: all 40, the water buurt (no inhabitants) drawn without a class.
         assert paths.count() == len(buurten)
         fills = [paths.nth(i).get_attribute("fill") for i in range(paths.count())]
         with_data = buurten["percentage_personen_65_jaar_en_ouder"].notna().sum()
-        assert sum(f != "#d9d9d9" for f in fills) == with_data
+        assert sum(f not in (MISSING_FILL, NO_BASE_FILL) for f in fills) == with_data == len(buurten) - 1
+        assert fills.count(NO_BASE_FILL) == 1
         assert frame.locator(".sk-legend").inner_text().startswith("Personen 65 jaar en ouder")
 
         # Click a buurt: its name and figures appear beside the map.
@@ -267,7 +269,7 @@ def test_new_user_flow_admin_then_municipality_sees_only_aggregates(chromium, de
         page.get_by_text("alleen als totalen").wait_for(timeout=60_000)
         assert page.get_by_role("tab").all_inner_texts() == ["Kaart per buurt", "Koppelen (totalen)"]
         page.get_by_role("tab", name="Koppelen (totalen)").click()
-        page.get_by_text("Per voorziening").wait_for(timeout=30_000)
+        page.get_by_text("Per voorziening", exact=True).wait_for(timeout=30_000)
         page.get_by_text("Kunnen een plek krijgen").wait_for(timeout=30_000)
         wait_until_idle(page)
         text = page.locator("body").inner_text()

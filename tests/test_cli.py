@@ -45,9 +45,8 @@ def test_info_text_uses_dutch_numbers(demo_store_file):
     assert "2.000" in result.stdout
 
 
-def test_demo_refuses_to_overwrite_data(demo_store_file, tmp_path):
-    store = tmp_path / "kopie.gpkg"
-    store.write_bytes(demo_store_file.read_bytes())
+def test_demo_refuses_to_overwrite_data(town_store):
+    store = town_store.path  # a municipality's own store: the demo never replaces it without --force
     before = _digest(store)
     result = run_cli("demo", "--store", str(store))
     assert result.returncode != 0

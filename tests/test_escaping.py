@@ -9,9 +9,11 @@ browser shows (after innerHTML or innerText) must be the original string, escape
 
 from __future__ import annotations
 
+import csv
 import functools
 import html
 import http.server
+import io
 import json
 import os
 import re
@@ -20,6 +22,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from html.parser import HTMLParser
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -27,10 +30,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from data.profile import area_profile, profile_to_html
+from data.profile import area_profile, profile_to_excel, profile_to_html
+from data.provisions import provisions_to_csv, provisions_to_excel
 from graphs.community import community_graph, community_html, community_summary
 from graphs.ecogram import ecogram_svg
 from mapping.choropleth import choropleth_map
+from mapping.gap_report import build_gap_report, report_to_excel
+from mapping.gaps import gaps_from_need_and_supply
 from mapping.provisions import provisions_near
 from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.conftest import in_ci
@@ -218,7 +224,7 @@ def _ecogram(demo, text: str) -> str:
     return ecogram_svg(ties, title=f"Ecogram van {text}")
 
 
-def _profile_page(text: str) -> str:
+def _profile(text: str):
     """The profile of a buurt named ``text`` in wijk and gemeente named after it, with a hostile provision."""
     areas = pd.DataFrame({
         "area_code": ["GM0001", "WK000101", "BU00010101", "BU00010102", "BU00010103"],
@@ -241,8 +247,11 @@ def _profile_page(text: str) -> str:
         geometry=[shapely.Point(0, 0)], crs=28992,
     )
     near = provisions_near(prov, shapely.box(-10, -10, 10, 10))
-    profile = area_profile(values, areas, "BU00010103", provisions=near)
-    return profile_to_html(profile, generated=pd.Timestamp("2026-01-01"))
+    return area_profile(values, areas, "BU00010103", provisions=near)
+
+
+def _profile_page(text: str) -> str:
+    return profile_to_html(_profile(text), generated=pd.Timestamp("2026-01-01"))
 
 
 # --------------------------------------------------------------------------- choropleth
@@ -349,6 +358,161 @@ def test_profile_report_is_escaped(text):
     assert {f"Wijk {text}", f"Stad {text}"} <= set(shown)  # table header
     assert any(f"in Stad {text})" in s for s in shown)  # the summary names the gemeente
     assert shown.count(text) == 4  # buurt header; provision name, type and status
+
+
+# --------------------------------------------------------------------------- spreadsheet exports
+# A spreadsheet evaluates text that starts with = + - @ (also after a tab or CR) as a formula. Every CSV
+# and Excel export must write such text as text: in Excel a string cell (never data type 'f') that
+# reads back as the exact text, in CSV with a single quote in front.
+
+FORMULAS = ["=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("http://evil","x")']
+FORMULA_IDS = ["equals", "plus", "minus", "at", "tab", "cr", "hyperlink"]
+formula = pytest.mark.parametrize("text", FORMULAS, ids=FORMULA_IDS)
+_NUMBER = re.compile(r"-\d+(,\d+)?")  # a negative number in a Dutch CSV: a number, not a formula
+
+
+def _assert_xlsx_text(data: bytes, text: str) -> int:
+    """No cell of the workbook is a formula and ``text`` reads back exactly; returns how many cells hold it."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data))
+    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
+    assert not [f"{c.parent.title}!{c.coordinate}" for c in cells if c.data_type == "f"]
+    # XML keeps a CR only as Excel's own escape, which Excel (and our import) decodes: that is the exact text.
+    stored = text.replace("\r", "_x000D_")
+    hits = [c for c in cells if c.value == stored]
+    assert hits, f"{text!r} is not in any cell"
+    assert {c.data_type for c in hits} == {"s"}
+    assert not [c.value for c in cells if isinstance(c.value, str) and c.value.startswith("=") and c.data_type != "s"]
+    return len(hits)
+
+
+def _assert_csv_marked(data: bytes, text: str) -> int:
+    """No CSV cell starts like a formula unless it is a negative number; returns how many hold ``'text``."""
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
+    cells = [cell for row in rows for cell in row]
+    assert len({len(row) for row in rows}) == 1, "the text broke the rows apart"
+    evaluated = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(c)]
+    assert not evaluated, evaluated
+    hits = cells.count("'" + text)
+    assert hits, f"{text!r} is not in any cell"
+    return hits
+
+
+def _gap_report(text: str):
+    """Two buurten, one named ``text``; the need formula is ``text`` too."""
+    buurten = gpd.GeoDataFrame({
+        "area_code": ["BU00010000", "BU00010001"], "name": [text, "Midden"],
+        "aantal_inwoners": [1000.0, 1000.0], "percentage_verweduwd": [40.0, 25.0], "water": False,
+    }, geometry=[shapely.box(k * 1000, 0, (k + 1) * 1000, 1000) for k in range(2)], crs=28992)
+    provisions = gpd.GeoDataFrame({
+        "provision_id": ["V1"], "name": [text], "type": ["bezoekdienst_weduwen"], "status": ["actief"],
+        "capacity_per_year": [10], "reach_m": [1500.0],
+    }, geometry=[shapely.Point(500, 500)], crs=28992)
+    gaps = gaps_from_need_and_supply(buurten, provisions, types=["bezoekdienst_weduwen"])
+    return build_gap_report(buurten, gaps, scope="Testgemeente", type_label="Bezoekdienst", formula=text)
+
+
+@formula
+def test_profile_excel_writes_formulas_as_text(text):
+    data = profile_to_excel(_profile(text))
+    assert _assert_xlsx_text(data, text) == 1 + 3  # the buurt's column header; provision name, type, status
+
+
+@formula
+def test_provision_exports_write_formulas_as_text(demo, text):
+    provisions = _provisions(demo, text)
+    # name, organisation, contact, notes, capacity unit, funding source, evidence label; the second's type
+    assert _assert_xlsx_text(provisions_to_excel(provisions), text) == 7 + 1
+    assert _assert_csv_marked(provisions_to_csv(provisions), text) == 7 + 1
+
+
+@formula
+def test_gap_report_excel_writes_formulas_as_text(text):
+    assert _assert_xlsx_text(report_to_excel(_gap_report(text)), text) == 2  # the buurt's name; the formula
+
+
+@pytest.fixture(scope="module")
+def cli_exports(tmp_path_factory):
+    """The CSV files of the command line for a store where each hostile text is a buurt's name, a
+    provision's name, a person's code and the label of an anonymous contact."""
+    from shapely.geometry import box
+
+    from cli import main
+    from data.store import GeoPackageStore
+
+    folder = tmp_path_factory.mktemp("cli_exports")
+    store = GeoPackageStore.open(folder / "vijandig.gpkg")
+    codes = [f"BU000101{k:02d}" for k in range(len(FORMULAS))]
+    buurten = gpd.GeoDataFrame(
+        {"area_code": codes, "name": FORMULAS, "level": "buurt", "gemeente_code": "GM0001", "wijk_code": "WK000101"},
+        geometry=[box(k * 1000 - 100, -100, k * 1000 + 100, 100) for k in range(len(codes))], crs=28992)
+    provisions = gpd.GeoDataFrame(
+        {"provision_id": [f"V{k}" for k in range(len(codes))], "name": FORMULAS, "type": "grip_en_glans",
+         "reach_m": 1500.0, "capacity_per_year": 10, "status": "actief"},
+        geometry=gpd.points_from_xy(np.arange(len(codes)) * 1000.0, np.zeros(len(codes))), crs=28992)
+    persons = pd.DataFrame({"person_id": [*FORMULAS, "EGO-1"], "buurt_code": [*codes, codes[0]], "consent": 1})
+    # EGO-1 has friends for emotional and practical support: no signal, so only the hostile persons are matched.
+    ties = pd.DataFrame({"ego_id": "EGO-1", "alter_key": FORMULAS, "role": "vriend", "support_emotional": True,
+                         "support_practical": True})
+    store.replace_tables({"areas": buurten, "provisions": provisions, "persons": persons, "ties": ties},
+                         user="test", action="test")
+    files = {"types": len(store.read_provision_types())}
+    for command in ("gaps", "signals", "match", "export-network"):
+        out = folder / f"{command}.csv"
+        assert main([command, "--store", str(store.path), "--out", str(out)]) == 0
+        files[command] = out.read_bytes()
+    return files
+
+
+@formula
+@pytest.mark.parametrize("command", ["gaps", "signals", "match", "export-network"])
+def test_cli_csv_marks_formulas_as_text(cli_exports, text, command):
+    # gaps: the buurt's name, once per provision type; signals: the person; match: the person and the
+    # provision proposed to them (in their own buurt); export-network: the contact's label
+    cells = {"gaps": cli_exports["types"], "signals": 1, "match": 2, "export-network": 1}[command]
+    assert _assert_csv_marked(cli_exports[command], text) == cells
+
+
+@pytest.fixture(scope="module")
+def audit_export(demo_store_file, tmp_path_factory):
+    """The logboek page's CSV download, for a store whose audit log has each hostile text as user and target."""
+    import shutil
+
+    import streamlit
+    from streamlit.testing.v1 import AppTest
+
+    from data.auth import User
+    from data.store import GeoPackageStore
+
+    path = tmp_path_factory.mktemp("audit") / "demo.gpkg"
+    shutil.copyfile(demo_store_file, path)
+    store = GeoPackageStore.open(path, create=False)
+    store.create_user("beheer", "beheerder", (), "correct horse battery", by="test")
+    for text in FORMULAS:
+        store.log(text, "export-test", text, {"tekst": text})
+    offered = {}
+    original = streamlit.download_button
+
+    def capture(label, data, *args, **kwargs):
+        offered[label] = data
+        return original(label, data, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STEUNKAART_STORE", str(path))
+        patch.setattr(streamlit, "download_button", capture)
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90)
+        at.session_state["sk_user"] = User("beheer", "beheerder")
+        at.run()
+        at.switch_page("pages/logboek.py").run()
+        assert not at.exception, at.exception
+    return offered["Exporteren (CSV voor Excel)"]
+
+
+@formula
+def test_audit_log_csv_marks_formulas_as_text(audit_export, text):
+    assert _assert_csv_marked(audit_export, text) == 2  # who ('Wie') and on what ('Waarop')
 
 
 # --------------------------------------------------------------------------- in a real browser

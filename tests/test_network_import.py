@@ -36,20 +36,20 @@ def _files(tmp_path, persons=PERSONS, ties=TIES, participation=PARTICIPATION):
     return paths
 
 
-def test_clean_templates_import(demo_store, tmp_path):
+def test_clean_templates_import(town_store, tmp_path):
     p, t, x = _files(tmp_path)
     result = run_cli("import-network", "--personen", str(p), "--relaties", str(t), "--deelname", str(x),
-                     "--store", str(demo_store.path))
+                     "--store", str(town_store.path))
     assert result.returncode == 0, result.stderr
     assert "2 personen, 3 relaties, 1 deelnames" in result.stdout
-    persons = demo_store.read_table("persons").set_index("person_id")
+    persons = town_store.read_table("persons").set_index("person_id")
     assert persons.loc["K-001", "household_type"] == "alleenstaand"
     assert persons.loc["K-002", "household_type"] == "paar_zonder_kinderen"
     assert persons.loc["K-001", "widowed_since"] == pd.Timestamp("2025-02-03")
-    ties = demo_store.read_table("ties")
+    ties = town_store.read_table("ties")
     mine = ties.loc[ties["ego_id"] == "K-001"].set_index("role")
     assert mine.loc["buur", "alter_id"] == "K-002" and bool(mine.loc["buur", "support_practical"])
-    assert len(demo_store.read_table("persons")) == 2002
+    assert len(town_store.read_table("persons")) == 2002
 
 
 @pytest.mark.parametrize(
@@ -65,18 +65,18 @@ def test_clean_templates_import(demo_store, tmp_path):
          "lsns_1", "geen score 0-5"),
     ],
 )
-def test_rejections_are_dutch_and_change_nothing(demo_store, tmp_path, which, old, new, column, message):
+def test_rejections_are_dutch_and_change_nothing(town_store, tmp_path, which, old, new, column, message):
     persons, ties = PERSONS, TIES
     if which == "ties":
         ties = TIES.replace(old, new, 1)
     else:
         persons = PERSONS.replace(old, new, 1)
     p, t, _ = _files(tmp_path, persons, ties)
-    before = _digest(demo_store.path)
-    result = run_cli("import-network", "--personen", str(p), "--relaties", str(t), "--store", str(demo_store.path))
+    before = _digest(town_store.path)
+    result = run_cli("import-network", "--personen", str(p), "--relaties", str(t), "--store", str(town_store.path))
     assert result.returncode == 2
     assert message in result.stderr and f"kolom '{column}'" in result.stderr
-    assert _digest(demo_store.path) == before
+    assert _digest(town_store.path) == before
 
 
 @pytest.mark.parametrize(
@@ -109,22 +109,22 @@ def test_eleven_test():
 NC = __import__("pathlib").Path(__file__).parent / "fixtures" / "network_canvas"
 
 
-def test_network_canvas_export_imports_cleanly(demo_store):
+def test_network_canvas_export_imports_cleanly(town_store):
     files = sorted(str(p) for p in NC.glob("*.csv"))
     result = run_cli("import-network", "--network-canvas", *files, "--koppeling", str(NC / "koppeling.json"),
-                     "--store", str(demo_store.path))
+                     "--store", str(town_store.path))
     assert result.returncode == 0, result.stderr
     assert "1 personen, 4 relaties, 0 deelnames, 2 banden tussen anderen" in result.stdout
-    person = demo_store.read_table("persons").set_index("person_id").loc["NCK-7"]
+    person = town_store.read_table("persons").set_index("person_id").loc["NCK-7"]
     assert (person["buurt_code"], person["age_band"]) == ("BU99990101", "75-84")
-    ties = demo_store.read_table("ties").query("ego_id == 'NCK-7'").set_index("alter_key")
+    ties = town_store.read_table("ties").query("ego_id == 'NCK-7'").set_index("alter_key")
     assert ties["role"].to_dict() == {"n-0001": "kind", "n-0002": "buur", "n-0003": "professional", "n-0004": "buur"}
     assert ties["support_emotional"].tolist() == [True, False, False, False]
     assert ties.loc["n-0001", "closeness"] == 3
     # Density among the 4 alters: 2 links of 6 possible pairs; effective size 4 - 2*2/4 = 3.
     from graphs.measures import person_measures
 
-    store = demo_store
+    store = town_store
     m = person_measures(store.read_table("persons"), store.read_table("ties"), None, store.read_table("alter_links"))
     assert m.loc["NCK-7", "density_alters"] == pytest.approx(2 / 6)
     assert m.loc["NCK-7", "effective_size"] == pytest.approx(3.0)
@@ -141,19 +141,19 @@ def test_network_canvas_with_names_is_refused(tmp_path):
         read_network_canvas(sorted(tmp_path.glob("*.csv")))
 
 
-def test_graphml_round_trip(demo_store, tmp_path):
+def test_graphml_round_trip(town_store, tmp_path):
     out = tmp_path / "netwerk.graphml"
-    result = run_cli("export-network", "--store", str(demo_store.path), "--out", str(out))
+    result = run_cli("export-network", "--store", str(town_store.path), "--out", str(out))
     assert result.returncode == 0, result.stderr
     import networkx as nx
 
     graph = nx.read_graphml(out)
-    persons = demo_store.read_table("persons")
-    ties = demo_store.read_table("ties")
+    persons = town_store.read_table("persons")
+    ties = town_store.read_table("ties")
     assert sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "persoon") == len(persons)
     kinds = pd.Series([d["kind"] for _, _, d in graph.edges(data=True)]).value_counts()
     assert kinds["steun"] == len(ties)
-    assert kinds["kent"] == len(demo_store.read_table("alter_links")) > 0
+    assert kinds["kent"] == len(town_store.read_table("alter_links")) > 0
     from data.network_formats import network_from_graphml
 
     back = network_from_graphml(out)

@@ -62,11 +62,11 @@ def test_low_value_of_a_need_indicator_is_favourable(small):
     assert row["z"] < -1 and row["signal"] == "gunstig"
 
 
-def test_uninhabited_buurt_shows_geheim_and_is_not_a_peer(small):
+def test_uninhabited_buurt_shows_geen_inwoners_and_is_not_a_peer(small):
     areas, values = small
     profile = area_profile(values, areas, "BU00010104")
     row = profile.table.set_index("indicator").loc["percentage_personen_65_jaar_en_ouder"]
-    assert row["Meer <b>"] == "geheim"
+    assert row["Meer <b>"] == "geen inwoners"  # CBS said 'geheim'; the reason is that nobody lives there
     assert pd.isna(row["z"])
 
 

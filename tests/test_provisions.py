@@ -38,19 +38,19 @@ def _write(tmp_path, rows, name="voorzieningen.csv", encoding="utf-8-sig"):
     return path
 
 
-def test_new_user_round_trip(demo_store, tmp_path):
+def test_new_user_round_trip(town_store, tmp_path):
     """Template -> three rows in Dutch Excel style -> import -> edit -> audit -> export -> re-import."""
     template = tmp_path / "sjabloon.xlsx"
-    result = run_cli("export-provisions", "--store", str(demo_store.path), "--out", str(template))
+    result = run_cli("export-provisions", "--store", str(town_store.path), "--out", str(template))
     assert result.returncode == 0
     sheet = openpyxl.load_workbook(template)["Voorzieningen"]
     assert [c.value for c in sheet[1]][:5] == ["id", "naam", "soort", "organisatie", "breedtegraad"]
 
     path = _write(tmp_path, GOOD_ROWS, encoding="cp1252")
-    result = run_cli("import-provisions", str(path), "--store", str(demo_store.path))
+    result = run_cli("import-provisions", str(path), "--store", str(town_store.path))
     assert result.returncode == 0, result.stderr
     assert "3 nieuw, 0 bijgewerkt, 0 ongewijzigd" in result.stdout
-    prov = demo_store.read_table("provisions").set_index("provision_id")
+    prov = town_store.read_table("provisions").set_index("provision_id")
     assert len(prov) == 43
     new = prov.loc[["V041", "V042", "V043"]]
     assert new["name"].tolist() == ["Koffieochtend De Linde", "Grip & Glans Oost", "Weduwenkring Kanaal"]
@@ -60,39 +60,77 @@ def test_new_user_round_trip(demo_store, tmp_path):
     assert new.loc["V041", "funding_end"] == pd.Timestamp("2027-12-31")
     assert new["buurt_code"].notna().all()
 
-    version = demo_store.update_provision("V042", {"capacity_per_year": 30}, expected_version=1, user="anna")
+    version = town_store.update_provision("V042", {"capacity_per_year": 30}, expected_version=1, user="anna")
     assert version == 2
-    entry = demo_store.read_audit().iloc[0]
+    entry = town_store.read_audit().iloc[0]
     assert (entry["user"], entry["action"], entry["target"]) == ("anna", "wijzig-voorziening", "V042")
     details = json.loads(entry["details"])
     assert (details["voor"]["capacity_per_year"], details["na"]["capacity_per_year"]) == (24, 30)
 
     export = tmp_path / "export.xlsx"
-    assert run_cli("export-provisions", "--store", str(demo_store.path), "--out", str(export)).returncode == 0
-    before = demo_store.read_table("provisions")
-    result = run_cli("import-provisions", str(export), "--store", str(demo_store.path))
+    assert run_cli("export-provisions", "--store", str(town_store.path), "--out", str(export)).returncode == 0
+    before = town_store.read_table("provisions")
+    result = run_cli("import-provisions", str(export), "--store", str(town_store.path))
     assert "0 nieuw, 0 bijgewerkt, 43 ongewijzigd" in result.stdout
-    after = demo_store.read_table("provisions")
+    after = town_store.read_table("provisions")
     pd.testing.assert_frame_equal(before.drop(columns="geometry"), after.drop(columns="geometry"))
     assert shapely.equals_exact(before.geometry.to_numpy(), after.geometry.to_numpy(), 0).all()
 
 
-def test_csv_export_round_trip_is_lossless(demo_store, tmp_path):
+def test_csv_export_round_trip_is_lossless(town_store, tmp_path):
     out = tmp_path / "export.csv"
-    run_cli("export-provisions", "--store", str(demo_store.path), "--out", str(out))
+    run_cli("export-provisions", "--store", str(town_store.path), "--out", str(out))
     assert out.read_bytes()[:3] == b"\xef\xbb\xbf" and b";" in out.read_bytes()
     back = read_provisions_file(out)
-    assert demo_store.import_provisions(back, user="t") == {"nieuw": 0, "bijgewerkt": 0, "ongewijzigd": 40}
+    assert town_store.import_provisions(back, user="t") == {"nieuw": 0, "bijgewerkt": 0, "ongewijzigd": 40}
 
 
-def test_changed_export_updates_instead_of_duplicating(demo_store, tmp_path):
-    sheet = pd.read_excel(io.BytesIO(provisions_to_excel(demo_store.read_table("provisions"))), dtype=str)
+FORMULA_NAME = '=HYPERLINK("http://x","klik")'
+FORMULA_FIELDS = {"name": FORMULA_NAME, "organisation": "@buurtteam", "contact": "+31 6 12345678",
+                  "notes": "-1+2 deelnemers"}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_formula_like_text_round_trips_as_text(town_store, tmp_path, suffix):
+    """Text that a spreadsheet would evaluate is exported as text and comes back exactly as it was."""
+    town_store.update_provision("V001", FORMULA_FIELDS, expected_version=1, user="anna")
+    before = town_store.read_table("provisions")
+    out = tmp_path / f"export{suffix}"
+    assert run_cli("export-provisions", "--store", str(town_store.path), "--out", str(out)).returncode == 0
+    if suffix == ".csv":
+        text = out.read_bytes().decode("utf-8-sig")
+        assert "'=HYPERLINK(\"\"http://x\"\",\"\"klik\"\")" in text and ";'@buurtteam;" in text
+        assert ";=HYPERLINK" not in text and ";\"=HYPERLINK" not in text
+    else:
+        sheet = openpyxl.load_workbook(out)["Voorzieningen"]
+        cell = next(c for c in sheet["B"] if c.value == FORMULA_NAME)
+        assert cell.data_type == "s"
+        assert not [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    back = read_provisions_file(out, area=town_store.outline())
+    assert back.set_index("provision_id").loc["V001", list(FORMULA_FIELDS)].to_dict() == FORMULA_FIELDS
+    assert town_store.import_provisions(back, user="t") == {"nieuw": 0, "bijgewerkt": 0, "ongewijzigd": 40}
+    after = town_store.read_table("provisions")
+    pd.testing.assert_frame_equal(before.drop(columns="geometry"), after.drop(columns="geometry"))
+
+
+def test_only_the_export_mark_is_removed_on_import(tmp_path):
+    """A quote before a formula character is the export's mark; any other quote belongs to the text."""
+    rows = ["V1;'=1+1;buurthuis;'s-Hertogenbosch;52,04;5,57;;;10;;;;;;;'+31 6 1;;''=2",
+            "V2;''+1;buurthuis;'-;52,04;5,57;;;10;;;;;;;;;'x"]
+    back = read_provisions_file(_write(tmp_path, rows)).set_index("provision_id")
+    assert back.loc["V1", ["name", "organisation", "contact", "notes"]].tolist() == [
+        "=1+1", "'s-Hertogenbosch", "+31 6 1", "'=2"]
+    assert back.loc["V2", ["name", "organisation", "notes"]].tolist() == ["'+1", "-", "'x"]
+
+
+def test_changed_export_updates_instead_of_duplicating(town_store, tmp_path):
+    sheet = pd.read_excel(io.BytesIO(provisions_to_excel(town_store.read_table("provisions"))), dtype=str)
     sheet.loc[sheet["id"] == "V005", "capaciteit_per_jaar"] = "99"
     path = tmp_path / "gewijzigd.xlsx"
     sheet.to_excel(path, index=False)
-    counts = demo_store.import_provisions(read_provisions_file(path), user="t")
+    counts = town_store.import_provisions(read_provisions_file(path), user="t")
     assert counts == {"nieuw": 0, "bijgewerkt": 1, "ongewijzigd": 39}
-    prov = demo_store.read_table("provisions").set_index("provision_id")
+    prov = town_store.read_table("provisions").set_index("provision_id")
     assert prov.loc["V005", "capacity_per_year"] == 99 and prov.loc["V005", "version"] == 2
 
 
@@ -110,21 +148,21 @@ def test_changed_export_updates_instead_of_duplicating(demo_store, tmp_path):
         (";Iets;buurthuis;;52,04;5,57;;;-5;;;;;;;;;", "capaciteit_per_jaar", "niet negatief"),
     ],
 )
-def test_every_rejection_is_dutch_and_changes_nothing(demo_store, tmp_path, row, column, message):
+def test_every_rejection_is_dutch_and_changes_nothing(town_store, tmp_path, row, column, message):
     path = _write(tmp_path, [GOOD_ROWS[0], row])
-    before = _digest(demo_store.path)
-    result = run_cli("import-provisions", str(path), "--store", str(demo_store.path))
+    before = _digest(town_store.path)
+    result = run_cli("import-provisions", str(path), "--store", str(town_store.path))
     assert result.returncode == 2
     assert message in result.stderr
     assert f"rij 3, kolom '{column}'" in result.stderr
-    assert _digest(demo_store.path) == before
+    assert _digest(town_store.path) == before
 
 
-def test_duplicate_ids_and_row_report(demo_store, tmp_path):
+def test_duplicate_ids_and_row_report(town_store, tmp_path):
     rows = [GOOD_ROWS[0].replace(";Koffie", "X1;Koffie", 1), GOOD_ROWS[1].replace(";Grip", "X1;Grip", 1),
             ";Iets;kookclub;;52,04;5,57;;;veel;;;;;;;;;"]
     with pytest.raises(DataValidationError) as info:
-        read_provisions_file(_write(tmp_path, rows), area=demo_store.outline())
+        read_provisions_file(_write(tmp_path, rows), area=town_store.outline())
     problems = pd.DataFrame(info.value.problems)
     assert problems[["rij", "kolom"]].values.tolist() == [[3, "id"], [4, "capaciteit_per_jaar"], [4, "soort"]]
     assert "X1" in problems.loc[0, "melding"]
@@ -140,28 +178,28 @@ def test_missing_columns_and_personal_data(tmp_path):
         read_provisions_file(path)
 
 
-def test_empty_file_is_refused(demo_store, tmp_path):
+def test_empty_file_is_refused(town_store, tmp_path):
     path = tmp_path / "leeg.csv"
     path.write_bytes(b"")
-    before = _digest(demo_store.path)
-    result = run_cli("import-provisions", str(path), "--store", str(demo_store.path))
+    before = _digest(town_store.path)
+    result = run_cli("import-provisions", str(path), "--store", str(town_store.path))
     assert result.returncode == 2 and "leeg" in result.stderr
-    assert _digest(demo_store.path) == before
+    assert _digest(town_store.path) == before
 
 
-def test_second_of_two_simultaneous_edits_is_refused(demo_store):
-    first = demo_store.read_table("provisions").set_index("provision_id").loc["V010", "version"]
-    demo_store.update_provision("V010", {"name": "Eerste"}, expected_version=first, user="anna")
-    before = _digest(demo_store.path)
+def test_second_of_two_simultaneous_edits_is_refused(town_store):
+    first = town_store.read_table("provisions").set_index("provision_id").loc["V010", "version"]
+    town_store.update_provision("V010", {"name": "Eerste"}, expected_version=first, user="anna")
+    before = _digest(town_store.path)
     with pytest.raises(ConflictError, match="intussen door iemand anders gewijzigd"):
-        demo_store.update_provision("V010", {"name": "Tweede"}, expected_version=first, user="bob")
-    assert _digest(demo_store.path) == before
-    assert demo_store.read_table("provisions").set_index("provision_id").loc["V010", "name"] == "Eerste"
+        town_store.update_provision("V010", {"name": "Tweede"}, expected_version=first, user="bob")
+    assert _digest(town_store.path) == before
+    assert town_store.read_table("provisions").set_index("provision_id").loc["V010", "name"] == "Eerste"
     with pytest.raises(ConflictError):
-        demo_store.delete_provision("V010", expected_version=first, user="bob")
-    demo_store.delete_provision("V010", expected_version=first + 1, user="anna")
-    assert "V010" not in set(demo_store.read_table("provisions")["provision_id"])
-    assert demo_store.read_audit().iloc[0]["action"] == "verwijder-voorziening"
+        town_store.delete_provision("V010", expected_version=first, user="bob")
+    town_store.delete_provision("V010", expected_version=first + 1, user="anna")
+    assert "V010" not in set(town_store.read_table("provisions")["provision_id"])
+    assert town_store.read_audit().iloc[0]["action"] == "verwijder-voorziening"
 
 
 def test_real_facility_points_need_a_type_map(tmp_path):
@@ -180,15 +218,15 @@ def test_real_facility_points_need_a_type_map(tmp_path):
     assert set(one_type["type"]) == {"buurthuis"}
 
 
-def test_real_points_outside_the_municipality_are_refused(demo_store, tmp_path):
+def test_real_points_outside_the_municipality_are_refused(town_store, tmp_path):
     path = realdata("zaanstad_facilities_nonosm.geojson")
     mapping = tmp_path / "map.json"
     mapping.write_text(json.dumps({k: "buurthuis" for k in ("school_primary", "school_secondary", "care_ggz",
                                                              "care_ghz", "care_vvt", "hospital")}))
-    before = _digest(demo_store.path)
-    result = run_cli("import-provisions", str(path), "--type-map", str(mapping), "--store", str(demo_store.path))
+    before = _digest(town_store.path)
+    result = run_cli("import-provisions", str(path), "--type-map", str(mapping), "--store", str(town_store.path))
     assert result.returncode == 2 and "buiten de gemeente" in result.stderr
-    assert _digest(demo_store.path) == before
+    assert _digest(town_store.path) == before
 
 
 def test_real_points_import_into_their_own_municipality(tmp_path):

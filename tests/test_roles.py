@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.auth import User
+from data.store import DemoStoreError
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/tekorten.py",
@@ -221,8 +222,12 @@ def test_demo_mode_ends_with_real_data(demo_store):
     assert refresh_user(demo_store, DEMO_ADMIN, oidc=False, demo_store=True) == DEMO_ADMIN
     assert refresh_user(demo_store, DEMO_ADMIN, oidc=True, demo_store=True) is None  # OIDC configured: no demo
     values = demo_store.read_area_values().head(1)
-    demo_store.merge_area_values(values, user="test", action="import-gezondheid")
+    with pytest.raises(DemoStoreError):  # real data never goes into the demo …
+        demo_store.merge_area_values(values, user="test", action="import-gezondheid")
+    assert is_demo_store(demo_store)
+    demo_store.remove_demo(user="demo")  # … the demo goes out first, and with it the demo sign-in
     assert not is_demo_store(demo_store)
+    assert refresh_user(demo_store, DEMO_ADMIN, oidc=False, demo_store=is_demo_store(demo_store)) is None
 
 
 def test_with_oidc_configured_there_is_no_demo_mode_and_a_provider_button(demo_store, monkeypatch):

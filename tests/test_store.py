@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from data.errors import DataValidationError, StoreError
-from data.schema import SCHEMA_VERSION
+from data.schema import BATCHED_TABLES, SCHEMA_VERSION
 from data.store import GeoPackageStore, decode_gpkg_geometries, encode_gpkg_geometries
 
 
@@ -53,7 +53,12 @@ def test_round_trip_of_every_table(demo, demo_store):
     assert ties["alter_id"].isna().sum() == demo.ties["alter_id"].isna().sum()
     values = demo_store.read_area_values()
     assert values["value"].sum() == pytest.approx(demo.area_values["value"].sum())
-    assert (values["status"] == "geheim").sum() == (demo.area_values["status"] == "geheim").sum()
+    stored = demo_store.read_table("area_values")
+    assert (stored["status"] == "geheim").sum() == (demo.area_values["status"] == "geheim").sum()
+    # read_area_values gives the 12 rates of the lake (no inhabitants) as 'geen_inwoners', not 'geheim'
+    assert values.loc[values["status"] == "geen_inwoners", "area_code"].unique().tolist() == ["BU99990504"]
+    assert (values["status"] == "geen_inwoners").sum() == 12
+    assert (values["status"] == "geheim").sum() == (demo.area_values["status"] == "geheim").sum() - 12
 
 
 def _part_index(frame):
@@ -179,12 +184,20 @@ def test_geometry_codec_reads_other_envelopes():
 
 def test_version_1_store_is_migrated_step_by_step(demo_store):
     with sqlite3.connect(demo_store.path) as conn:
-        for table in ("provision_types", "alter_links", "scenarios", "users"):  # what version 1 did not have
+        for table in ("provision_types", "alter_links", "scenarios", "users", "batches"):  # not in version 1
             conn.execute(f"DROP TABLE {table}")
             conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{table}'")
+        for table in BATCHED_TABLES:
+            if table != "alter_links":
+                conn.execute(f"DROP INDEX idx_{table}_batch")
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN batch_id")
+            conn.execute(f"DROP TABLE undo_{table}")
         conn.execute("UPDATE steunkaart_meta SET value='1' WHERE key='schema_version'")
+        conn.execute("DELETE FROM steunkaart_meta WHERE key='demo'")  # version 4 had no demo flag
     store = GeoPackageStore.open(demo_store.path)
-    assert store.schema_version == SCHEMA_VERSION == 4
+    assert store.schema_version == SCHEMA_VERSION == 5
+    assert store.is_demo  # only Voorbeeldstad in it: flagged as the demo by the migration
+    assert store.read_batches().empty
     assert store.read_table("alter_links").empty
     assert store.read_scenarios().empty and store.read_table("users").empty
     types = store.read_provision_types()
@@ -193,11 +206,11 @@ def test_version_1_store_is_migrated_step_by_step(demo_store):
     assert "provision_types" in dict(pyogrio.list_layers(store.path))
 
 
-def test_users_can_extend_the_type_catalogue(demo_store, tmp_path):
+def test_users_can_extend_the_type_catalogue(town_store, tmp_path):
     from data.provision_types import ProvisionType
     from data.provisions import read_provisions_file
 
-    store = demo_store
+    store = town_store
     store.add_provision_type(ProvisionType("taalcafe", "Taalcafé", "Oefenen met Nederlands", ("alle_bewoners",),
                                            "deelnemers per jaar", 1200), user="anna")
     with pytest.raises(DataValidationError, match="bestaat al"):

@@ -156,3 +156,38 @@ def test_nested_archives_are_refused():
     _refused("vermomd.zip", _zip([("gegevens.dbf", inner)]), "ander archief", allowed=AREA_KINDS)
     _refused("gz.zip", _zip([("gegevens.bin", gzip.compress(b"abc"))]), "ander archief", allowed=AREA_KINDS)
     _refused("leeg.zip", _zip([]), "zip-archief is leeg", allowed=AREA_KINDS)
+
+
+def _shapefile_parts(tmp_path):
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    gpd.GeoDataFrame({"BU_CODE": ["BU00800000"]}, geometry=[box(0, 0, 100, 100)], crs=28992).to_file(
+        folder / "buurt_2019.shp")
+    return {p.suffix: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize(("missing", "message"), [
+    (".dbf", r"Het \.dbf-bestand ontbreekt in de zip; daarin staan de kerncijfers\."),
+    (".shx", r"Het \.shx-bestand ontbreekt in de zip; dat is de index bij het \.shp-bestand\."),
+    (".shp", r"Het \.shp-bestand ontbreekt in de zip; daarin staan de vlakken \(de geometrie\)\."),
+    (".prj", r"Het \.prj-bestand ontbreekt in de zip; daarin staat het coördinatenstelsel\."),
+])
+def test_zipped_shapefile_without_one_of_its_parts_is_refused(tmp_path, missing, message):
+    parts = _shapefile_parts(tmp_path)
+    archive = _zip([(f"kaart/buurt_2019{suffix}", data) for suffix, data in parts.items() if suffix != missing])
+    text = _refused("buurt_2019.zip", archive, message, allowed=AREA_KINDS)
+    assert text.endswith("Zet de .shp, .shx, .dbf en .prj van de shapefile samen in één zip. (bestand buurt_2019.zip)")
+
+
+def test_zip_without_a_map_is_refused_and_other_maps_in_a_zip_pass(tmp_path):
+    parts = _shapefile_parts(tmp_path)
+    _refused("leesmij.zip", _zip([("LEESMIJ.txt", b"CBS wijk- en buurtkaart")]), r"De zip bevat geen shapefile",
+             allowed=AREA_KINDS)
+    both_missing = _zip([("a.shp", parts[".shp"]), ("a.prj", parts[".prj"])])
+    text = _refused("half.zip", both_missing, r"\.shx-bestand ontbreekt", allowed=AREA_KINDS)
+    assert "Het .dbf-bestand ontbreekt in de zip; daarin staan de kerncijfers." in text
+    # Upper-case extensions, a macOS resource folder and a GeoJSON in a zip are all fine.
+    upper = [(f"BUURT{suffix.upper()}", data) for suffix, data in parts.items()]
+    assert check_upload("buurt.zip", _zip(upper + [("__MACOSX/._BUURT.SHP", b"\x00\x05\x16\x07")]),
+                        allowed=AREA_KINDS) == "zip"
+    assert check_upload("kaart.zip", _zip([("buurten.geojson", GEOJSON.encode())]), allowed=AREA_KINDS) == "zip"
