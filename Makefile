@@ -4,7 +4,10 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STORE ?= $(or $(STEUNKAART_STORE),var/steunkaart.gpkg)
+# Without STORE (or STEUNKAART_STORE) the app runs on the built-in demo, in a file of its own;
+# `make run STORE=var/gemeente.gpkg` runs on the gemeente's own store (created empty when missing).
+STORE ?= $(STEUNKAART_STORE)
+DEMO_STORE := var/demo.gpkg
 PORT ?= 8501
 
 .PHONY: run test lint bench screenshot clean
@@ -21,9 +24,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	@touch $@
 
 run: $(VENV)/.installed
-	$(PY) cli.py demo --store "$(STORE)" --if-missing
 	$(PY) -c "from mapping.assets import ensure_static_assets; ensure_static_assets()"
+ifeq ($(strip $(STORE)),)
+	$(PY) cli.py demo --store "$(DEMO_STORE)" --if-missing
+	env -u STEUNKAART_STORE STEUNKAART_DEMO_STORE="$(DEMO_STORE)" $(PY) -m streamlit run app.py --server.port $(PORT)
+else
 	STEUNKAART_STORE="$(STORE)" $(PY) -m streamlit run app.py --server.port $(PORT)
+endif
 
 test: $(VENV)/.installed-dev
 	$(PY) -m ruff check .

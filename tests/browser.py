@@ -62,6 +62,7 @@ def start_app(store: Path, *, port: int | None = None, timeout_s: float = 90,
     env = {k: v for k, v in os.environ.items() if k != "STEUNKAART_STORE"}
     env.update({"STEUNKAART_TILES": "geen"} | ({"STEUNKAART_DEMO_STORE": str(store)} if demo
                                               else {"STEUNKAART_STORE": str(store)}))
+    store.parent.mkdir(parents=True, exist_ok=True)
     log_path = store.parent / f"streamlit-{port}.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(

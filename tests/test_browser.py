@@ -4,6 +4,7 @@ Runs always in CI (CI=true); on a machine without Chromium it skips and says wha
 install.
 """
 
+import re
 import time
 from urllib.parse import urlparse
 
@@ -218,7 +219,6 @@ def _fill_form(page, form_key: str, values: dict[str, str]) -> None:
 def test_new_user_flow_admin_then_municipality_sees_only_aggregates(chromium, demo_store_file, tmp_path):
     """Issue 7, done when: create the administrator, add a gemeente user, sign in as that user, and
     see only aggregates."""
-    import re
 
     store = tmp_path / "demo.gpkg"
     store.write_bytes(demo_store_file.read_bytes())
@@ -280,3 +280,49 @@ def test_new_user_flow_admin_then_municipality_sees_only_aggregates(chromium, de
     assert set(log.loc[log["action"] == "aanmelden", "user"]) == {"demo-beheerder", "beheer", "beleid"}
     foreign = {urlparse(u).netloc for u in requests if urlparse(u).scheme in ("http", "https")}
     assert foreign <= {app_host}, [u for u in requests if app_host not in u]
+
+
+def test_own_installation_deep_link_first_admin_import_and_undo(chromium, tmp_path):
+    """Issue 11: an own, empty store; a deep link opened before sign-in leads there after it; the
+    administrator imports the gemeente's areas on Beheer and undoes the import again."""
+    from tests.towns import write_town_files
+
+    files = write_town_files(tmp_path / "bestanden")
+    store = tmp_path / "gemeente.gpkg"
+    password = "een lang wachtwoord"
+    with running_app(store) as url, chromium_page(chromium) as page:
+        page.goto(f"{url}/tekorten")
+        page.get_by_text("Eerste gebruik: maak de beheerder aan").wait_for(timeout=60_000)
+        assert not page.get_by_text("Page not found").count()
+        assert not page.get_by_text("Demomodus").count()
+        _fill_form(page, "Beheerder aanmaken", {"Gebruikersnaam": "beheer", "Wachtwoord": password,
+                                                "Wachtwoord nogmaals": password})
+        page.get_by_role("button", name="Beheerder aanmaken").click()
+        page.get_by_role("heading", name="Tekorten (witte vlekken)").wait_for(timeout=60_000)
+        page.get_by_text("Nog geen gebieden in de opslag").wait_for(timeout=30_000)
+
+        page.get_by_role("link", name="Beheer").click()
+        page.get_by_role("heading", name="CBS-gebieden importeren").wait_for(timeout=30_000)
+        form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="Importeren")).first
+        form.locator("input[type='file']").set_input_files(str(files["buurten"]))
+        time.sleep(1)
+        form.get_by_role("button", name="Importeren").click()
+        page.get_by_text("Import gelukt.").wait_for(timeout=60_000)
+        assert GeoPackageStore(store).counts()["areas"] == 9
+        page.screenshot(path=str(ROOT / "artifacts" / "browser-beheer-import.png"), full_page=True)
+
+        page.get_by_text("Import ongedaan maken", exact=True).wait_for(timeout=30_000)
+        combo = page.get_by_role("combobox", name="Import ongedaan maken")
+        combo.click()
+        combo.press("ArrowDown")
+        option = page.get_by_role("option", name=re.compile("buurt_2017"))
+        option.wait_for(timeout=30_000)
+        option.click()
+        page.get_by_text("Wat er gebeurt:").wait_for(timeout=30_000)
+        page.get_by_text("Ja, maak import 1 ongedaan").click()
+        page.get_by_role("button", name="Ongedaan maken").click()
+        deadline = time.monotonic() + 30
+        while GeoPackageStore(store).counts()["areas"] and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert GeoPackageStore(store).counts()["areas"] == 0
+        assert GeoPackageStore(store).read_audit()["action"].iloc[0] == "ongedaan-maken"

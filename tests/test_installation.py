@@ -287,3 +287,32 @@ def test_an_empty_own_store_stays_empty(tmp_path):
     assert not GeoPackageStore.open(path, create=False).is_demo
     shutil.copyfile(path, tmp_path / "kopie.gpkg")
     assert GeoPackageStore.open(tmp_path / "kopie.gpkg", create=False).counts()["areas"] == 0
+
+
+# --------------------------------------------------------------------------- hostile files change nothing
+
+def _hostile(town_files, tmp_path, kind: str):
+    import geopandas as gpd
+    import shapely
+
+    frame = gpd.read_file(town_files["buurten"]).to_crs(28992)
+    if kind == "negatief":
+        frame.loc[1, "aant_inw"] = -5
+    else:  # one buurt with x and y swapped, as a spreadsheet round trip can leave it
+        frame.loc[3, "geometry"] = shapely.transform(frame.geometry.iloc[3], lambda xy: xy[:, ::-1])
+    path = tmp_path / f"buurt_{kind}_2017.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+@pytest.mark.parametrize(("kind", "message"), [("negatief", "kan niet negatief zijn"),
+                                               ("verwisseld", "verwisseld")])
+def test_hostile_area_files_are_refused_and_leave_the_store_byte_identical(tmp_path, town_files, kind, message):
+    store = build_state(GeoPackageStore.create_new(tmp_path / "eigen.gpkg"), town_files, "voorzieningen")
+    before = _digest(store.path)
+    path = _hostile(town_files, tmp_path, kind)
+    result = run_cli("import-areas", str(path), "--store", str(store.path))
+    assert result.returncode == 2
+    assert message in result.stderr and "er is niets geïmporteerd" in result.stderr
+    assert "rij" in result.stderr  # where: the row of the file
+    assert _digest(store.path) == before
