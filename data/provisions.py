@@ -269,8 +269,8 @@ def read_provision_points(path: str | Path, *, type_for_all: str | None = None,
         if unmapped:
             raise DataValidationError(
                 f"{int(types.isna().sum())} punten hebben een soort die niet in de catalogus staat "
-                f"({', '.join(unmapped[:10])}). Geef met --type-map een vertaling (bijv. "
-                f"{{\"{unmapped[0]}\": \"buurthuis\"}}) of met --type één soort voor alle punten.",
+                f"({', '.join(unmapped[:10])}). Geef een vertaling van bronwaarde naar soort (bijv. "
+                f"{{\"{unmapped[0]}\": \"buurthuis\"}}) of kies één soort voor alle punten.",
                 file=path.name, column=source_col or "soort")
     wgs = points.to_crs(4326)
     name_col = next((cols[c] for c in ("naam", "name") if c in cols), None)

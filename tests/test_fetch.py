@@ -99,7 +99,8 @@ def test_cli_fetch_cbs_uses_the_same_import_path(tmp_path, monkeypatch, capsys):
     counts = GeoPackageStore(store).counts()
     assert counts["areas"] == 7
     log = GeoPackageStore(store).read_audit()
-    assert set(log["action"]) == {"fetch-cbs"}
+    assert set(log["action"]) == {"nieuwe-opslag", "fetch-cbs"}  # a new own store, then two imports
+    assert GeoPackageStore(store).read_batches()["kind"].tolist() == ["gezondheid", "gebieden"]
 
 
 def test_cli_fetch_cbs_rejects_a_bad_code(tmp_path, capsys):

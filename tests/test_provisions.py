@@ -204,7 +204,7 @@ def test_second_of_two_simultaneous_edits_is_refused(town_store):
 
 def test_real_facility_points_need_a_type_map(tmp_path):
     path = realdata("haarlem_facilities_nonosm.geojson")
-    with pytest.raises(DataValidationError, match=r"64 punten.*school_primary.*--type-map"):
+    with pytest.raises(DataValidationError, match=r"64 punten.*school_primary.*vertaling van bronwaarde naar soort"):
         read_provision_points(path)
     mapping = {"school_primary": "jongerenwerk", "school_secondary": "jongerenwerk", "care_ggz": "grip_en_glans",
                "care_ghz": "maatjesproject", "care_vvt": "mantelzorgondersteuning", "hospital": "buurthuis"}
