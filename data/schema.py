@@ -275,4 +275,5 @@ BATCH_KINDS = {
     "netwerk": "netwerken (import)",
     "netwerk-invoer": "netwerk (gespreksformulier)",
     "verwijdering": "gebieden verwijderd",
+    "handmatig": "met de hand gewijzigd",
 }

@@ -493,9 +493,10 @@ class GeoPackageStore:
         area_cols, area_rows = _prepare_rows(_table("areas"), areas)
         value_cols, value_rows = _prepare_rows(_table("area_values"), values)
         codes = [(c,) for c in pd.unique(areas["area_code"])]
-        keys = values[["area_code", "year"]].drop_duplicates()
-        key_rows = list(zip(keys["area_code"], keys["year"].astype(object).where(keys["year"].notna(), None),
-                            strict=True))
+        # Only the figures the file has are replaced: health figures of the same year stay.
+        keys = values[["area_code", "indicator", "year"]].drop_duplicates()
+        key_rows = list(zip(keys["area_code"], keys["indicator"],
+                            keys["year"].astype(object).where(keys["year"].notna(), None), strict=True))
         with self._transaction() as conn:
             _refuse_demo(conn, self.path)
             batch = _begin_batch(conn, "gebieden", user, file_name or (details or {}).get("bestand"), sha256,
@@ -532,7 +533,7 @@ class GeoPackageStore:
             # A real name from an older file beats a name derived from the code (kept for undo, too).
             _copy_for_undo(conn, "areas", "area_code = ?", [(c,) for _, _, c in renamed], batch)
             conn.executemany("UPDATE areas SET name = ?, batch_id = ? WHERE area_code = ?", renamed)
-            _delete_keeping(conn, "area_values", "area_code = ? AND year IS ?", key_rows, batch)
+            _delete_keeping(conn, "area_values", "area_code = ? AND indicator = ? AND year IS ?", key_rows, batch)
             _insert_batch_rows(conn, "areas", area_cols, [r for r, k in zip(area_rows, keep, strict=True) if k],
                                batch)
             _insert_batch_rows(conn, "area_values", value_cols, value_rows, batch)
@@ -658,10 +659,16 @@ class GeoPackageStore:
         ins_cols, ins_rows = _prepare_rows(_table("provisions"), new_rows)
         upd_cols, upd_rows = _prepare_rows(_table("provisions"), upd)
         with self._transaction() as conn:
-            batch = None
             if as_batch:
                 _refuse_demo(conn, self.path)
-                batch = _begin_batch(conn, "voorzieningen", user, source or None, sha256)
+                same = conn.execute("SELECT batch_id, at FROM batches WHERE kind = 'voorzieningen' AND sha256 = ? "
+                                    "AND undone_at IS NULL", (sha256,)).fetchone() if sha256 else None
+                if same is not None:  # a source without ids of its own would be added a second time
+                    raise DataValidationError(
+                        f"Dit bestand is al geïmporteerd (import {same[0]}, {same[1][:10]}); er is niets "
+                        "geïmporteerd. Maak die import eerst ongedaan als u het opnieuw wilt inlezen.",
+                        file=source or None)
+            batch = _begin_batch(conn, "voorzieningen" if as_batch else "handmatig", user, source or None, sha256)
             _insert_batch_rows(conn, "provisions", ins_cols, ins_rows, batch)
             _copy_for_undo(conn, "provisions", "provision_id = ?", [(r[upd_cols.index("provision_id")],)
                                                                     for r in upd_rows], batch)
@@ -670,9 +677,8 @@ class GeoPackageStore:
                 pid = record.pop("provision_id")
                 version = int(existing.loc[pid, "version"])
                 sets = ", ".join(f'"{c}" = ?' for c in record)
-                keep_batch = "" if batch is None else f", batch_id = {int(batch)}"
                 cur = conn.execute(
-                    f'UPDATE provisions SET {sets}, version = version + 1{keep_batch} '
+                    f'UPDATE provisions SET {sets}, version = version + 1, batch_id = {int(batch)} '
                     'WHERE provision_id = ? AND version = ?', [*record.values(), pid, version])
                 if cur.rowcount != 1:
                     raise ConflictError(f"Voorziening {pid} is tijdens de import door iemand anders gewijzigd; "
@@ -687,7 +693,7 @@ class GeoPackageStore:
                       "ongewijzigd": int(is_old.sum()) - len(upd_rows)}
             _end_batch(conn, batch, counts)
             _audit(conn, user, "import-voorzieningen" if as_batch else "nieuwe-voorzieningen", "provisions",
-                   {"bron": source, **counts, **({"import": batch} if batch else {})})
+                   {"bron": source, **counts, "import": batch})
         self.last_batch_id = batch
         return counts
 
@@ -712,9 +718,14 @@ class GeoPackageStore:
         record.pop("provision_id")
         record.pop("version", None)
         with self._transaction() as conn:
+            # A hand edit is a small batch of its own: the row as it was is kept, so undoing the import
+            # that wrote it is blocked until this edit is undone (nothing is overwritten silently).
+            batch = _begin_batch(conn, "handmatig", user, None, None, {"voorziening": provision_id})
+            _copy_for_undo(conn, "provisions", "provision_id = ?", [(provision_id,)], batch)
             sets = ", ".join(f'"{c}" = ?' for c in record)
             cur = conn.execute(
-                f"UPDATE provisions SET {sets}, version = version + 1 WHERE provision_id = ? AND version = ?",
+                f"UPDATE provisions SET {sets}, version = version + 1, batch_id = {batch} "
+                "WHERE provision_id = ? AND version = ?",
                 [*record.values(), provision_id, int(expected_version)])
             if cur.rowcount != 1:
                 raise ConflictError(
@@ -722,8 +733,10 @@ class GeoPackageStore:
                     f"{int(before['version'])}, u bewerkte versie {int(expected_version)}). Uw wijziging is "
                     "niet opgeslagen; laad de voorziening opnieuw en voer de wijziging nog eens in.")
             _audit(conn, user, "wijzig-voorziening", provision_id,
-                   {"voor": _jsonable(before), "na": _jsonable(row.set_index("provision_id").iloc[0])})
+                   {"voor": _jsonable(before), "na": _jsonable(row.set_index("provision_id").iloc[0]),
+                    "import": batch})
             _touch_contents(conn, _table("provisions"))
+        self.last_batch_id = batch
         return int(expected_version) + 1
 
     def delete_provision(self, provision_id: str, *, expected_version: int, user: str) -> None:
@@ -732,14 +745,19 @@ class GeoPackageStore:
         if provision_id not in current.index:
             raise StoreError(f"Voorziening {provision_id} bestaat niet (meer).")
         with self._transaction() as conn:
+            batch = _begin_batch(conn, "handmatig", user, None, None, {"voorziening": provision_id,
+                                                                        "verwijderd": True})
+            _copy_for_undo(conn, "provisions", "provision_id = ? AND version = ?",
+                           [(provision_id, int(expected_version))], batch)
             cur = conn.execute("DELETE FROM provisions WHERE provision_id = ? AND version = ?",
                                (provision_id, int(expected_version)))
             if cur.rowcount != 1:
                 raise ConflictError(f"Voorziening {provision_id} is intussen gewijzigd; er is niets verwijderd.")
-            gone = conn.execute("DELETE FROM participation WHERE provision_id = ?", (provision_id,)).rowcount
+            gone = _delete_keeping(conn, "participation", "provision_id = ?", [(provision_id,)], batch)
             _audit(conn, user, "verwijder-voorziening", provision_id,
-                   {"voor": _jsonable(current.loc[provision_id]), "deelnames_verwijderd": gone})
+                   {"voor": _jsonable(current.loc[provision_id]), "deelnames_verwijderd": gone, "import": batch})
             _touch_contents(conn, _table("provisions"))
+        self.last_batch_id = batch
 
     def buurt_codes_at(self, points: np.ndarray) -> list[str | None]:
         """The code of the buurt each point (RD New) lies in, None outside every buurt."""
@@ -788,8 +806,9 @@ class GeoPackageStore:
 
     def next_provision_number(self) -> int:
         """The number after the highest ``V###`` id, for ids of new provisions."""
-        with self._connection() as conn:
-            ids = [r[0] for r in conn.execute("SELECT provision_id FROM provisions")]
+        with self._connection() as conn:  # ids kept for an undo are taken too: undo must not clash
+            ids = [r[0] for r in conn.execute("SELECT provision_id FROM provisions UNION "
+                                              "SELECT provision_id FROM undo_provisions")]
         numbers = [int(i[1:]) for i in ids if isinstance(i, str) and i[:1] == "V" and i[1:].isdigit()]
         return max(numbers, default=0) + 1
 
@@ -993,10 +1012,15 @@ class GeoPackageStore:
         with self._transaction() as conn:
             plan = _undo_plan(conn, batch_id)
             if plan["blockers"]:
-                first = "; ".join(f"import {b['batch_id']} ({b['reason']})" for b in plan["blockers"])
+                first = "; ".join(f"import {b['batch_id']} {b['reason']}" if b["batch_id"] else b["reason"]
+                                  for b in plan["blockers"])
                 raise StoreError(f"Import {batch_id} kan nog niet ongedaan worden gemaakt: {first}. Maak die "
                                  "eerst ongedaan. Er is niets gewijzigd.")
+            versions = dict(conn.execute("SELECT provision_id, version FROM provisions WHERE batch_id = ?",
+                                         (batch_id,)))
             for name in BATCHED_TABLES:
+                if not (plan["remove"][name] or plan["restore"][name]):
+                    continue
                 conn.execute(f'DELETE FROM "{name}" WHERE "{BATCH_COLUMN}" = ?', (batch_id,))
                 cols = _stored_columns(_table(name))
                 try:
@@ -1007,7 +1031,13 @@ class GeoPackageStore:
                                      f"'{name}' botsen met gegevens van later ({exc}). Er is niets gewijzigd.") from exc
                 conn.execute(f'DELETE FROM "undo_{name}" WHERE undo_batch = ?', (batch_id,))
                 _touch_contents(conn, _table(name))
-            unlocated = _relocate_provisions(conn)
+            # A provision that comes back gets a newer version than the one removed: an edit form opened
+            # on the removed version cannot pass the optimistic lock.
+            conn.executemany("UPDATE provisions SET version = MAX(version, ?) + 1 WHERE provision_id = ?",
+                             [(v, pid) for pid, v in versions.items()])
+            areas_changed = plan["remove"]["areas"] or plan["restore"]["areas"]
+            unlocated = _relocate_provisions(conn) if areas_changed else conn.execute(
+                "SELECT COUNT(*) FROM provisions WHERE buurt_code IS NULL").fetchone()[0]
             conn.execute("UPDATE batches SET undone_at = ?, undone_by = ? WHERE batch_id = ?",
                          (_now_iso(), user, batch_id))
             result = {"verwijderd": plan["remove"], "teruggezet": plan["restore"],
@@ -1109,7 +1139,9 @@ class GeoPackageStore:
         if out.exists():
             raise StoreError(f"Het bestand '{out}' bestaat al; kies een nieuwe naam voor de reservekopie.")
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f"{_TEMP_PREFIX}{out.name}")
+        fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".gpkg", dir=out.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
         try:
             _sqlite_copy(self.path, tmp)
             problem = _check_copy(tmp)
@@ -1137,13 +1169,15 @@ class GeoPackageStore:
         problem = _check_copy(copy)
         if problem:
             raise StoreError(f"'{copy.name}' kan niet worden teruggezet: {problem}. Er is niets gewijzigd.")
-        staged = target.with_name(f"{_TEMP_PREFIX}herstel-{target.name}")
+        fd, staged_name = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}herstel-", suffix=".gpkg", dir=target.parent)
+        os.close(fd)
+        staged = Path(staged_name)
         safety = None
         try:
             _sqlite_copy(copy, staged)
             cls(staged)._check_and_migrate()
             if target.exists():
-                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
                 safety = target.with_name(f"{target.stem}.voor-herstel-{stamp}{target.suffix}")
                 _sqlite_copy(target, safety)
                 _sqlite_copy(staged, target)  # into the live file under its lock: other servers see it at once
@@ -1561,9 +1595,34 @@ def _undo_plan(conn: sqlite3.Connection, batch_id: int) -> dict:
             blockers.setdefault(int(later), "heeft gegevens van deze import daarna vervangen")
     going = ("SELECT area_code FROM areas WHERE batch_id = ? EXCEPT SELECT area_code FROM undo_areas "
              "WHERE undo_batch = ?")
-    for (later,) in conn.execute(f"SELECT DISTINCT batch_id FROM area_values WHERE batch_id IS NOT NULL AND "
-                                 f"batch_id != ? AND area_code IN ({going})", (batch_id, batch_id, batch_id)):
+    for (later,) in conn.execute(f"SELECT DISTINCT batch_id FROM area_values WHERE batch_id > ? "
+                                 f"AND area_code IN ({going})", (batch_id, batch_id, batch_id)):
         blockers.setdefault(int(later), "heeft cijfers voor gebieden van deze import")
+    # What this batch brought and others point at: participation in its provisions, ties to its persons.
+    dependants = (
+        ("participation", "provision_id", "provisions", "provision_id",
+         "heeft deelnames aan voorzieningen van deze import"),
+        ("ties", "alter_id", "persons", "person_id", "heeft relaties met personen van deze import"),
+    )
+    for table, column, owner, key, reason in dependants:
+        gone = (f'SELECT "{key}" FROM "{owner}" WHERE batch_id = ? EXCEPT SELECT "{key}" FROM "undo_{owner}" '
+                "WHERE undo_batch = ?")
+        for (later,) in conn.execute(f'SELECT DISTINCT batch_id FROM "{table}" WHERE batch_id IS NOT ? '
+                                     f'AND "{column}" IN ({gone})', (batch_id, batch_id, batch_id)):
+            if later is not None:
+                blockers.setdefault(int(later), reason)
+    # Rows that come back must not clash with rows written since (also without an import).
+    for name in BATCHED_TABLES:
+        unique = _table(name).unique
+        if not unique:
+            continue
+        on = " AND ".join(f't."{c}" IS u."{c}"' for c in unique)
+        for (later,) in conn.execute(f'SELECT DISTINCT t.batch_id FROM "undo_{name}" u JOIN "{name}" t ON {on} '
+                                     "WHERE u.undo_batch = ? AND t.batch_id IS NOT ?", (batch_id, batch_id)):
+            if later is None:
+                blockers.setdefault(0, "gegevens die later zonder import zijn vastgelegd, gebruiken dezelfde sleutels")
+            else:
+                blockers.setdefault(int(later), "heeft dezelfde gegevens daarna opnieuw vastgelegd")
     orphans = {
         "voorzieningen": conn.execute(f"SELECT COUNT(*) FROM provisions WHERE buurt_code IN ({going})",
                                       (batch_id, batch_id)).fetchone()[0],
@@ -1591,7 +1650,7 @@ def _check_copy(path: Path) -> str | None:
     with open(path, "rb") as fh:
         if fh.read(16) != _SQLITE_MAGIC:
             return "het is geen GeoPackage (geen SQLite-database)"
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
         if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             return "het bestand is beschadigd (de integriteitscontrole van SQLite faalt)"

@@ -169,9 +169,9 @@ st.markdown("Elke import (gebieden, Gezondheidsmonitor, voorzieningen, netwerken
             "welk bestand (met SHA-256) en hoeveel. Een import ongedaan maken haalt weg wat hij toevoegde en zet "
             "terug wat hij verving, in één keer; het komt in het logboek.")
 batches = admin.read_batches()
-with_forms = st.toggle("Ook netwerken uit het gespreksformulier", key="bh_formulier")
+with_forms = st.toggle("Ook wijzigingen met de hand en netwerken uit het gespreksformulier", key="bh_formulier")
 if not with_forms:
-    batches = batches.loc[batches["kind"] != "netwerk-invoer"]
+    batches = batches.loc[~batches["kind"].isin(["netwerk-invoer", "handmatig"])]
 if batches.empty:
     st.info("Nog geen imports in deze opslag.")
 else:
@@ -199,7 +199,7 @@ else:
             if plan["blockers"]:
                 st.error("Dit kan nog niet: " + "; ".join(
                     f"import {b['batch_id']} ({BATCH_KINDS.get(b['kind'], b['kind'])}) {b['reason']}"
-                    for b in plan["blockers"]) + ". Maak die eerst ongedaan.")
+                    if b["batch_id"] else b["reason"] for b in plan["blockers"]) + ". Maak die eerst ongedaan.")
             else:
                 sure = st.checkbox(f"Ja, maak import {chosen} ongedaan", key="bh_undo_zeker")
                 if st.button("Ongedaan maken", type="primary", disabled=not sure, key="bh_undo_knop"):

@@ -20,7 +20,7 @@ from data.health import read_health_file
 from data.schema import BATCHED_TABLES
 from data.store import DemoStoreError, GeoPackageStore, file_sha256, recover_interrupted_start
 from tests.test_cli import run_cli
-from tests.towns import GEMEENTE, build_state, import_areas, write_town_files
+from tests.towns import GEMEENTE, build_state, import_areas, import_provisions, write_town_files
 
 
 def _digest(path) -> str:
@@ -34,6 +34,8 @@ def _content(store: GeoPackageStore) -> dict[str, pd.DataFrame]:
         frame = store.read_table(name)
         if "geometry" in frame:
             frame = pd.DataFrame(frame.drop(columns="geometry")).assign(geometry=frame.geometry.to_wkb(hex=True))
+        # An undone change gives a provision a newer version (optimistic locking), not its old number.
+        frame = frame.drop(columns=["version"], errors="ignore")
         out[name] = frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
     return out
 
@@ -177,6 +179,7 @@ def test_a_reimport_that_changes_a_provision_is_undone_to_the_old_version(tmp_pa
     assert store.read_table("provisions")["name"].iloc[0] == "Buurtkamer De Nieuwe Kern"
     store.undo_batch(store.last_batch_id, user="t")
     _assert_same(_content(store), before)
+    assert store.read_table("provisions")["version"].iloc[0] == 3  # 1, updated to 2, undone as 3
 
 
 def test_cli_imports_and_undo(tmp_path, town_files):
@@ -316,3 +319,72 @@ def test_hostile_area_files_are_refused_and_leave_the_store_byte_identical(tmp_p
     assert message in result.stderr and "er is niets geïmporteerd" in result.stderr
     assert "rij" in result.stderr  # where: the row of the file
     assert _digest(store.path) == before
+
+
+# --------------------------------------------------------------------------- undo never loses a later change
+
+def test_a_hand_edit_after_an_import_blocks_its_undo_until_the_edit_is_undone(tmp_path, town_files):
+    store = build_state(GeoPackageStore.create_new(tmp_path / "eigen.gpkg"), town_files, "voorzieningen")
+    before_import = store.read_table("provisions").set_index("provision_id")
+    pid = before_import.index[0]
+    store.update_provision(pid, {"volunteers": 12, "notes": "met de hand"}, expected_version=1, user="anna")
+    edit = store.last_batch_id
+    plan = store.undo_preview(3)
+    assert [(b["batch_id"], b["kind"]) for b in plan["blockers"]] == [(edit, "handmatig")]
+    with pytest.raises(StoreError, match=f"import {edit} heeft gegevens van deze import daarna vervangen"):
+        store.undo_batch(3, user="b")
+    store.undo_batch(edit, user="b")  # the hand edit first: the row as the import left it
+    row = store.read_table("provisions").set_index("provision_id").loc[pid]
+    assert pd.isna(row["notes"]) and int(row["version"]) == 3  # newer than the edited version 2
+    store.undo_batch(3, user="b")
+    assert store.counts()["provisions"] == 0
+
+
+def test_a_deleted_provision_comes_back_with_its_participation_when_the_deletion_is_undone(tmp_path, town_files):
+    store = build_state(GeoPackageStore.create_new(tmp_path / "eigen.gpkg"), town_files, "netwerken")
+    pid = store.read_table("provisions")["provision_id"].iloc[0]
+    store.merge_network(store.read_table("persons").head(1), store.read_table("ties").query("ego_id == 'T-01'"),
+                        pd.DataFrame({"person_id": ["T-01"], "provision_id": [pid], "role": ["deelnemer"]}),
+                        user="wijk", kind="netwerk-invoer")
+    entry = int(store.read_batches()["batch_id"].iloc[0])
+    assert {b["batch_id"] for b in store.undo_preview(3)["blockers"]} == {entry}  # participation in its provision
+    store.delete_provision(pid, expected_version=1, user="anna")
+    assert store.counts()["participation"] == 0
+    store.undo_batch(int(store.read_batches()["batch_id"].iloc[0]), user="b")
+    assert pid in set(store.read_table("provisions")["provision_id"])
+    assert store.read_table("participation")["provision_id"].tolist() == [pid]
+
+
+def test_undo_is_blocked_when_removed_rows_were_recorded_again(tmp_path, town_files):
+    store = build_state(GeoPackageStore.create_new(tmp_path / "eigen.gpkg"), town_files, "gebieden")
+    removal = store.remove_areas(GEMEENTE, 2017, user="b")["import"]
+    import_areas(store, town_files["buurten"])
+    plan = store.undo_preview(removal)
+    assert plan["blockers"] and plan["blockers"][0]["reason"] == "heeft dezelfde gegevens daarna opnieuw vastgelegd"
+    before = _digest(store.path)
+    with pytest.raises(StoreError, match="Er is niets gewijzigd"):
+        store.undo_batch(removal, user="b")
+    assert _digest(store.path) == before
+
+
+def test_an_area_file_leaves_health_figures_of_the_same_year_alone(tmp_path, town_files):
+    store = GeoPackageStore.create_new(tmp_path / "eigen.gpkg")
+    health = read_health_file(town_files["gezondheid"])
+    store.merge_area_values(health, user="t", action="import-gezondheid")
+    import_areas(store, town_files["buurten"], year=int(health["year"].iloc[0]))
+    stored = store.read_area_values()
+    assert stored["indicator"].str.startswith("gm_").sum() == len(health)
+    assert not store.undo_preview(2)["blockers"]  # figures that were there before the areas do not block
+    store.undo_batch(2, user="b")
+    assert len(store.read_area_values()) == len(health)
+
+
+def test_the_same_provisions_file_twice_is_refused_not_doubled(tmp_path, town_files):
+    store = build_state(GeoPackageStore.create_new(tmp_path / "eigen.gpkg"), town_files, "voorzieningen")
+    before = _digest(store.path)
+    with pytest.raises(DataValidationError, match=r"al geïmporteerd \(import 3"):
+        import_provisions(store, town_files["voorzieningen"], town_files["soorten"])
+    assert _digest(store.path) == before and store.counts()["provisions"] == 3
+    store.undo_batch(3, user="b")
+    import_provisions(store, town_files["voorzieningen"], town_files["soorten"])  # after the undo: allowed
+    assert store.counts()["provisions"] == 3
