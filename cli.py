@@ -304,7 +304,9 @@ def _cmd_export_network(args: argparse.Namespace) -> int:
         out.write_bytes(frame_to_csv_bytes(ties))
     else:
         raise DataValidationError("Kies een .graphml- of .csv-bestand voor --out.")
-    store.log(args.gebruiker, "export-netwerk", "persons,ties", {"bestand": out.name, "relaties": len(ties)})
+    store.log(args.gebruiker, "export-netwerk", "persons,ties",
+              {"bestand": out.name, "relaties": len(ties), "aantal": len(persons),
+               "personen": sorted(persons["person_id"].astype(str))})
     print(f"Netwerk ({len(persons)} personen, {len(ties)} relaties) geschreven naar {out}.")
     return 0
 
@@ -359,7 +361,8 @@ def _cmd_signals(args: argparse.Namespace) -> int:
     table = flagged[list(columns)].rename(columns=columns)
     out = Path(args.out)
     out.write_bytes(frame_to_csv_bytes(table))
-    store.log(args.gebruiker, "export-signalen", "persons", {"bestand": out.name, "personen": len(table)})
+    store.log(args.gebruiker, "export-signalen", "persons",
+              {"bestand": out.name, "aantal": len(table), "personen": sorted(table["persoon"].astype(str))})
     print(f"{len(table)} van {len(signals)} personen met een signaal van een arm netwerk geschreven naar {out}.")
     print("Regels: " + "; ".join(DEFAULT_RULES.describe()) + ". Een signaal is een reden om te kijken en te "
           "vragen, geen oordeel over een persoon.")
@@ -403,7 +406,8 @@ def _cmd_match(args: argparse.Namespace) -> int:
     for row in result.per_provision.itertuples(index=False):
         print(f"  {row.name} ({labels.get(row.type, row.type)}): {format_number(row.matched)} / "
               f"{format_number(row.free_places)} / {format_number(row.signalled_in_reach)}")
-    store.log(args.gebruiker, "export-koppeling", "persons", {"bestand": out.name, "personen": len(table)})
+    store.log(args.gebruiker, "export-koppeling", "persons",
+              {"bestand": out.name, "aantal": len(table), "personen": sorted(set(table["person_id"].astype(str)))})
     print(f"Geschreven naar {out}. Een voorstel is een aanleiding voor een gesprek, geen verwijzing.")
     return 0
 

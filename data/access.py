@@ -41,6 +41,31 @@ def refresh_user(store: GeoPackageStore, user: User, *, oidc: bool, demo_store: 
     return user  # OIDC: the identity provider's session; the role mapping is read at sign-in
 
 
+def views_of_person(audit: pd.DataFrame, person_id: str) -> pd.DataFrame:
+    """The audit rows in which this person's data was shown or exported: who, when, what, on whose behalf.
+
+    Matches views and exports that list the person among their ``personen`` and entries about the
+    person itself (an ecogram, the conversation form); the answer to a resident's question under the AVG.
+    """
+    import json
+
+    code = str(person_id)
+    quoted = json.dumps(code)
+    candidates = audit.loc[(audit["target"].astype(str) == code)
+                           | audit["details"].fillna("").str.contains(quoted, regex=False)]
+
+    def names_person(row) -> bool:
+        if str(row["target"]) == code:
+            return True
+        try:
+            return code in json.loads(row["details"] or "{}").get("personen", [])
+        except (ValueError, AttributeError):
+            return False
+
+    keep = candidates.apply(names_person, axis=1) if len(candidates) else pd.Series(dtype=bool)
+    return candidates.loc[keep.astype(bool)].reset_index(drop=True) if len(candidates) else candidates
+
+
 class AccessDenied(StoreError):
     """The signed-in user's role does not allow this; the message says so in Dutch."""
 
@@ -264,8 +289,29 @@ class ScopedStore:
                 touched |= set(alter_links["ego_id"].astype(str))
             if touched & others or not set(ties["ego_id"].astype(str)) <= set(persons["person_id"].astype(str)):
                 raise refused
+            ties, alter_links = self._keep_outside_ties(ties, alter_links, others)
         return self._store.merge_network(persons, ties, participation, alter_links=alter_links,
                                          user=self.user.username, source=source, sha256=sha256, kind=kind)
+
+    def _keep_outside_ties(self, ties, alter_links, others: set[str]):
+        """Ties (and links) of these egos to persons outside the user's scope stay exactly as stored.
+
+        The user sees such a tie only as 'buiten-wijk-…' (read_table hides who it is), so what comes
+        back from a form or file for it is the masked copy: drop it and keep the stored tie instead.
+        """
+        egos = set(ties["ego_id"].astype(str))
+        stored = self._store.read_table("ties")
+        stored = stored.loc[stored["ego_id"].astype(str).isin(egos)]
+        outside = stored.loc[stored["alter_id"].notna() & stored["alter_id"].astype(str).isin(others)]
+        masked = ties["alter_key"].astype("string").str.startswith("buiten-wijk-").fillna(False).to_numpy()
+        kept_ties = pd.concat([ties.loc[~masked], outside], ignore_index=True)
+        links = self._store.read_table("alter_links")
+        links = links.loc[links["ego_id"].astype(str).isin(egos)
+                          & (links["source"].astype(str).isin(others) | links["target"].astype(str).isin(others))]
+        if len(links):
+            alter_links = pd.concat([alter_links, links], ignore_index=True) if alter_links is not None else links
+            alter_links = alter_links.drop_duplicates(["ego_id", "source", "target"])
+        return kept_ties, alter_links
 
     def save_scenario(self, name: str, definition: str, *, expected_version: int | None = None) -> int:
         # Every role may run a scenario; keeping one is a change, which the read-only gemeente role may not.

@@ -423,3 +423,45 @@ def show_error(exc: DataValidationError) -> None:
     st.error(str(exc))
     if exc.problems:
         st.dataframe(pd.DataFrame(exc.problems), hide_index=True)
+
+
+# --------------------------------------------------------------------------- access logging (NEN 7513)
+
+_HIDE_TOOLBAR = ('<style>[class*="st-key-sk_personen_"] [data-testid="stElementToolbar"]'
+                 "{display: none !important;}</style>")
+
+
+def log_person_view(view: str, person_ids) -> None:
+    """Log that this user was shown these persons (codes only in the log), once per change of what is shown.
+
+    Who, when, which persons, in which view and on whose behalf (the role and wijken of the account).
+    """
+    codes = sorted({str(p) for p in person_ids})
+    if not codes:
+        return
+    marker = hashlib.sha256("\n".join(codes).encode()).hexdigest()
+    if st.session_state.get(f"sk_gelogd_{view}") == marker:
+        return
+    user = signed_in_user()
+    get_store().log("bekijk-personen", view, {"weergave": view, "personen": codes, "aantal": len(codes),
+                                              "namens": {"rol": user.role, "wijken": list(user.wijken)}})
+    st.session_state[f"sk_gelogd_{view}"] = marker
+
+
+def person_table(table: pd.DataFrame, *, key: str, view: str, file_name: str, person_column: str = "Persoon") -> None:
+    """A table of persons: shown without the built-in download toolbar, its view logged, and exported only
+    through a logged button (the same safe CSV writer as every export)."""
+    from data.export import frame_to_csv_bytes
+
+    st.html(_HIDE_TOOLBAR)
+    with st.container(key=f"sk_personen_{key}"):
+        st.dataframe(table, hide_index=True, width="stretch")
+    codes = table[person_column].astype(str).tolist() if person_column in table else []
+    log_person_view(view, codes)
+    if len(table):
+        user = signed_in_user()
+        st.download_button(f"Download (CSV, {len(table)} personen)", frame_to_csv_bytes(table), file_name=file_name,
+                           mime="text/csv", key=f"sk_download_{key}", on_click=log_export,
+                           args=("export-personen", view, {"bestand": file_name, "personen": sorted(set(codes)),
+                                                           "aantal": len(codes),
+                                                           "namens": {"rol": user.role, "wijken": list(user.wijken)}}))

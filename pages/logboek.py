@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from data.access import views_of_person
 from data.export import frame_to_csv_bytes
 from data.formatting import format_number
 from pages.common import require_admin
@@ -32,6 +33,13 @@ if text:
 shown = shown.sort_values("at", ascending=False)
 table = pd.DataFrame({"Wanneer": shown["at"].dt.strftime("%d-%m-%Y %H:%M:%S"), "Wie": shown["user"],
                       "Wat": shown["action"], "Waarop": shown["target"], "Details": shown["details"]})
+who = st.text_input("Wie bekeek of exporteerde de gegevens van persoon … (code)", key="lb_persoon",
+                    help="Voor de vraag van een bewoner (AVG): elke weergave en export van zijn of haar gegevens.")
+if who.strip():
+    about = views_of_person(audit, who.strip())
+    st.markdown(f"**{format_number(len(about))}** keer zijn gegevens van deze persoon getoond of geëxporteerd.")
+    st.dataframe(pd.DataFrame({"Wanneer": about["at"].dt.strftime("%d-%m-%Y %H:%M:%S"), "Wie": about["user"],
+                               "Wat": about["action"], "Weergave": about["target"]}), hide_index=True, width="stretch")
 st.markdown(f"**{format_number(len(table))}** van {format_number(len(audit))} regels.")
 st.dataframe(table, hide_index=True, width="stretch")
 

@@ -24,7 +24,9 @@ from pages.common import (
     load_signal_share,
     load_signals,
     load_table,
+    log_person_view,
     md,
+    person_table,
     stop_without_areas,
 )
 
@@ -118,6 +120,11 @@ if not user.sees_persons:
         matching_totals()
     st.stop()
 
+CODE_REFUSED = ("Deze code kunt u hier niet gebruiken. Gebruik een ondoorzichtige code die u zelf uitgeeft (zoals "
+                "K-0142): geen naam, BSN, telefoonnummer, e-mail- of huisadres, en geen code die al voor iemand anders "
+                "in gebruik is.")
+
+
 def entry_form() -> None:
     """Record one person's network during a conversation (also the very first network of a store)."""
     from data.errors import DataValidationError
@@ -179,10 +186,13 @@ def entry_form() -> None:
                 get_store().merge_network(person_row, pd.concat([own, new_tie], ignore_index=True),
                                           alter_links=links.loc[links["ego_id"] == code],
                                           source="gespreksformulier", kind="netwerk-invoer")
-            except DataValidationError as exc:
-                show_error(exc)
-            except AccessDenied as exc:
-                st.error(str(exc))
+            except DataValidationError as exc:  # AccessDenied too: a code of someone outside the user's wijken
+                if isinstance(exc, AccessDenied) or exc.column == "persoon":
+                    # One answer for every code the user may not use, so it does not tell whether a code
+                    # exists in another wijk.
+                    st.error(CODE_REFUSED)
+                else:
+                    show_error(exc)
             else:
                 st.rerun()
         own = load_table("ties").loc[lambda t: t["ego_id"] == code]
@@ -202,119 +212,125 @@ if signals.empty:
 if user.role == "wijkteam":
     st.caption("U ziet de personen van uw wijken: " + ", ".join(user.wijken) + ".")
 
+# Only the open tab runs (on_change="rerun"): a view of person data is logged only when it is shown.
 tab_list, tab_match, tab_map, tab_ego, tab_entry, tab_comm = st.tabs(
-    ["Signalen", "Koppelen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Gemeenschap"])
+    ["Signalen", "Koppelen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Gemeenschap"],
+    key="nw_tabs", on_change="rerun")
 
 with tab_list:
-    flagged = signals.loc[signals["signal"]]
-    c1, c2, c3 = st.columns(3)
-    codes = sorted(flagged["buurt_code"].dropna().unique(), key=lambda c: names.get(c, c))
-    buurt = c1.selectbox("Buurt", [None, *codes],
-                         format_func=lambda c: "alle buurten" if c is None else f"{names.get(c, c)} ({c})",
-                         key="nw_buurt")
-    reason = c2.selectbox("Reden", [None, "LSNS-6", "geen emotionele steun", "informele contact", "geen vragenlijst"],
-                          format_func=lambda r: "alle redenen" if r is None else r, key="nw_reden")
-    ages = c3.multiselect("Leeftijd", list(AGE_BANDS), key="nw_leeftijd", placeholder="alle leeftijden")
-    shown = flagged
-    if buurt:
-        shown = shown.loc[shown["buurt_code"] == buurt]
-    if reason:
-        shown = shown.loc[shown["reasons"].str.contains(reason, regex=False)]
-    if ages:
-        shown = shown.loc[shown["age_band"].isin(ages)]
-    options = suitable_provisions(shown, load_table("persons"), load_provisions(), buurten,
-                                  load_table("participation"), catalogue=load_provision_types(),
-                                  taken=load_participation_counts())  # free places count everyone
-    table = pd.DataFrame({
-        "Persoon": shown.index,
-        "Buurt": shown["buurt_code"].map(lambda c: names.get(c, c)),
-        "Leeftijd": shown["age_band"],
-        "Redenen": shown["reasons"],
-        "Passende voorzieningen binnen bereik": options.reindex(shown.index).fillna("").replace("", "geen"),
-    })
-    st.markdown(f"**{format_number(len(shown))}** personen met een signaal (van {format_number(len(signals))} in "
-                "de gegevens).")
-    st.dataframe(table, hide_index=True, width="stretch")
+    if tab_list.open:
+        flagged = signals.loc[signals["signal"]]
+        c1, c2, c3 = st.columns(3)
+        codes = sorted(flagged["buurt_code"].dropna().unique(), key=lambda c: names.get(c, c))
+        buurt = c1.selectbox("Buurt", [None, *codes],
+                             format_func=lambda c: "alle buurten" if c is None else f"{names.get(c, c)} ({c})",
+                             key="nw_buurt")
+        reason = c2.selectbox("Reden", [None, "LSNS-6", "geen emotionele steun", "informele contact",
+                                        "geen vragenlijst"],
+                              format_func=lambda r: "alle redenen" if r is None else r, key="nw_reden")
+        ages = c3.multiselect("Leeftijd", list(AGE_BANDS), key="nw_leeftijd", placeholder="alle leeftijden")
+        shown = flagged
+        if buurt:
+            shown = shown.loc[shown["buurt_code"] == buurt]
+        if reason:
+            shown = shown.loc[shown["reasons"].str.contains(reason, regex=False)]
+        if ages:
+            shown = shown.loc[shown["age_band"].isin(ages)]
+        options = suitable_provisions(shown, load_table("persons"), load_provisions(), buurten,
+                                      load_table("participation"), catalogue=load_provision_types(),
+                                      taken=load_participation_counts())  # free places count everyone
+        table = pd.DataFrame({
+            "Persoon": shown.index,
+            "Buurt": shown["buurt_code"].map(lambda c: names.get(c, c)),
+            "Leeftijd": shown["age_band"],
+            "Redenen": shown["reasons"],
+            "Passende voorzieningen binnen bereik": options.reindex(shown.index).fillna("").replace("", "geen"),
+        })
+        st.markdown(f"**{format_number(len(shown))}** personen met een signaal (van {format_number(len(signals))} "
+                    "in de gegevens).")
+        person_table(table, key="signalen", view="signalenlijst", file_name="signalen.csv")
 
 with tab_match:
-    match = match_signalled(signals, load_table("persons"), load_provisions(), buurten, load_table("participation"),
-                            catalogue=types, taken=load_participation_counts())
-    matching_totals()
-    st.markdown("**Voorstellen per persoon**" + (" (uw wijken)" if user.role == "wijkteam" else ""))
-    st.dataframe(pd.DataFrame({
-        "Persoon": match.assignments["person_id"],
-        "Buurt": match.assignments["buurt_code"].map(lambda c: names.get(c, c)),
-        "Voorziening": match.assignments["name"],
-        "Afstand": match.assignments["distance_m"].map(lambda d: f"{format_number(d / 1000, 1)} km"),
-    }), hide_index=True, width="stretch")
-    if match.n_unmatched:
-        st.markdown("**Zonder passende optie**")
-        st.dataframe(pd.DataFrame({
-            "Persoon": match.unmatched["person_id"],
-            "Buurt": match.unmatched["buurt_code"].map(lambda c: names.get(c, c)),
-            "Reden": match.unmatched["reason"],
-        }), hide_index=True, width="stretch")
+    if tab_match.open:
+        match = match_signalled(signals, load_table("persons"), load_provisions(), buurten, load_table("participation"),
+                                catalogue=types, taken=load_participation_counts())
+        matching_totals()
+        st.markdown("**Voorstellen per persoon**" + (" (uw wijken)" if user.role == "wijkteam" else ""))
+        person_table(pd.DataFrame({
+            "Persoon": match.assignments["person_id"],
+            "Buurt": match.assignments["buurt_code"].map(lambda c: names.get(c, c)),
+            "Voorziening": match.assignments["name"],
+            "Afstand": match.assignments["distance_m"].map(lambda d: f"{format_number(d / 1000, 1)} km"),
+        }), key="koppeling", view="koppeling per persoon", file_name="koppeling.csv")
+        if match.n_unmatched:
+            st.markdown("**Zonder passende optie**")
+            person_table(pd.DataFrame({
+                "Persoon": match.unmatched["person_id"],
+                "Buurt": match.unmatched["buurt_code"].map(lambda c: names.get(c, c)),
+                "Reden": match.unmatched["reason"],
+            }), key="zonder_optie", view="koppeling: zonder optie", file_name="zonder_optie.csv")
 
 with tab_map:
-    share_map()
+    if tab_map.open:
+        share_map()
 
 with tab_ego:
-    people = list(signals.index)
-    person = st.selectbox("Persoon (pseudoniem)", people, index=None, key="nw_persoon",
-                          placeholder="kies een persoon om het netwerk te zien")
-    if person is None:
-        st.info("Kies een persoon. Elke keer dat u een netwerk bekijkt, komt dat in het logboek.")
-    elif st.session_state.get("nw_gelogd") != person:  # every view of a person's network is in the log
-        get_store().log("bekijk-netwerk", person, {"weergave": "ecogram"})
-        st.session_state["nw_gelogd"] = person
-    if person is not None:
-        ties = load_table("ties")
-        own = ties.loc[ties["ego_id"] == person]
-        left, right = st.columns([3, 2])
-        with left:
-            st.image(ecogram_svg(own, title=f"Ecogram van {person}"), caption=f"Ecogram van {person}")
-        with right:
-            row = signals.loc[person]
-            st.metric("Netwerkgrootte", int(row["network_size"]))
-            st.metric("Mensen voor emotionele steun", int(row["emotional_supporters"]))
-            st.metric("Mensen voor praktische steun", int(row["practical_supporters"]))
-            st.metric("LSNS-6", "geen vragenlijst" if pd.isna(row["lsns6"]) else f"{int(row['lsns6'])} van 30")
-            st.metric("De Jong Gierveld", "geen vragenlijst" if pd.isna(row["djg11"])
-                      else f"{int(row['djg11'])} van 11 ({row['djg11_band']})")
-            if row["signal"]:
-                st.warning("Signaal: " + row["reasons"])
-            else:
-                st.success("Geen signaal van een arm netwerk.")
+    if tab_ego.open:
+        people = list(signals.index)
+        person = st.selectbox("Persoon (pseudoniem)", people, index=None, key="nw_persoon",
+                              placeholder="kies een persoon om het netwerk te zien")
+        if person is None:
+            st.info("Kies een persoon. Elke keer dat u een netwerk bekijkt, komt dat in het logboek.")
+        else:  # every view of a person's network is in the log
+            log_person_view("ecogram", [person])
+        if person is not None:
+            ties = load_table("ties")
+            own = ties.loc[ties["ego_id"] == person]
+            left, right = st.columns([3, 2])
+            with left:
+                st.image(ecogram_svg(own, title=f"Ecogram van {person}"), caption=f"Ecogram van {person}")
+            with right:
+                row = signals.loc[person]
+                st.metric("Netwerkgrootte", int(row["network_size"]))
+                st.metric("Mensen voor emotionele steun", int(row["emotional_supporters"]))
+                st.metric("Mensen voor praktische steun", int(row["practical_supporters"]))
+                st.metric("LSNS-6", "geen vragenlijst" if pd.isna(row["lsns6"]) else f"{int(row['lsns6'])} van 30")
+                st.metric("De Jong Gierveld", "geen vragenlijst" if pd.isna(row["djg11"])
+                          else f"{int(row['djg11'])} van 11 ({row['djg11_band']})")
+                if row["signal"]:
+                    st.warning("Signaal: " + row["reasons"])
+                else:
+                    st.success("Geen signaal van een arm netwerk.")
 
 with tab_entry:
-    entry_form()
+    if tab_entry.open:
+        entry_form()
 
 with tab_comm:
-    import streamlit.components.v1 as components
+    if tab_comm.open:
+        import streamlit.components.v1 as components
 
-    from graphs.community import community_graph, community_html, community_summary
-    from mapping.assets import VIS_URL
+        from graphs.community import community_graph, community_html, community_summary
+        from mapping.assets import VIS_URL
 
-    provisions = load_provisions()
-    if not st.session_state.get("nw_gemeenschap_gelogd"):
-        get_store().log("bekijk-netwerk", "gemeenschap", {"weergave": "gemeenschap", "wijken": list(user.wijken)})
-        st.session_state["nw_gemeenschap_gelogd"] = True
-    graph = community_graph(load_table("persons"), load_table("ties"), load_table("participation"), provisions)
-    summary = community_summary(graph)
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Deelnetwerken", format_number(summary["components"]))
-    c2.metric("Grootste deelnetwerk", format_number(summary["largest_component"]))
-    c3.metric("Personen zonder verbinding", format_number(summary["isolated_persons"]))
-    c4.metric("Verbinders", format_number(len(summary["connectors"])))
-    st.caption("Personen (rondjes; rood = signaal van een arm netwerk) verbonden via hun steunrelaties met andere "
-               "personen in de gegevens (grijs) en via de groepen waaraan ze meedoen (vierkanten, gele lijnen). "
-               "Verbinders (dikke rand of groter vierkant) zijn mensen of groepen zonder wie het netwerk uiteenvalt "
-               "of die op veel kortste paden liggen.")
-    names_by_id = dict(zip(provisions["provision_id"], provisions["name"], strict=True))
-    types_by_id = dict(zip(provisions["provision_id"], provisions["type"], strict=True))
-    components.html(community_html(graph, summary, signalled=set(signals.index[signals["signal"]].astype(str)),
-                                   provision_names=names_by_id, provision_types=types_by_id, vis_base=VIS_URL),
-                    height=640)
-    top = [n for n in summary["connectors"] if n.startswith("V:")][:10]
-    if top:
-        st.markdown("**Groepen die mensen verbinden:** " + ", ".join(md(names_by_id.get(n[2:], n)) for n in top))
+        provisions = load_provisions()
+        graph = community_graph(load_table("persons"), load_table("ties"), load_table("participation"), provisions)
+        log_person_view("gemeenschap", sorted(n for n, kind in graph.nodes(data="kind") if kind == "persoon"))
+        summary = community_summary(graph)
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Deelnetwerken", format_number(summary["components"]))
+        c2.metric("Grootste deelnetwerk", format_number(summary["largest_component"]))
+        c3.metric("Personen zonder verbinding", format_number(summary["isolated_persons"]))
+        c4.metric("Verbinders", format_number(len(summary["connectors"])))
+        st.caption("Personen (rondjes; rood = signaal van een arm netwerk) verbonden via hun steunrelaties met "
+                   "andere personen in de gegevens (grijs) en via de groepen waaraan ze meedoen (vierkanten, gele "
+                   "lijnen). Verbinders (dikke rand of groter vierkant) zijn mensen of groepen zonder wie het netwerk "
+                   "uiteenvalt of die op veel kortste paden liggen.")
+        names_by_id = dict(zip(provisions["provision_id"], provisions["name"], strict=True))
+        types_by_id = dict(zip(provisions["provision_id"], provisions["type"], strict=True))
+        components.html(community_html(graph, summary, signalled=set(signals.index[signals["signal"]].astype(str)),
+                                       provision_names=names_by_id, provision_types=types_by_id, vis_base=VIS_URL),
+                        height=640)
+        top = [n for n in summary["connectors"] if n.startswith("V:")][:10]
+        if top:
+            st.markdown("**Groepen die mensen verbinden:** " + ", ".join(md(names_by_id.get(n[2:], n)) for n in top))

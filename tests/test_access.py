@@ -181,3 +181,30 @@ def test_ties_to_persons_outside_the_wijk_keep_the_tie_not_the_person(accounts):
     mine = seen.loc[seen["ego_id"] == inside]
     assert len(mine) == len(own) + 1 and outside not in set(seen["alter_id"].dropna())
     assert mine["alter_key"].str.startswith("buiten-wijk-").sum() == 1
+
+
+def test_a_wijkteam_edit_keeps_ties_to_persons_outside_its_wijk_exactly(accounts):
+    """Issue 12, attack 5: adding one alter to a person with a tie into another wijk must not rewrite that tie."""
+    persons = accounts.read_table("persons")
+    ties = accounts.read_table("ties")
+    in_wijk = set(persons.loc[persons["buurt_code"].str[2:8] == KANAALZONE[2:], "person_id"])
+    inside = sorted(in_wijk & set(ties["ego_id"]))[0]
+    outside = persons.loc[persons["buurt_code"].str[2:8] != KANAALZONE[2:], "person_id"].iloc[0]
+    own = ties.loc[ties["ego_id"] == inside]
+    accounts.merge_network(persons.loc[persons["person_id"] == inside],
+                           pd.concat([own, own.iloc[[0]].assign(alter_id=outside, alter_key=None, role="vriend")]),
+                           user="test")
+    others_before = accounts.read_table("ties").query("ego_id != @inside").to_csv(index=False)
+    stored_outside = accounts.read_table("ties").query("ego_id == @inside and alter_id == @outside")
+    team = ScopedStore(accounts, User("wijk1", "wijkteam", (KANAALZONE,)))
+    seen = team.read_table("ties").query("ego_id == @inside")  # as the entry form reads it: the tie is masked
+    assert seen["alter_key"].str.startswith("buiten-wijk-").sum() == 1
+    new = seen.iloc[[0]].assign(alter_id=None, alter_key="a99", role="buur")
+    team.merge_network(team.read_table("persons").query("person_id == @inside"), pd.concat([seen, new]),
+                       kind="netwerk-invoer")
+    after = accounts.read_table("ties")
+    kept = after.query("ego_id == @inside and alter_id == @outside")
+    pd.testing.assert_frame_equal(kept.reset_index(drop=True), stored_outside.reset_index(drop=True))
+    assert not after["alter_key"].astype("string").str.startswith("buiten-wijk-").fillna(False).any()
+    assert len(after.query("ego_id == @inside")) == len(own) + 2
+    assert after.query("ego_id != @inside").to_csv(index=False) == others_before

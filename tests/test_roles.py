@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.auth import User
 from data.store import DemoStoreError
+from tests.test_app import open_tab
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/tekorten.py",
@@ -73,7 +74,11 @@ def test_every_page_as_every_role(signed_in, person_ids, role):
     for page in PAGES + (ADMIN_PAGES if role == "beheerder" else []):
         at.switch_page(page).run()
         assert not at.exception, (role, page, at.exception)
-        seen = set(PERSON_ID.findall(rendered(at))) & everyone
+        shown = rendered(at)
+        if page == "pages/netwerken.py" and ROLES[role].sees_persons:  # every tab, each run only when open
+            for label in ("Koppelen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Gemeenschap"):
+                shown += rendered(open_tab(at, label))
+        seen = set(PERSON_ID.findall(shown)) & everyone
         if role in ("opbouwwerker", "gebiedsverbinder", "gemeente"):
             assert not seen, (role, page, sorted(seen)[:5])
         elif role == "wijkteam":
@@ -117,25 +122,39 @@ def test_wijkteam_sees_only_its_own_wijk(signed_in, person_ids):
     _, inside = person_ids
     at = signed_in("wijkteam")
     at.switch_page("pages/netwerken.py").run()
-    persons = at.selectbox(key="nw_persoon").options
+    persons = open_tab(at, "Ecogram").selectbox(key="nw_persoon").options
     assert persons and set(persons) <= inside
-    buurten = at.selectbox(key="nv_buurt").options
+    buurten = open_tab(at, "Netwerk vastleggen").selectbox(key="nv_buurt").options
     assert buurten and all("9999 01" not in b for b in buurten)
     assert all("BU999901" in b for b in buurten)
 
 
-def test_viewing_a_network_is_logged(signed_in, demo_store):
+def test_every_view_of_persons_is_logged_with_who_and_which_persons(signed_in, demo_store):
+    """NEN 7513-style: only what is shown is logged, with the person codes, and the administrator can
+    answer 'who looked at person X?'."""
+    import json
+
+    from data.access import views_of_person
+
     at = signed_in("wijkteam")
     at.switch_page("pages/netwerken.py").run()
-    ecograms = demo_store.read_audit().query("action == 'bekijk-netwerk' and target != 'gemeenschap'")
-    assert ecograms.empty  # opening the page shows nobody's network until one is chosen
-    person = at.selectbox(key="nw_persoon").options[0]
-    at.selectbox(key="nw_persoon").set_value(person).run()
+    shown = set(at.dataframe[0].value["Persoon"])
     log = demo_store.read_audit()
-    views = log.loc[log["action"] == "bekijk-netwerk"]
-    assert (views["user"] == "wijk1").all() and person in set(views["target"])
-    assert "gemeenschap" in set(views["target"])
+    views = log.loc[log["action"] == "bekijk-personen"]
+    assert views["target"].tolist() == ["signalenlijst"]  # the other tabs were never opened: not logged
+    details = json.loads(views["details"].iloc[0])
+    assert set(details["personen"]) == shown and details["namens"] == {"rol": "wijkteam", "wijken": [KANAALZONE]}
+    at.run()  # a rerun that shows the same persons is not a new view
+    assert (demo_store.read_audit()["action"] == "bekijk-personen").sum() == 1
 
+    person = open_tab(at, "Ecogram").selectbox(key="nw_persoon").options[0]
+    at.selectbox(key="nw_persoon").set_value(person).run()
+    open_tab(at, "Gemeenschap")
+    targets = demo_store.read_audit().query("action == 'bekijk-personen'")["target"].tolist()
+    assert targets[:2] == ["gemeenschap", "ecogram"]
+    who = views_of_person(demo_store.read_audit(), person)
+    assert set(who["target"]) >= {"ecogram", "gemeenschap"} and (who["user"] == "wijk1").all()
+    assert views_of_person(demo_store.read_audit(), "P00000000").empty
 
 def test_first_run_sign_in_and_sign_out(tmp_path, monkeypatch):
     """A store without users that is not the demo: create the administrator, then sign in and out."""
