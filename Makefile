@@ -9,6 +9,9 @@ PY := $(VENV)/bin/python
 STORE ?= $(STEUNKAART_STORE)
 DEMO_STORE := var/demo.gpkg
 PORT ?= 8501
+# Only this computer can open the app unless you say otherwise: `make run ADDRESS=0.0.0.0` listens on
+# every network interface (see "Op een server" in the README: a reverse proxy with TLS is the usual way).
+ADDRESS ?= $(or $(STREAMLIT_SERVER_ADDRESS),127.0.0.1)
 
 .PHONY: run test lint bench screenshot clean
 
@@ -27,9 +30,9 @@ run: $(VENV)/.installed
 	$(PY) -c "from mapping.assets import ensure_static_assets; ensure_static_assets()"
 ifeq ($(strip $(STORE)),)
 	$(PY) cli.py demo --store "$(DEMO_STORE)" --if-missing
-	env -u STEUNKAART_STORE STEUNKAART_DEMO_STORE="$(DEMO_STORE)" $(PY) -m streamlit run app.py --server.port $(PORT)
+	env -u STEUNKAART_STORE STEUNKAART_DEMO_STORE="$(DEMO_STORE)" $(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 else
-	STEUNKAART_STORE="$(STORE)" $(PY) -m streamlit run app.py --server.port $(PORT)
+	STEUNKAART_STORE="$(STORE)" $(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 endif
 
 test: $(VENV)/.installed-dev

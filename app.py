@@ -6,7 +6,7 @@ from PIL import Image
 
 from mapping.assets import ensure_static_assets
 from pages.aanmelden import sign_in_page
-from pages.common import sign_in_gate, sign_out
+from pages.common import md, sign_in_gate, sign_out, store_errors_shown
 
 # The favicon is drawn here: a material icon would be fetched from Google's font servers.
 _yy, _xx = np.mgrid[:32, :32]
@@ -17,9 +17,11 @@ st.set_page_config(page_title="Steunkaart", page_icon=Image.fromarray(_icon), la
 ensure_static_assets()
 
 # Every page's address; before sign-in each leads to the sign-in form and, after it, to that page.
-PAGE_PATHS = ("profiel", "netwerken", "tekorten", "voorzieningen", "beheer", "gebruikers", "logboek", "over")
+PAGE_PATHS = ("profiel", "netwerken", "tekorten", "voorzieningen", "beheer", "gebruikers", "logboek", "account",
+              "over")
 
-user = sign_in_gate()  # first run: creates the store (the demo, or an empty own store); stops on a bad store
+with store_errors_shown():  # a busy or broken store: a Dutch message, never a traceback
+    user = sign_in_gate()  # first run: creates the store (the demo, or an empty own store); stops on a bad store
 if user is None:
     gate = st.navigation([st.Page(sign_in_page, title="Aanmelden", icon=":material/login:", default=True),
                           *(st.Page(sign_in_page, title="Aanmelden", url_path=p) for p in PAGE_PATHS)],
@@ -34,7 +36,8 @@ with st.sidebar:
         st.warning("**Demomodus**: u bent automatisch aangemeld als demo-beheerder, met de fictieve gemeente "
                    "Voorbeeldstad. Maak onder *Gebruikers* een beheerder aan om aanmelden aan te zetten.")
     else:
-        st.caption(f"Aangemeld als **{user.label}**")
+        # The name can be an e-mail address from the identity provider: escaped, never a link.
+        st.caption(f"Aangemeld als **{md(user.username)}{user.label.removeprefix(user.username)}**")
         if st.button("Afmelden", key="sk_afmelden"):
             sign_out()
             if user.via == "oidc":
@@ -54,6 +57,8 @@ if user.is_admin:
         st.Page("pages/gebruikers.py", title="Gebruikers", icon=":material/group:"),
         st.Page("pages/logboek.py", title="Logboek", icon=":material/history:"),
     ]
+if user.via == "lokaal":
+    pages.append(st.Page("pages/account.py", title="Mijn account", icon=":material/person:"))
 pages.append(st.Page("pages/over.py", title="Over de gegevens", icon=":material/info:"))
 current = st.navigation(pages)
 wanted = st.session_state.pop("sk_next_page", None)  # the address opened before signing in

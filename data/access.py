@@ -8,8 +8,11 @@ signed-in :class:`~data.auth.User`, so a page cannot forget a rule:
   ties, links and participation);
 * users and the audit log are for administrators;
 * every write checks the role and is logged under the user's name;
-* aggregates of persons (signal counts per buurt, matching totals) are computed here from all
-  data, and counts under 5 persons are hidden before they leave, also against differencing.
+* aggregates of persons (signal counts and shares per buurt, need weights, matching and scenario
+  figures, participants per provision) are computed here from all data; for everyone but the
+  administrator, persons they may not see one by one enter them only through the protected table of
+  :mod:`data.disclosure` (cell-key method, cells under 5 persons as 0), with the fixed default
+  rules: a wijkteam's own rule changes apply to its own persons only.
 
 This module is the one place in ``data/`` that calls the pure network functions of ``graphs/``:
 an aggregate must be made where the person data still is.
@@ -17,11 +20,14 @@ an aggregate must be made where the person data still is.
 
 from __future__ import annotations
 
+import os
+
+import numpy as np
 import pandas as pd
 
-from data.auth import User
+from data.auth import SECRET_COLUMNS, User
+from data.disclosure import MIN_CELL, check_hypothetical, protected_counts, record_keys, small_change, store_secret
 from data.errors import StoreError
-from data.formatting import round_to_five
 from data.store import GeoPackageStore
 
 PERSON_TABLES = ("persons", "ties", "alter_links", "participation")
@@ -31,11 +37,17 @@ ADMIN_TABLES = ("users", "audit")
 def refresh_user(store: GeoPackageStore, user: User, *, oidc: bool, demo_store: bool) -> User | None:
     """The signed-in user as the store has it now (None: signed out), checked on every run.
 
-    A local account that was blocked or removed signs out; a changed role or wijken apply at once;
-    the demo administrator disappears as soon as real accounts, OIDC or real data exist.
+    A local account that was blocked or removed signs out, and so does a session whose epoch (from
+    sign-in) is older than the account's: a new password, a block or another role end every live
+    session of that user. Other wijken apply at once. A user without an epoch (a session from
+    before it was remembered) takes the account's. The demo administrator disappears as soon as
+    real accounts, OIDC or real data exist.
     """
     if user.via == "lokaal":
-        return store.current_user(user.username)
+        now = store.current_user(user.username)
+        if now is None or (user.epoch is not None and now.epoch != user.epoch):
+            return None
+        return now
     if user.via == "demo":
         return user if (not oidc and demo_store and not store.has_users()) else None
     return user  # OIDC: the identity provider's session; the role mapping is read at sign-in
@@ -111,7 +123,7 @@ class ScopedStore:
         """A table as far as this user may see it (person tables filtered to their scope)."""
         if name in ADMIN_TABLES:
             self._require(self.user.is_admin, "het logboek en de gebruikers")
-            return self._store.read_table(name).drop(columns=["password_hash"], errors="ignore")
+            return self._store.read_table(name).drop(columns=[*SECRET_COLUMNS, "totp_last_step"], errors="ignore")
         if name not in PERSON_TABLES:
             return self._store.read_table(name)
         self._require(self.user.sees_persons, "gegevens over personen")
@@ -144,69 +156,205 @@ class ScopedStore:
         return self._store.read_audit()
 
     # ------------------------------------------------------------------ aggregates of persons
+    # Every figure from person data leaves through here. For anyone but the administrator it is computed
+    # from the one protected table of data/disclosure.py (the rule and why it holds are written there),
+    # except a wijkteam's own persons, whom it sees one by one anyway.
     def signal_groups(self, rules=None) -> pd.DataFrame:
         """Persons with a poor-network signal per buurt and widowed or not: buurt_code, widowed, count.
 
-        An aggregate for the gap and scenario analyses (they work per buurt); no person ids.
+        An aggregate for the need, gap and scenario analyses (they work per buurt); no person ids.
+        Outside the user's own persons the counts are the protected cells of :mod:`data.disclosure`
+        (1-4 become 0, larger ones carry the fixed cell-key noise) under the default rules; ``rules``
+        apply to the administrator and to a wijkteam's own persons only.
         """
-        signals, persons = self._signals_all(rules)
-        flagged = signals.loc[signals["signal"]]
-        if flagged.empty:
-            return pd.DataFrame({"buurt_code": [], "widowed": [], "count": []})
-        widowed = flagged.index.astype(str).isin(set(persons.loc[persons["widowed_since"].notna(), "person_id"]
-                                                     .astype(str)))
-        groups = (pd.DataFrame({"buurt_code": flagged["buurt_code"].to_numpy(), "widowed": widowed})
-                  .value_counts().rename("count").reset_index())
-        if not self.user.is_admin:
-            # Rounded to 5 before it leaves: these counts feed need estimates, scenario and matching
-            # figures that any role can vary, so exact small numbers could be worked out from them.
-            groups["count"] = round_to_five(groups["count"])
-            groups = groups.loc[groups["count"] > 0].reset_index(drop=True)
-        return groups
+        base = self._aggregate_base(rules)
+        flagged = base["own_signals"].loc[base["own_signals"]["signal"]]
+        own = pd.DataFrame({"buurt_code": flagged["buurt_code"].to_numpy(dtype=object),
+                            "widowed": flagged.index.isin(base["widowed_ids"])})
+        own = own.value_counts().rename("count").reset_index() if len(own) else base["cells"].iloc[:0]
+        groups = pd.concat([own, base["cells"]], ignore_index=True)
+        groups = groups.loc[groups["buurt_code"].notna() & (groups["count"] > 0)]
+        groups = pd.DataFrame({"buurt_code": groups["buurt_code"].astype(object),
+                               "widowed": groups["widowed"].astype(bool), "count": groups["count"].astype(int)})
+        return groups.sort_values(["buurt_code", "widowed"], ignore_index=True)
 
     def signal_share(self, rules=None) -> pd.DataFrame:
-        """Per buurt: persons with data, signalled and share, small cells hidden (see graphs.aggregates)."""
-        from graphs.aggregates import signal_share_by_buurt
+        """Per buurt: persons with data, signalled and share, small cells hidden (see graphs.aggregates).
 
-        signals, _ = self._signals_all(rules)
-        return signal_share_by_buurt(signals)
+        A wijkteam's own buurten are counted exactly with its ``rules``; all other buurten (every buurt for
+        roles without person access) come from the protected cells with the default rules, and buurten
+        whose protected count of persons is 0 (fewer than 5) are left out, as buurten without data are.
+        """
+        from graphs.aggregates import share_from_counts, signal_share_by_buurt
+
+        base = self._aggregate_base(rules)
+        parts = [signal_share_by_buurt(base["own_signals"])] if len(base["own_signals"]) else []
+        measured = base["measured"].loc[lambda m: m > 0]
+        if len(measured):
+            signalled = (base["cells"].groupby("buurt_code")["count"].sum()
+                         .reindex(measured.index, fill_value=0).astype(int))
+            # Separate cells with their own noise need not add up: where the complement (persons without a
+            # signal) is under 5 by these counts, or below 0, the signalled count is hidden too.
+            # A protected 0 is 0 to 4 persons: hidden as small, never shown as "0%".
+            parts.append(share_from_counts(measured, signalled,
+                                           hide=((measured - signalled) < MIN_CELL) | (signalled == 0)))
+        if not parts:
+            return signal_share_by_buurt(pd.DataFrame({"buurt_code": pd.Series(dtype=object),
+                                                       "signal": pd.Series(dtype=bool)}))
+        out = pd.concat(parts).sort_index()
+        out["status"] = out["status"].astype(object).where(out["status"].notna(), None)  # one dtype, any parts
+        return out
 
     def participation_counts(self) -> pd.Series:
-        """Participants per provision_id (for free places), rounded to 5 for everyone but the administrator."""
-        counts = self._store.read_table("participation").groupby("provision_id").size()
-        return counts if self.user.is_admin else round_to_five(counts)
+        """Participants per provision_id (for free places): exact for the administrator and for a wijkteam's
+        own persons, protected cells (:mod:`data.disclosure`) for all other participants."""
+        return self._aggregate_memo("taken", self._taken)
 
     def match_totals(self, provisions, buurten, rules=None) -> dict:
         """Matching of signalled persons to provisions as totals: matched, unmatched and per provision.
 
-        Counts under 5 are hidden in the per-provision table (as None) for roles without person
-        access; ``provisions`` may be a scenario's provisions.
+        For everyone but the administrator the persons outside the user's own wijken enter the matching
+        only as the protected cells of :mod:`data.disclosure` (a cell of 1-4 persons as 0), so every number
+        returned is computed from the protected table, whatever ``provisions`` (a scenario's) are asked
+        about; and hypothetical provisions need :data:`~data.disclosure.MIN_CAPACITY` places and
+        :data:`~data.disclosure.MIN_REACH_M` metres of reach (else DataValidationError, in Dutch).
         """
         from graphs.matching import match_signalled
 
-        signals, persons = self._signals_all(rules)
-        result = match_signalled(signals, persons, provisions, buurten, self._store.read_table("participation"),
-                                 catalogue=self._store.read_provision_types())
-        per = result.per_provision.copy()
-        totals = {"signalled": int(signals["signal"].sum()), "matched": result.n_matched,
-                  "unmatched": result.n_unmatched}
-        if not self.user.is_admin:
-            # Rounded to 5 (not hidden): signalled = matched + unmatched, so hiding one small cell would
-            # not protect it; free places = capacity - participants would give participants away.
-            totals = {k: int(round_to_five(pd.Series([v])).iloc[0]) for k, v in totals.items()}
-            for col in ("matched", "signalled_in_reach", "free_places"):
-                per[col] = round_to_five(per[col])
-        return {**totals, "per_provision": per, "rounded": not self.user.is_admin}
+        protected = not self.user.is_admin
+        if protected:
+            check_hypothetical(provisions)
+        catalogue = self._aggregate_memo("catalogue", self._store.read_provision_types)
+        if not protected:
+            own = self._aggregate_base(rules)["own_signals"]
+            tables = self._aggregate_tables()
+            result = match_signalled(own, tables["persons"], provisions, buurten, tables["participation"],
+                                     catalogue=catalogue)
+            signalled = int(own["signal"].sum())
+        else:
+            signals, persons, participation = self._matching_input(rules)
+            result = match_signalled(signals, persons, provisions, buurten, participation, catalogue=catalogue,
+                                     taken=self.participation_counts())
+            signalled = len(signals)
+        return {"signalled": signalled, "matched": result.n_matched, "unmatched": result.n_unmatched,
+                "per_provision": result.per_provision.copy(), "protected": protected}
 
-    def _signals_all(self, rules):
+    def _matching_input(self, rules):
+        """Signals, persons and participation for matching with protected figures: the user's own signalled
+        persons as they are, and the protected cells as interchangeable stand-ins (a cell of n: n rows)."""
+        base = self._aggregate_base(rules)
+
+        def make():
+            own = base["own_signals"]
+            own_ids = own.index[own["signal"]].astype(str)
+            tables = self._aggregate_tables()
+            persons, participation = tables["persons"], tables["participation"]
+            real = persons.loc[persons["person_id"].astype(str).isin(own_ids),
+                               ["person_id", "buurt_code", "widowed_since"]]
+            cells = base["cells"].loc[lambda c: c["count"] > 0]
+            n = cells["count"].to_numpy(dtype=np.int64)
+            stand_in = pd.Index("~cel-" + np.arange(n.sum()).astype(str), dtype=object)
+            standing = pd.DataFrame({"person_id": stand_in,
+                                     "buurt_code": np.repeat(cells["buurt_code"].to_numpy(dtype=object), n),
+                                     "widowed_since": np.where(np.repeat(cells["widowed"].to_numpy(bool), n),
+                                                               "weduwe of weduwnaar", None)})
+            everyone = pd.Index(own_ids.to_numpy(dtype=object)).append(stand_in)
+            return (pd.DataFrame({"signal": True}, index=everyone), pd.concat([real, standing], ignore_index=True),
+                    participation.loc[participation["person_id"].astype(str).isin(own_ids)])
+        key = (rules or None) if self.user.sees_persons else None
+        return self._aggregate_memo(("matching", key), make)
+
+    def match_change(self, now: dict, then: dict) -> dict:
+        """The scenario's matching as it may be shown, next to the current one (both of :meth:`match_totals`).
+
+        With protected figures a scenario that changes the number matched by 1 to 4 persons is reported
+        as a change of 'minder dan 5': then ``small_change`` is True and matched/unmatched are the current
+        ones. Returns matched, unmatched and small_change.
+        """
+        small = bool(then.get("protected")) and small_change(now["matched"], then["matched"])
+        shown = now if small else then
+        return {"matched": shown["matched"], "unmatched": shown["unmatched"], "small_change": small}
+
+    def _aggregate_memo(self, key, make):
+        """``make()`` once per key and version of the store file (a scenario is asked about many times)."""
+        stat = os.stat(self._store.path)
+        memo = self.__dict__.setdefault("_aggregates", {})
+        full = (key, stat.st_mtime_ns, stat.st_size)
+        if full not in memo:
+            memo[full] = make()
+        return memo[full]
+
+    def _aggregate_tables(self) -> dict:
         from graphs.measures import person_measures
-        from graphs.signals import DEFAULT_RULES, poor_network_signals
 
-        tables = {n: self._store.read_table(n) for n in PERSON_TABLES}
-        measures = person_measures(tables["persons"], tables["ties"], tables["participation"], tables["alter_links"])
-        signals = poor_network_signals(tables["persons"], tables["ties"], rules=rules or DEFAULT_RULES,
-                                       measures=measures)
-        return signals, tables["persons"]
+        def make():
+            tables = {n: self._store.read_table(n) for n in PERSON_TABLES}
+            tables["measures"] = person_measures(tables["persons"], tables["ties"], tables["participation"],
+                                                 tables["alter_links"])
+            return tables
+        return self._aggregate_memo("tables", make)
+
+    def _signals_with(self, rules):
+        from graphs.signals import poor_network_signals
+
+        def make():
+            tables = self._aggregate_tables()
+            return poor_network_signals(tables["persons"], tables["ties"], rules=rules, measures=tables["measures"])
+        return self._aggregate_memo(("signals", rules), make)
+
+    def _own_ids(self) -> set:
+        persons = self._aggregate_tables()["persons"]
+        return set(persons.loc[self.user.in_scope(persons["buurt_code"]).to_numpy(), "person_id"].astype(str))
+
+    def _secret(self) -> bytes:
+        return self._aggregate_memo("secret", lambda: store_secret(self._store))
+
+    def _taken(self) -> pd.Series:
+        participation = self._aggregate_tables()["participation"]
+        ids = participation["person_id"].astype(str)
+        mine = ids.isin(self._own_ids()).to_numpy()
+        taken = participation.loc[mine].groupby("provision_id").size()
+        if not mine.all():
+            others = protected_counts(record_keys(ids[~mine], self._secret()),
+                                      [participation.loc[~mine, "provision_id"].to_numpy(dtype=object)])
+            taken = taken.add(others, fill_value=0)
+        taken = taken.astype(int)
+        return taken.loc[taken > 0].rename_axis("provision_id")
+
+    def _aggregate_base(self, rules) -> dict:
+        """The user's own persons with their rules, and everyone else as protected cells (default rules).
+
+        Returns own_signals (signals of the persons the user sees one by one: all for the administrator,
+        none for roles without person access), widowed_ids, cells (buurt_code, widowed, count: protected
+        signalled persons outside the own persons) and measured (protected persons with data per buurt).
+        """
+        from graphs.signals import DEFAULT_RULES
+
+        # Roles that see only totals always get the fixed rules: varied rules are a differencing tool.
+        rules = (rules or DEFAULT_RULES) if self.user.sees_persons else DEFAULT_RULES
+
+        def make():
+            persons = self._aggregate_tables()["persons"]
+            own_ids = self._own_ids()
+            widowed_ids = set(persons.loc[persons["widowed_since"].notna(), "person_id"].astype(str))
+            signals = self._signals_with(rules)
+            own_signals = signals.loc[signals.index.astype(str).isin(own_ids)]
+            cells = pd.DataFrame({"buurt_code": pd.Series(dtype=object), "widowed": pd.Series(dtype=bool),
+                                  "count": pd.Series(dtype=int)})
+            measured = pd.Series(dtype=int)
+            defaults = self._signals_with(DEFAULT_RULES)
+            others = defaults.loc[~defaults.index.astype(str).isin(own_ids)]
+            if len(others):
+                keys = record_keys(others.index, self._secret())
+                flagged = others["signal"].to_numpy(bool)
+                buurt = others["buurt_code"].to_numpy(dtype=object)
+                cells = (protected_counts(keys[flagged], [buurt[flagged],
+                                                          others.index[flagged].astype(str).isin(widowed_ids)])
+                         .rename_axis(["buurt_code", "widowed"]).rename("count").reset_index())
+                measured = protected_counts(keys, [buurt]).rename_axis("buurt_code")
+                measured = measured.loc[measured.index.notna()]
+            return {"own_signals": own_signals, "widowed_ids": widowed_ids, "cells": cells, "measured": measured}
+        return self._aggregate_memo(("base", rules), make)
 
     # ------------------------------------------------------------------ writes, each checked and logged
     def log(self, action: str, target: str = "", details: dict | None = None) -> None:
@@ -329,6 +477,27 @@ class ScopedStore:
     def update_user(self, username: str, **changes) -> None:
         self._require(self.user.is_admin, "gebruikers beheren")
         self._store.update_user(username, by=self.user.username, **changes)
+
+    def has_own_totp(self) -> bool:
+        """Whether the signed-in local user has the second sign-in step on."""
+        return self.user.via == "lokaal" and self._store.has_totp(self.user.username)
+
+    def set_own_totp(self, secret: str, code: str) -> None:
+        """Turn on the second sign-in step for the signed-in local user (any role)."""
+        self._require(self.user.via == "lokaal", "tweestapsverificatie (alleen bij een lokaal account)")
+        self._store.set_totp(self.user.username, secret, code, by=self.user.username)
+
+    def clear_own_totp(self, code: str) -> None:
+        """Turn off one's own second step with a current code; an administrator's stays on."""
+        self._require(self.user.via == "lokaal" and not self.user.is_admin,
+                      "het uitzetten van de eigen tweestapsverificatie; vraag het een andere beheerder")
+        self._store.clear_totp(self.user.username, by=self.user.username, code=code)
+
+    def clear_totp(self, username: str) -> None:
+        """An administrator turns off another user's second step (e.g. after a lost phone)."""
+        self._require(self.user.is_admin and username != self.user.username,
+                      "het uitzetten van de tweestapsverificatie van een ander")
+        self._store.clear_totp(username, by=self.user.username)
 
     def _require(self, allowed: bool, what: str) -> None:
         if not allowed:

@@ -134,6 +134,9 @@ def area_profile(values: pd.DataFrame, areas: pd.DataFrame, area_code: str, *,
         records.append(rec)
     table = pd.DataFrame.from_records(records)
     names = [str(index.loc[c, "name"]) for c in codes]
+    if len(set(names)) < len(names):  # a buurt 'Centrum' in wijk 'Centrum': columns must stay apart
+        names = [f"{n} ({index.loc[c, 'level']})" if names.count(n) > 1 else n for n, c in zip(names, codes,
+                                                                                               strict=True)]
     table = table.rename(columns={f"col{i}": n for i, n in enumerate(names)})
     summary = profile_summary(table, names)
     data_year = latest["year"].max() if len(latest) else None

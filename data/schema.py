@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 CRS_EPSG = 28992  # RD New: every geometry in the store is in metres
 
 AREA_LEVELS = ("gemeente", "wijk", "buurt")
@@ -227,6 +227,11 @@ TABLES: dict[str, Table] = {
                 ("locked_until", "TEXT"),
                 ("active", "INTEGER NOT NULL DEFAULT 1"),
                 ("created_at", "TEXT"),
+                # Version 6: the second step (TOTP secret, last time step used) and the session epoch,
+                # raised by a new password, a block or another role to end the user's live sessions.
+                ("totp_secret", "TEXT"),
+                ("totp_last_step", "INTEGER"),
+                ("session_epoch", "INTEGER NOT NULL DEFAULT 0"),
             ),
             description="Gebruikers met rol en wijken; wachtwoorden alleen als trage, gezouten hash",
             unique=("username",),

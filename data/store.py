@@ -47,7 +47,12 @@ STORE_ENV_VAR = "STEUNKAART_STORE"
 DEMO_ENV_VAR = "STEUNKAART_DEMO_STORE"  # where the demo lives when STEUNKAART_STORE is not set
 _TEMP_PREFIX = ".steunkaart-"
 _STALE_TEMP_S = 600  # a temporary build file older than this is left over from an interrupted start
-
+# A writer waits this long for another writer (an import) to finish before it gets StoreBusyError; readers
+# never wait for a writer (the store is in WAL mode).
+BUSY_TIMEOUT_S = 30.0
+_COMPANIONS = ("-wal", "-shm", "-journal")  # what SQLite keeps next to a database file
+_BUSY_MESSAGE = ("De opslag is bezet door een andere schrijfactie (bijvoorbeeld een import die nog loopt); "
+                 "probeer het over een minuut opnieuw. Er is niets gewijzigd.")
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _GPKG_USER_VERSION = 10400  # GeoPackage 1.4
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -65,6 +70,10 @@ _BOOL_COLUMNS = {
         "same_buurt",
     ),
 }
+
+
+class StoreBusyError(StoreError):
+    """Another writer kept the store locked for longer than :data:`BUSY_TIMEOUT_S`; nothing was changed."""
 
 
 def default_store_path() -> Path:
@@ -117,8 +126,9 @@ def recover_interrupted_start(path: str | os.PathLike) -> list[str]:
 
     Stores are built in a temporary file and moved into place when complete, so an interruption
     leaves a temporary ``.steunkaart-*.gpkg`` (removed here once it is old) or, from older versions,
-    an empty file or a database without any table (removed, so the store is built anew). A store
-    with tables and a hot journal is left to SQLite, which rolls the interrupted write back.
+    an empty file or a database without any table (removed with its -wal/-shm/-journal, so the store
+    is built anew). A store with tables and a hot journal or -wal file is left to SQLite: it rolls an
+    interrupted write back, and keeps every commit that is in the -wal file.
     """
     import logging
     import time
@@ -134,7 +144,8 @@ def recover_interrupted_start(path: str | os.PathLike) -> list[str]:
                     notes.append(f"Onvoltooid tijdelijk bestand '{tmp.name}' van een onderbroken start verwijderd.")
     if path.exists() and (path.stat().st_size == 0 or _has_no_tables(path)):
         path.unlink()
-        Path(f"{path}-journal").unlink(missing_ok=True)
+        for suffix in _COMPANIONS:
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
         notes.append(f"'{path}' was leeg (een onderbroken eerste start) en wordt opnieuw gemaakt.")
     for note in notes:
         logging.getLogger(__name__).warning(note)
@@ -288,8 +299,12 @@ class GeoPackageStore:
                 conn.close()
             if fill is not None:
                 fill(cls(tmp))
+            # Built in rollback-journal mode, so the finished build is this one file: nothing of it can
+            # stay behind in a -wal file when it is linked into place.
+            placed = False
             try:
                 os.link(tmp, target)  # never replaces a file that appeared meanwhile
+                placed = True
             except FileExistsError:
                 if not exist_ok:
                     raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd.") from None
@@ -298,11 +313,16 @@ class GeoPackageStore:
                     raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd.") from None
                 if not target.exists():
                     os.replace(tmp, target)
+                    placed = True
         finally:
-            for leftover in (tmp, tmp + "-journal"):
+            for leftover in (tmp, *(tmp + suffix for suffix in _COMPANIONS)):
                 if os.path.exists(leftover):
                     os.unlink(leftover)
-        return cls(target)
+        store = cls(target)
+        if placed:
+            with store._connection() as conn:
+                _use_wal(conn)
+        return store
 
     def _check_and_migrate(self) -> None:
         with open(self.path, "rb") as fh:
@@ -322,6 +342,7 @@ class GeoPackageStore:
                     "(de tabel steunkaart_meta ontbreekt). Wilt u gegevens uit dit bestand "
                     "gebruiken, importeer het dan in een Steunkaart-opslag."
                 )
+            _use_wal(conn)  # once, for stores made before Steunkaart used WAL
             version = int(
                 conn.execute(
                     "SELECT value FROM steunkaart_meta WHERE key='schema_version'"
@@ -365,27 +386,34 @@ class GeoPackageStore:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        """A connection that waits up to BUSY_TIMEOUT_S for a lock; 'database is locked' becomes StoreBusyError."""
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
         try:
             yield conn
+        except (sqlite3.OperationalError, pd.errors.DatabaseError) as exc:
+            cause = exc if isinstance(exc, sqlite3.Error) else exc.__cause__  # pandas wraps what read_sql met
+            if isinstance(cause, sqlite3.OperationalError) and _is_busy(cause):
+                raise StoreBusyError(_BUSY_MESSAGE) from exc
+            raise
         finally:
             conn.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: BEGIN IMMEDIATE takes the write lock first (waiting for another writer),
+        COMMIT at the end; any error, also a lock that is not released at COMMIT, rolls everything back."""
         with self._connection() as conn:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise StoreError(f"De opslag is bezet door een andere schrijfactie ({exc}); probeer het zo "
-                                 "opnieuw. Er is niets gewijzigd.") from exc
+                raise StoreBusyError(_BUSY_MESSAGE) from exc
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
                 conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     # ---------------------------------------------------------------- reads
 
@@ -853,8 +881,12 @@ class GeoPackageStore:
             return conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] > 0
 
     def read_users(self) -> pd.DataFrame:
-        """Users without their password hashes: username, role, wijken (list), active, locked_until."""
-        users = self.read_table("users").drop(columns=["password_hash"])
+        """Users without their secrets: username, role, wijken (list), active, locked_until, totp (bool)."""
+        from data.auth import SECRET_COLUMNS
+
+        users = self.read_table("users")
+        users["totp"] = users["totp_secret"].notna()
+        users = users.drop(columns=[*SECRET_COLUMNS, "totp_last_step"])
         users["wijken"] = users["wijken"].fillna("").map(lambda w: [x for x in w.split(",") if x])
         return users.sort_values("username").reset_index(drop=True)
 
@@ -869,7 +901,7 @@ class GeoPackageStore:
 
         name = check_username(username)
         wijken = check_role(role, wijken, self._wijk_codes())
-        digest = hash_password(password)
+        digest = hash_password(password, name)
         with self._transaction() as conn:
             first = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
             if first and role != "beheerder":
@@ -884,9 +916,15 @@ class GeoPackageStore:
 
     def update_user(self, username: str, *, by: str, role: str | None = None, wijken=None,
                     active: bool | None = None, password: str | None = None) -> None:
-        """Change a user's role, wijken, active flag or password (which also lifts a lock-out)."""
+        """Change a user's role, wijken, active flag or password (which also lifts a lock-out).
+
+        A new password, another role or a change of the active flag raises the user's session
+        epoch, so their live sessions end at the next click (``data.access.refresh_user``); other
+        wijken apply at once, in the same session.
+        """
         from data.auth import check_role, hash_password
 
+        digest = None if password is None else hash_password(password, username)  # slow: before the lock
         with self._transaction() as conn:
             row = conn.execute("SELECT role, wijken, active FROM users WHERE username = ?", (username,)).fetchone()
             if row is None:
@@ -899,69 +937,228 @@ class GeoPackageStore:
                                   "AND username != ?", (username,)).fetchone()[0]
             if admins == 0 and (new_role != "beheerder" or not new_active):
                 raise DataValidationError("Er moet altijd een actieve beheerder zijn.", column="rol")
-            conn.execute("UPDATE users SET role = ?, wijken = ?, active = ? WHERE username = ?",
-                         (new_role, ",".join(new_wijken), new_active, username))
+            ends = new_role != row[0] or int(new_active) != int(row[2]) or digest is not None
+            conn.execute("UPDATE users SET role = ?, wijken = ?, active = ?, session_epoch = session_epoch + ? "
+                         "WHERE username = ?", (new_role, ",".join(new_wijken), new_active, int(ends), username))
             changes = {"rol": new_role, "wijken": list(new_wijken), "actief": bool(new_active)}
-            if password is not None:
+            if digest is not None:
                 conn.execute("UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL "
-                             "WHERE username = ?", (hash_password(password), username))
+                             "WHERE username = ?", (digest, username))
                 changes["wachtwoord"] = "gewijzigd"
+            if ends:
+                changes["sessies"] = "beëindigd"
             _audit(conn, by, "wijzig-gebruiker", username, changes)
 
-    def authenticate(self, username: str, password: str, *, now: datetime | None = None):
-        """Check a password; returns the User or raises SignInError (and logs the attempt).
+    def set_totp(self, username: str, secret: str, code: str, *, by: str, now: datetime | None = None) -> None:
+        """Turn on the second sign-in step for a user, once a code from their app matches the secret.
 
-        Wrong passwords are counted (atomically, so parallel attempts cannot get past the limit);
-        after MAX_FAILED in a row the account is locked for LOCK_MINUTES. Every refusal gives the
-        same message and costs one password check, whether the username exists, is blocked or
+        Parameters
+        ----------
+        username : str
+            The account.
+        secret : str
+            The new TOTP secret (``data.auth.new_totp_secret``), shown to the user to enter in an app.
+        code : str
+            A code the app shows now: proves the app was set up, so nobody locks themselves out.
+        by : str
+            Who does it (audit log).
+        now : datetime, optional
+            The moment (for tests); default now.
+
+        Raises
+        ------
+        DataValidationError
+            When the code does not match or the second step is already on.
+        StoreError
+            When the account does not exist or is not active.
+        """
+        from data.auth import totp_step
+
+        step = totp_step(secret, code, now or datetime.now(UTC))
+        if step is None:
+            raise DataValidationError("De code klopt niet. Typ de zes cijfers die de app nu toont en controleer of "
+                                      "de klok van de telefoon goed staat.", column="code")
+        with self._transaction() as conn:
+            row = conn.execute("SELECT totp_secret FROM users WHERE username = ? AND active = 1",
+                               (username,)).fetchone()
+            if row is None:
+                raise StoreError(f"Gebruiker '{username}' bestaat niet of is niet actief.")
+            if row[0]:
+                raise DataValidationError("De tweestapsverificatie staat al aan.", column="code")
+            conn.execute("UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE username = ?",
+                         (secret, step, username))
+            _audit(conn, by, "tweestaps-aan", username, {})
+
+    def clear_totp(self, username: str, *, by: str, code: str | None = None, now: datetime | None = None) -> None:
+        """Turn off a user's second sign-in step (e.g. after a lost phone).
+
+        Parameters
+        ----------
+        username : str
+            The account.
+        by : str
+            Who does it (audit log).
+        code : str, optional
+            When given, it must be a current code of the user's app (the user turning it off
+            themselves); who may turn it off without a code is decided in ``data.access``.
+        now : datetime, optional
+            The moment (for tests); default now.
+
+        Raises
+        ------
+        DataValidationError
+            When a given code does not match.
+        StoreError
+            When the account does not exist.
+        """
+        from data.auth import totp_step
+
+        with self._transaction() as conn:
+            row = conn.execute("SELECT totp_secret, totp_last_step FROM users WHERE username = ?",
+                               (username,)).fetchone()
+            if row is None:
+                raise StoreError(f"Gebruiker '{username}' bestaat niet.")
+            if code is not None:
+                step = totp_step(row[0], code, now or datetime.now(UTC))
+                if step is None or (row[1] is not None and step <= row[1]):
+                    raise DataValidationError("De code klopt niet. Typ de zes cijfers die de app nu toont.",
+                                              column="code")
+            conn.execute("UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE username = ?", (username,))
+            _audit(conn, by, "tweestaps-uit", username, {})
+
+    def has_totp(self, username: str) -> bool:
+        """Whether the user has the second sign-in step on."""
+        with self._connection() as conn:
+            row = conn.execute("SELECT totp_secret FROM users WHERE username = ?", (username,)).fetchone()
+        return bool(row and row[0])
+
+    def authenticate(self, username: str, password: str, *, code: str | None = None, client: str | None = None,
+                     now: datetime | None = None):
+        """Check a password (and, once set up, the app's code); return the User or raise SignInError.
+
+        Parameters
+        ----------
+        username, password : str
+            What was typed.
+        code : str, optional
+            The six digits of the authenticator app; required for an account with a second step.
+        client : str, optional
+            The client's key (``data.auth.client_key``); at most ``CLIENT_MAX_FAILED`` failed
+            attempts per key within ``CLIENT_WINDOW_S`` seconds.
+        now : datetime, optional
+            The moment (for tests); default now.
+
+        Returns
+        -------
+        User
+            With the account's session epoch, which the session remembers.
+
+        Raises
+        ------
+        SignInError
+            One message for every refusal; ``SignInBusy`` when too many checks run at once.
+
+        Notes
+        -----
+        The lock-out holds under parallel attempts: in one transaction, *before* the password is
+        checked, the lock is read and the attempt counted as failed. Only then the slow Argon2
+        check runs (at most ``MAX_PARALLEL_CHECKS`` at once in the process); a correct password
+        takes back its own count and those before it. Once MAX_FAILED attempts are counted without
+        success, further ones are refused unchecked and the account is locked for LOCK_MINUTES; a
+        correct password never lifts an active lock (the administrator can, with a new password).
+        Every refusal costs one password check, whether the username exists, is locked or
         inactive, so neither the answer nor its timing tells which usernames exist.
         """
-        from data.auth import DUMMY_HASH, LOCK_MINUTES, MAX_FAILED, SignInError, User, password_matches
+        from data import auth
 
         now = now or datetime.now(UTC)
         name = (username or "").strip().lower()
-        refused = SignInError(f"Gebruikersnaam of wachtwoord klopt niet, of het account is na {MAX_FAILED} "
-                              f"mislukte pogingen {LOCK_MINUTES} minuten geblokkeerd.")
-        with self._connection() as conn:
-            row = conn.execute("SELECT role, wijken, password_hash, locked_until, active "
+        who = name[:60] or "?"
+        refused = auth.SignInError(f"Gebruikersnaam of wachtwoord klopt niet (of de code uit de app), of het "
+                                   f"account is na {auth.MAX_FAILED} mislukte pogingen {auth.LOCK_MINUTES} minuten "
+                                   "geblokkeerd.")
+        if client is not None and not auth.CLIENT_LIMITER.hit(client):
+            self.log(who, "aanmelden-mislukt", name[:60], {"reden": "te veel pogingen van dit adres"})
+            raise auth.SignInError(f"Te veel mislukte aanmeldpogingen vanaf dit adres; probeer het over "
+                                   f"{round(auth.CLIENT_WINDOW_S / 60)} minuten opnieuw.")
+
+        def locked(until: str | None) -> bool:
+            return bool(until) and datetime.fromisoformat(until) > now
+
+        # 1. The lock-out decision and counting the attempt: one transaction, before any check.
+        with self._transaction() as conn:
+            row = conn.execute("SELECT password_hash, locked_until, active, failed_attempts, totp_secret "
                                "FROM users WHERE username = ?", (name,)).fetchone()
-        if row is None:
-            password_matches(DUMMY_HASH(), password)
-            self.log(name[:60] or "?", "aanmelden-mislukt", name[:60], {"reden": "onbekende gebruiker"})
-            raise refused
-        role, wijken, digest, locked_until, active = row
-        matches = password_matches(digest, password)
-        if locked_until and datetime.fromisoformat(locked_until) > now:
-            self.log(name, "aanmelden-mislukt", name, {"reden": "geblokkeerd"})
-            raise refused
-        if not active:
-            self.log(name, "aanmelden-mislukt", name, {"reden": "niet actief"})
-            raise refused
-        if not matches:
-            with self._transaction() as conn:
+            reason, lock = None, None
+            if row is None:
+                reason = "onbekende gebruiker"
+            elif locked(row[1]):
+                reason = "geblokkeerd"
+            elif not row[2]:
+                reason = "niet actief"
+            elif row[3] >= auth.MAX_FAILED:  # that many attempts counted and still running or wrong
+                reason, lock = "geblokkeerd", (now + pd.Timedelta(minutes=auth.LOCK_MINUTES)).isoformat()
+                conn.execute("UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?", (lock, name))
+            else:
                 conn.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ?", (name,))
-                failed = conn.execute("SELECT failed_attempts FROM users WHERE username = ?", (name,)).fetchone()[0]
-                lock = (now + pd.Timedelta(minutes=LOCK_MINUTES)).isoformat() if failed >= MAX_FAILED else None
+            if reason:
+                _audit(conn, who, "aanmelden-mislukt", name[:60], {"reden": reason, "geblokkeerd": bool(lock)})
+        try:
+            if reason:
+                auth.verify_password(auth.DUMMY_HASH(), password)  # the same cost as a real refusal
+                raise refused
+            digest, _, _, before, secret = row
+            try:
+                matches = auth.verify_password(digest, password)
+            except auth.SignInBusy:  # nothing was checked: the attempt does not count
+                with self._transaction() as conn:
+                    conn.execute("UPDATE users SET failed_attempts = MAX(failed_attempts - 1, 0) WHERE username = ?",
+                                 (name,))
+                raise
+        except auth.SignInBusy:
+            if client is not None:
+                auth.CLIENT_LIMITER.forgive(client)
+            raise
+        step = auth.totp_step(secret, code, now) if matches and secret else None
+
+        # 2. Settle the attempt with the account as it is now (a lock set meanwhile wins).
+        with self._transaction() as conn:
+            row = conn.execute("SELECT role, wijken, locked_until, active, failed_attempts, totp_secret, "
+                               "totp_last_step, session_epoch FROM users WHERE username = ?", (name,)).fetchone()
+            if row is None:
+                raise refused
+            role, wijken, locked_until, active, failed, secret, last_step, epoch = row
+            second = not secret or (step is not None and (last_step is None or step > last_step))
+            if matches and second and active and not locked(locked_until):
+                conn.execute("UPDATE users SET failed_attempts = MAX(failed_attempts - ?, 0), locked_until = NULL, "
+                             "totp_last_step = COALESCE(?, totp_last_step) WHERE username = ?",
+                             (before + 1, step, name))
+                _audit(conn, name, "aanmelden", name, {"rol": role, "tweestaps": bool(secret)})
+                if client is not None:
+                    auth.CLIENT_LIMITER.forgive(client)
+                return auth.User(name, role, tuple(w for w in (wijken or "").split(",") if w), epoch=int(epoch))
+            if matches and second:  # right, but locked meanwhile or blocked: the lock stays
+                _audit(conn, name, "aanmelden-mislukt", name, {"reden": "geblokkeerd" if active else "niet actief"})
+            else:
+                lock = (now + pd.Timedelta(minutes=auth.LOCK_MINUTES)).isoformat() \
+                    if failed >= auth.MAX_FAILED and not locked(locked_until) else None
                 if lock:
                     conn.execute("UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?",
                                  (lock, name))
-                _audit(conn, name, "aanmelden-mislukt", name,
-                       {"reden": "wachtwoord", "poging": int(failed), "geblokkeerd": bool(lock)})
-            raise refused
-        with self._transaction() as conn:
-            conn.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", (name,))
-            _audit(conn, name, "aanmelden", name, {"rol": role})
-        return User(name, role, tuple(w for w in (wijken or "").split(",") if w))
+                _audit(conn, name, "aanmelden-mislukt", name, {"reden": "code" if matches else "wachtwoord",
+                                                             "poging": int(before) + 1, "geblokkeerd": bool(lock)})
+        raise refused  # outside the transaction: raising inside would roll back the count and the log
 
     def current_user(self, username: str):
-        """The stored account as a User (role and wijken as they are now), or None if gone or inactive."""
+        """The stored account as a User (role, wijken, session epoch as they are now); None if gone or inactive."""
         from data.auth import User
 
         with self._connection() as conn:
-            row = conn.execute("SELECT role, wijken, active FROM users WHERE username = ?", (username,)).fetchone()
+            row = conn.execute("SELECT role, wijken, active, session_epoch FROM users WHERE username = ?",
+                               (username,)).fetchone()
         if row is None or not row[2]:
             return None
-        return User(username, row[0], tuple(w for w in (row[1] or "").split(",") if w))
+        return User(username, row[0], tuple(w for w in (row[1] or "").split(",") if w), epoch=int(row[3]))
 
     def _wijk_codes(self) -> set[str]:
         with self._connection() as conn:
@@ -1180,11 +1377,14 @@ class GeoPackageStore:
                 stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
                 safety = target.with_name(f"{target.stem}.voor-herstel-{stamp}{target.suffix}")
                 _sqlite_copy(target, safety)
-                _sqlite_copy(staged, target)  # into the live file under its lock: other servers see it at once
+                _match_page_size(staged, target)
+                # Into the live file under its lock (it stays in WAL mode): other servers see it at once.
+                _sqlite_copy(staged, target, single_file=False)
             else:
                 os.replace(staged, target)
         finally:
-            staged.unlink(missing_ok=True)
+            for leftover in (staged, *(Path(f"{staged}{suffix}") for suffix in _COMPANIONS)):
+                leftover.unlink(missing_ok=True)
         store = cls(target)
         with store._transaction() as conn:
             _audit(conn, user, "herstel-reservekopie", copy.name,
@@ -1456,6 +1656,14 @@ def _migrate_4_to_5(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT INTO steunkaart_meta VALUES ('demo', ?)", ("1" if gemeenten == [GEMEENTE_CODE] else "0",))
 
 
+def _migrate_5_to_6(conn: sqlite3.Connection) -> None:
+    """Version 6 gives users a second sign-in step (TOTP secret) and a session epoch."""
+    have = {r[1] for r in conn.execute('PRAGMA table_info("users")')}
+    for name, sqltype in _table("users").columns:
+        if name not in have:  # a users table made by the version 4 step already has them
+            conn.execute(f'ALTER TABLE "users" ADD COLUMN "{name}" {sqltype}')
+
+
 def _create_undo_tables(conn: sqlite3.Connection) -> None:
     """``undo_<table>``: the rows an import replaced or removed, with the batch that did it.
 
@@ -1634,15 +1842,61 @@ def _undo_plan(conn: sqlite3.Connection, batch_id: int) -> dict:
             "blockers": [{"batch_id": b, "kind": kinds.get(b), "reason": r} for b, r in sorted(blockers.items())]}
 
 
-def _sqlite_copy(source: Path, target: Path) -> None:
-    """Copy one SQLite database into another with the online backup API (consistent while in use)."""
-    src = sqlite3.connect(source, timeout=30)
-    dst = sqlite3.connect(target, timeout=30)
+def _sqlite_copy(source: Path, target: Path, *, single_file: bool = True) -> None:
+    """Copy one SQLite database into another with the online backup API (consistent while in use).
+
+    The copy is a snapshot of the last commit, including what is still in the source's -wal file. With
+    ``single_file`` it is switched to rollback-journal mode, so that it is one self-contained file to
+    keep or move (the store itself switches back to WAL when it is opened). Without it (a restore into
+    the live store) the target keeps its own mode; see :func:`_match_page_size`.
+    """
+    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_S)
+    dst = sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
         src.backup(dst)
+        if single_file:
+            dst.execute("PRAGMA journal_mode = DELETE")
     finally:
         dst.close()
         src.close()
+
+
+def _match_page_size(path: Path, target: Path) -> None:
+    """Give the database at ``path`` (a staged copy of our own) the page size of ``target``.
+
+    SQLite's backup into a database in WAL mode fails when the page sizes differ ('attempt to write a
+    readonly database'); a copy made by another program or an old version may have another size.
+    """
+    with contextlib.closing(sqlite3.connect(target, timeout=BUSY_TIMEOUT_S)) as conn:
+        size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        if conn.execute("PRAGMA page_size").fetchone()[0] != size:
+            conn.execute("PRAGMA journal_mode = DELETE")  # the page size of a WAL database cannot change
+            conn.execute(f"PRAGMA page_size = {size}")
+            conn.execute("VACUUM")
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock (after the busy timeout)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (5, 6)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the store in WAL mode (kept in the file): readers go on while an import writes.
+
+    Needs a moment without other connections: it waits at most a second, and when another process
+    keeps the file busy the switch waits for the next opening (the store works in either mode).
+    """
+    with contextlib.suppress(sqlite3.OperationalError):
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA busy_timeout = 1000")
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
 def _check_copy(path: Path) -> str | None:
@@ -1672,4 +1926,4 @@ class DemoStoreError(StoreError):
 
 # Migrations from version N to N+1, each run inside the opening transaction.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5}
+    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6}

@@ -7,8 +7,8 @@ cell is read as text first, so that parsing numbers can report the exact row and
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 from pathlib import Path
 
 import numpy as np
@@ -16,20 +16,10 @@ import pandas as pd
 
 from data.errors import DataValidationError
 from data.export import restore_text
-from data.uploads import TABLE_KINDS, check_path
+from data.uploads import MB, TABLE_KINDS, check_path, format_mib
 
-MAX_TABLE_BYTES = 200_000_000
+MAX_TABLE_BYTES = 200 * MB  # 200 MiB, as the upload limit
 _MISSING = {"", ".", "-", "x", "?", "nan", "NaN", "onbekend", "geheim"}
-
-
-def _decode(raw: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DataValidationError("De tekenset van het bestand is niet te lezen (geen UTF-8 of Windows-1252).",
-                              file=name)
 
 
 def check_file(path: str | Path, *, max_bytes: int, allowed: tuple[str, ...] | None = None,
@@ -46,8 +36,8 @@ def check_file(path: str | Path, *, max_bytes: int, allowed: tuple[str, ...] | N
     if size == 0:
         raise DataValidationError("Het bestand is leeg.", file=path.name)
     if size > max_bytes:
-        raise DataValidationError(f"Het bestand is te groot ({size / 1e6:,.0f} MB; maximaal "
-                                  f"{max_bytes / 1e6:,.0f} MB).".replace(",", "."), file=path.name)
+        raise DataValidationError(f"Het bestand is te groot ({format_mib(size)} MiB; maximaal "
+                                  f"{format_mib(max_bytes)} MiB).", file=path.name)
     if allowed is not None:
         check_path(path, allowed=allowed, max_bytes=max_bytes, max_unpacked_bytes=max_unpacked_bytes)
     return path
@@ -66,29 +56,49 @@ def read_table_file(path: str | Path) -> pd.DataFrame:
         not match the extension), zip bombs, and files without data rows.
     """
     path = check_file(path, max_bytes=MAX_TABLE_BYTES, allowed=TABLE_KINDS)
-    raw = path.read_bytes()
-    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
+    # Read from the file itself, never the whole file as bytes and again as text: a 190 MiB CSV
+    # needs about the memory of its table, not four copies of it (bench/bench_uploads.py).
+    with path.open("rb") as fh:
+        excel = fh.read(4) == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm")
+    if excel:
         try:
-            frame = pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl")
+            frame = pd.read_excel(path, dtype=str, engine="openpyxl")
         except Exception as exc:
             raise DataValidationError("Het Excel-bestand kan niet gelezen worden.", file=path.name) from exc
     else:
-        text = _decode(raw, path.name)
+        encoding = _encoding(path)
+        with path.open(encoding=encoding, newline="") as fh:
+            head = fh.read(65536)
         try:
-            dialect = csv.Sniffer().sniff(text[:65536], delimiters=";,\t")
+            dialect = csv.Sniffer().sniff(head, delimiters=";,\t")
             sep = dialect.delimiter
         except csv.Error:
-            sep = ";" if text.split("\n", 1)[0].count(";") else ","
+            sep = ";" if head.split("\n", 1)[0].count(";") else ","
         try:
-            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding)
         except pd.errors.ParserError as exc:
             raise DataValidationError(f"Het CSV-bestand is niet goed opgebouwd: {exc}", file=path.name) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataValidationError("Het bestand bevat geen gegevensrijen.", file=path.name)
     # Undo the export writer's marks (quote before '=...', Excel's _x000D_) so an export re-imports unchanged.
-    excel = raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm")
     return frame.apply(restore_text, excel=excel)
+
+
+def _encoding(path: Path) -> str:
+    """UTF-8 (BOM optional) when the whole file decodes as such, else Windows-1252; read in 1 MiB pieces."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise DataValidationError("De tekenset van het bestand is niet te lezen (geen UTF-8 of Windows-1252).",
+                              file=path.name)
 
 
 def parse_numbers(series: pd.Series, *, file: str, column: str, thousands_dot: bool = False) -> pd.Series:

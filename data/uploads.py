@@ -27,7 +27,7 @@ from typing import BinaryIO
 from data.errors import DataValidationError
 from data.formatting import format_number
 
-MB = 1024 * 1024  # Streamlit's server.maxUploadSize counts in these megabytes
+MB = 1024 * 1024  # one MiB: Streamlit's server checks server.maxUploadSize in these (starlette_routes.py)
 DEFAULT_MAX_UPLOAD_MB = 200
 MAX_UPLOAD_ENV = "STEUNKAART_MAX_UPLOAD_MB"
 MAX_UNPACKED_BYTES = 1024 * MB  # cap on the unpacked size of a zip, whatever the upload limit
@@ -141,7 +141,7 @@ _OTHER_MAP_SUFFIXES = (".gpkg", ".geojson", ".json")
 
 
 def max_upload_mb() -> float:
-    """The upload limit in MB: ``$STEUNKAART_MAX_UPLOAD_MB`` when set to a positive number, else 200."""
+    """The upload limit in MiB: ``$STEUNKAART_MAX_UPLOAD_MB`` when set to a positive number, else 200."""
     raw = os.environ.get(MAX_UPLOAD_ENV, "").strip().replace(",", ".")
     try:
         value = float(raw)
@@ -222,9 +222,21 @@ def check_shapefile_parts(names: list[str], *, file: str) -> None:
             + ("in één zip." if in_zip else "in één map."), file=file)
 
 
-def _mb(size: int) -> str:
+def format_mib(size: int, *, decimals: int | None = None) -> str:
+    """A size in bytes as Dutch MiB text without the unit: ``209715200`` -> ``'200'``, ``524288`` -> ``'0,5'``."""
     value = size / MB
-    return format_number(value, 0 if value >= 10 or value == int(value) else 1)
+    if decimals is None:
+        decimals = 0 if value >= 10 or value == int(value) else 1
+    return format_number(value, decimals)
+
+
+def _too_large(size: int, limit: int) -> str:
+    """The Dutch refusal of a file over the limit; a size that rounds to the limit is given in bytes."""
+    shown, most = f"{format_mib(size)} MiB", f"{format_mib(limit)} MiB"
+    if shown == most:
+        shown, most = f"{format_number(size)} bytes", f"{most} = {format_number(limit)} bytes"
+    return (f"Het bestand is te groot ({shown}; maximaal {most}). Verklein of splits het bestand, of vraag de "
+            "beheerder de grens te verhogen.")
 
 
 class _BufferReader(io.RawIOBase):
@@ -270,7 +282,8 @@ def check_upload(name: str, data: bytes | memoryview, *, allowed: tuple[str, ...
         Kinds accepted here, from ``'csv'``, ``'xlsx'``, ``'geojson'``, ``'json'``, ``'gpkg'``,
         ``'zip'`` (zipped shapefile) and ``'shp'``. ``'json'`` also accepts GeoJSON.
     max_bytes : int, optional
-        Size limit; by default ``$STEUNKAART_MAX_UPLOAD_MB`` (200 MB).
+        Size limit in bytes; by default ``$STEUNKAART_MAX_UPLOAD_MB`` MiB (200 MiB). Checked first, on
+        ``len(data)``, before any byte of the content is looked at.
     max_unpacked_bytes : int, optional
         Limit on the unpacked size of a zip; by default 10 times ``max_bytes``, at most 1 GB.
 
@@ -314,8 +327,7 @@ def _check(name: str, size: int, head: bytes, opener: Callable[[], BinaryIO], al
     if size == 0:
         raise DataValidationError("Het bestand is leeg.", file=name)
     if size > limit:
-        raise DataValidationError(f"Het bestand is te groot ({_mb(size)} MB; maximaal {_mb(limit)} MB).",
-                                  file=name)
+        raise DataValidationError(_too_large(size, limit), file=name)
     content = _sniff(head, complete=size <= len(head))
     members: list[zipfile.ZipInfo] = []
     if content == "zip":
@@ -457,7 +469,7 @@ def _check_zip(name: str, members: list[zipfile.ZipInfo], opener: Callable[[], B
         total += member.file_size
         if total > max_unpacked:
             raise DataValidationError(
-                f"Het zip-archief is uitgepakt te groot (meer dan {_mb(max_unpacked)} MB). Mogelijk is het een "
+                f"Het zip-archief is uitgepakt te groot (meer dan {format_mib(max_unpacked)} MiB). Mogelijk is het een "
                 "zip-bom.", file=name)
     if nested:
         _check_nested_content(name, members, opener)

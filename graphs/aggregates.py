@@ -7,9 +7,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from data.disclosure import MIN_CELL  # counts and rates based on fewer persons are not shown
 from data.formatting import format_number
 
-MIN_CELL = 5  # counts and rates based on fewer persons are not shown
 HIDDEN = f"minder dan {MIN_CELL}"
 
 
@@ -51,18 +51,42 @@ def signal_share_by_buurt(signals: pd.DataFrame, *, min_persons: int = MIN_CELL)
     number). Secondary suppression keeps a hidden cell from being worked out from the totals.
     """
     grouped = signals.groupby("buurt_code")["signal"].agg(measured="size", signalled="sum")
+    return share_from_counts(grouped["measured"], grouped["signalled"], min_persons=min_persons)
+
+
+def share_from_counts(measured: pd.Series, signalled: pd.Series, *, min_persons: int = MIN_CELL,
+                      hide: pd.Series | None = None) -> pd.DataFrame:
+    """The share table of :func:`signal_share_by_buurt` from counts per buurt (same index).
+
+    Parameters
+    ----------
+    measured, signalled : Series
+        Persons with data and persons with a signal per buurt_code (exact, or the protected counts of
+        :mod:`data.disclosure`).
+    hide : Series of bool, optional
+        Buurten whose signalled count must be hidden for another reason (e.g. protected counts whose
+        complement, measured minus signalled, is under ``min_persons`` or below 0 by the noise).
+
+    Returns
+    -------
+    DataFrame
+        Index buurt_code; measured, signalled (Int64), share (percentage) and status, as
+        :func:`signal_share_by_buurt`.
+    """
     # Counts under 5 are hidden, and a second cell where the total would give a hidden one away.
-    small = suppressed(grouped["measured"], min_persons=min_persons)
-    rest = grouped["measured"] - grouped["signalled"]  # the complement is a cell too (all but 2 signalled)
-    few = suppressed(grouped["signalled"], min_persons=min_persons,
-                     already=small | ((rest > 0) & (rest < min_persons)))
+    small = suppressed(measured, min_persons=min_persons)
+    rest = measured - signalled  # the complement is a cell too (all but 2 signalled)
+    also = small | ((rest > 0) & (rest < min_persons))
+    if hide is not None:
+        also = also | hide.reindex(measured.index).fillna(False).astype(bool)
+    few = suppressed(signalled, min_persons=min_persons, already=also)
     out = pd.DataFrame({
-        "measured": grouped["measured"].where(~small).astype("Int64"),
-        "signalled": grouped["signalled"].where(~few).astype("Int64"),
-        "share": (100 * grouped["signalled"] / grouped["measured"]).where(~few),
-        "status": np.where(grouped["measured"] < min_persons, f"minder dan {min_persons} personen",
+        "measured": measured.where(~small).astype("Int64"),
+        "signalled": signalled.where(~few).astype("Int64"),
+        "share": (100 * signalled / measured).where(~few),
+        "status": np.where(measured < min_persons, f"minder dan {min_persons} personen",
                            np.where(few, "verborgen (kleine aantallen)", None)).astype(object),
-    }, index=grouped.index)
+    }, index=measured.index)
     out.index.name = "buurt_code"
     return out
 

@@ -11,11 +11,16 @@ from pages.common import create_first_admin, needs_first_admin, oidc_roles, show
 def sign_in_page() -> None:
     """Shown instead of the app until someone is signed in (a page of its own in app.py)."""
     st.title("Steunkaart")
+    notice = st.session_state.pop("sk_melding", None)  # why the last session ended (idle, account changed)
+    if notice:
+        st.info(notice)
 
     if needs_first_admin():
         st.subheader("Eerste gebruik: maak de beheerder aan")
         st.markdown("Er is nog geen gebruiker. De eerste gebruiker is de **beheerder**: die maakt daarna de "
-                    f"accounts voor collega's aan. Kies een wachtwoord van minstens {MIN_PASSWORD} tekens.")
+                    f"accounts voor collega's aan. Kies een wachtwoord van minstens {MIN_PASSWORD} tekens, "
+                    "bijvoorbeeld een zin van een paar woorden: geen veelgebruikt wachtwoord en niet uw "
+                    "gebruikersnaam.")
         with st.form("sk_eerste"):
             username = st.text_input("Gebruikersnaam", key="sk_eerste_naam")
             password = st.text_input("Wachtwoord", type="password", key="sk_eerste_ww")
@@ -44,9 +49,13 @@ def sign_in_page() -> None:
     with st.form("sk_aanmelden"):
         username = st.text_input("Gebruikersnaam", key="sk_naam")
         password = st.text_input("Wachtwoord", type="password", key="sk_ww")
+        code = st.text_input("Code uit de authenticator-app (alleen als u tweestapsverificatie gebruikt)",
+                             key="sk_code", max_chars=8)
         if st.form_submit_button("Aanmelden", type="primary"):
             try:
-                sign_in(username, password)
+                sign_in(username, password, code)
                 st.rerun()
             except SignInError as exc:
                 st.error(str(exc))
+            except DataValidationError as exc:  # e.g. the store busy with a long import
+                show_error(exc)

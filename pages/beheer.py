@@ -18,6 +18,7 @@ from pages.common import (
     load_area_values,
     load_provision_types,
     log_export,
+    md,
     require_admin,
     show_error,
     uploaded_file,
@@ -68,7 +69,7 @@ if submitted:
             show_error(exc)
         else:
             st.success("Import gelukt.")
-            st.markdown("\n".join(f"- {line}" for line in format_report(imported.report, warnings)))
+            st.markdown("\n".join(f"- {md(line)}" for line in format_report(imported.report, warnings)))
 
 st.subheader("Gezondheidsmonitor per buurt importeren")
 st.markdown(
@@ -130,7 +131,7 @@ if add_type:
     except DataValidationError as exc:
         show_error(exc)
     else:
-        st.success(f"Soort '{label}' toegevoegd.")
+        st.success(f"Soort '{md(label)}' toegevoegd.")
         st.rerun()
 
 st.subheader("Gebieden in de opslag")
@@ -151,8 +152,8 @@ else:
         codes = set(index.loc[index["gemeente_code"] == gemeente, "area_code"])
         years = sorted(values.loc[values["area_code"].isin(codes), "year"].dropna().astype(int).unique())
         year = g2.selectbox("Jaar van de cijfers", years, key="bh_weg_jaar")
-        sure = st.checkbox(f"Ja, verwijder de cijfers van {gemeente} uit {year} (en gebieden zonder andere cijfers)",
-                           key="bh_weg_zeker")
+        sure = st.checkbox(f"Ja, verwijder de cijfers van {md(gemeente)} uit {year} "
+                           "(en gebieden zonder andere cijfers)", key="bh_weg_zeker")
         if st.button("Verwijderen", disabled=not (sure and year), key="bh_weg_knop"):
             try:
                 result = admin.remove_areas(gemeente, int(year))
@@ -198,8 +199,8 @@ else:
                            "de opslag staat; ze blijven bewaard, maar staan niet meer op de kaart van een buurt.")
             if plan["blockers"]:
                 st.error("Dit kan nog niet: " + "; ".join(
-                    f"import {b['batch_id']} ({BATCH_KINDS.get(b['kind'], b['kind'])}) {b['reason']}"
-                    if b["batch_id"] else b["reason"] for b in plan["blockers"]) + ". Maak die eerst ongedaan.")
+                    f"import {b['batch_id']} ({BATCH_KINDS.get(b['kind'], b['kind'])}) {md(b['reason'])}"
+                    if b["batch_id"] else md(b["reason"]) for b in plan["blockers"]) + ". Maak die eerst ongedaan.")
             else:
                 sure = st.checkbox(f"Ja, maak import {chosen} ongedaan", key="bh_undo_zeker")
                 if st.button("Ongedaan maken", type="primary", disabled=not sure, key="bh_undo_knop"):

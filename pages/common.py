@@ -9,9 +9,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import logging
 import os
 import re
+import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,11 +24,11 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from data.access import ScopedStore, refresh_user
-from data.auth import DEMO_ADMIN, User, user_from_claims
+from data.auth import DEMO_ADMIN, User, client_key, idle_expired, idle_minutes, user_from_claims
 from data.demo import ensure_demo_store, is_demo_store
 from data.errors import DataValidationError
-from data.store import GeoPackageStore, default_store_path, uses_demo_store
-from data.uploads import check_upload
+from data.store import GeoPackageStore, StoreBusyError, default_store_path, uses_demo_store
+from data.uploads import MB, check_upload, max_upload_bytes
 
 
 def leave_legacy_pages_mode() -> None:
@@ -68,9 +71,32 @@ def _open_store(path: str) -> GeoPackageStore:
     return ensure_demo_store(path) if uses_demo_store() else GeoPackageStore.open(path)
 
 
+@contextlib.contextmanager
+def store_errors_shown() -> Iterator[None]:
+    """Show a database error that reaches the page as a Dutch message and stop the page there.
+
+    Without it Streamlit would show its exception box (with search buttons). A store held by another
+    writer for longer than the busy timeout says so; any other SQLite error (a damaged file, a full or
+    unreadable disk) gets a general Dutch message, its details go to the server log. Validation errors
+    are not caught here: the pages show those themselves and go on. Works as ``with`` block and as a
+    decorator (every loader below has it).
+    """
+    try:
+        yield
+    except StoreBusyError as exc:
+        st.error(str(exc))
+        st.stop()
+    except (sqlite3.Error, pd.errors.DatabaseError) as exc:  # pandas wraps what read_sql_query met
+        logging.getLogger(__name__).error("Fout in de opslag %s", store_path(), exc_info=exc)
+        st.error(f"De opslag kan nu niet gelezen of geschreven worden ({type(exc).__name__}). Ververs de pagina "
+                 "over een ogenblik; gebeurt het steeds, dan vindt de beheerder de details in het log van de server.")
+        st.stop()
+
+
 def _raw_store() -> GeoPackageStore:
     try:
-        return _open_store(store_path())
+        with store_errors_shown():
+            return _open_store(store_path())
     except DataValidationError as exc:
         show_error(exc)
         st.stop()
@@ -113,9 +139,25 @@ def stop_without_areas(areas) -> None:
     st.stop()
 
 
+# Every ASCII character that starts Markdown in Streamlit: links and images, emphasis, code, HTML, tables,
+# headings and lists (a leading '#', '-', '+', '>' or '1.'), directives like ':red[...]', math ('$').
+_MARKDOWN_CHARS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:=&^])")
+# Streamlit finds some things in the text *after* parsing, where a backslash no longer counts: emoji and
+# icon shortcodes (':warning:', ':material/home:'), bare links ('http://', 'www.', 'name@host') and
+# arrows ('->', '<='). An invisible word joiner (U+2060) inside each pattern breaks it.
+_FOUND_AFTER_PARSING = re.compile(r"(?<=:)(?=[\w+\-/])|(?<=@)(?=[\w-])|(?i:(?<=www)(?=\.))|(?<=[<>~-])(?=[->=])")
+WORD_JOINER = "\u2060"
+
+
 def md(text) -> str:
-    """Text from the data for st.markdown: Markdown characters escaped, so a name stays a name."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~])", r"\\\1", str(text))
+    """Text from the data for anything Streamlit renders as Markdown: shown as written, never as markup.
+
+    That is st.markdown, st.title/header/subheader, st.caption, st.info/success/warning/error, st.metric,
+    st.table cells and headers, image captions, and the labels of checkboxes, buttons, download buttons,
+    radio options, tabs and expanders. Not for selectbox and multiselect options, text inputs or
+    dataframe cells: those show plain text (a backslash would show).
+    """
+    return _MARKDOWN_CHARS.sub(r"\\\1", _FOUND_AFTER_PARSING.sub(WORD_JOINER, str(text)))
 
 
 def log_export(action: str, target: str, details: dict | None = None) -> None:
@@ -155,13 +197,28 @@ def sign_in_gate() -> User | None:
     roles = oidc_roles()
     user = signed_in_user()
     if user is not None:
-        # Checked again on every run: a blocked account, a changed role or wijken, or the end of the
-        # demo mode take effect at once, not at the next sign-in.
+        minutes = idle_minutes()
+        if user.via != "demo" and idle_expired(st.session_state.get("sk_last_seen"), time.time(), minutes=minutes):
+            sign_out(reason="niet actief")
+            if user.via == "oidc":
+                st.logout()  # else the provider's session would sign them straight in again
+            st.session_state["sk_melding"] = (f"U bent afgemeld omdat u {minutes:g} minuten niets in Steunkaart hebt "
+                                              "gedaan. Meld u opnieuw aan.")
+            return None
+        # Checked again on every run: a blocked account, a new password, another role or wijken, or
+        # the end of the demo mode take effect at once, not at the next sign-in.
         now = refresh_user(store, user, oidc=roles is not None, demo_store=is_demo_store(store))
         if now != user:
             st.session_state.clear()
             if now is not None:
                 st.session_state["sk_user"] = now
+            elif user.via == "lokaal":
+                st.session_state["sk_melding"] = ("Uw sessie is beëindigd omdat uw account is gewijzigd (wachtwoord, "
+                                                  "rol of toegang). Meld u opnieuw aan.")
+        elif now.epoch != user.epoch:
+            st.session_state["sk_user"] = now  # a session from before epochs: remember the account's now
+        if now is not None:
+            st.session_state["sk_last_seen"] = time.time()
         return now
     if roles is not None and getattr(st.user, "is_logged_in", False):
         user = user_from_claims(st.user.to_dict(), roles)
@@ -179,10 +236,19 @@ def sign_in_gate() -> User | None:
     return None
 
 
-def sign_in(username: str, password: str) -> User:
-    """Check the password against the local accounts; raises SignInError."""
-    user = _raw_store().authenticate(username, password)
+def client() -> str:
+    """This browser's key for the per-client limit on failed sign-ins (``data.auth.client_key``)."""
+    try:
+        return client_key(st.context.ip_address, dict(st.context.headers))
+    except Exception:  # noqa: BLE001 - no browser connection (AppTest, bare mode): this machine
+        return client_key(None, {})
+
+
+def sign_in(username: str, password: str, code: str | None = None) -> User:
+    """Check the password (and the app's code, once set up) against the local accounts; raises SignInError."""
+    user = _raw_store().authenticate(username, password, code=code or None, client=client())
     st.session_state["sk_user"] = user
+    st.session_state["sk_last_seen"] = time.time()
     return user
 
 
@@ -195,15 +261,22 @@ def create_first_admin(username: str, password: str) -> None:
     _raw_store().create_user(username, "beheerder", (), password, by="eerste-gebruik", only_first=True)
 
 
-def sign_out() -> None:
+def sign_out(reason: str | None = None) -> None:
+    """End this session (``reason`` goes into the audit log, e.g. 'niet actief')."""
     user = signed_in_user()
     if user is not None:
-        _raw_store().log(user.username, "afmelden", user.username, {})
+        _raw_store().log(user.username, "afmelden", user.username, {"reden": reason} if reason else {})
     st.session_state.clear()
 
 
 def _version(store) -> float:
-    return os.path.getmtime(store.path)
+    """When the store last changed: in WAL mode a commit first lands in the -wal file next to it."""
+    mtime = os.path.getmtime(store.path)
+    with contextlib.suppress(OSError):
+        wal = os.stat(f"{store.path}-wal")
+        if wal.st_size:  # an empty -wal is only made by a reader opening the file
+            mtime = max(mtime, wal.st_mtime)
+    return mtime
 
 
 @st.cache_data(show_spinner=False)
@@ -226,18 +299,21 @@ def _counts(path: str, mtime: float) -> dict:
     return GeoPackageStore(path).counts()
 
 
+@store_errors_shown()
 def load_areas(level: str) -> gpd.GeoDataFrame:
     """Areas of one level with their key figures, cached."""
     store = get_store()
     return _areas(str(store.path), _version(store), level)
 
 
+@store_errors_shown()
 def load_area_values() -> pd.DataFrame:
     """All key figures in long form (with status 'geheim'/'onbekend'), cached."""
     store = get_store()
     return _area_values(str(store.path), _version(store))
 
 
+@store_errors_shown()
 def load_area_index() -> pd.DataFrame:
     """Codes, names and levels of all areas (no geometry), cached."""
     store = get_store()
@@ -254,12 +330,14 @@ def _provision_types(path: str, mtime: float) -> dict:
     return GeoPackageStore(path).read_provision_types()
 
 
+@store_errors_shown()
 def load_provision_types() -> dict:
     """The provision type catalogue of the store (defaults plus the user's own), cached."""
     store = get_store()
     return _provision_types(str(store.path), _version(store))
 
 
+@store_errors_shown()
 def load_provisions() -> gpd.GeoDataFrame:
     """All provisions (EPSG:28992), cached."""
     store = get_store()
@@ -287,6 +365,7 @@ def _choropleth(path: str, mtime: float, level: str, indicator: str, scheme: str
     )
 
 
+@store_errors_shown()
 def cached_choropleth(level: str, indicator: str, scheme: str, k: int, tiles: str, with_provisions: bool = True):
     """The choropleth for these choices, built once: a click re-uses the same map.
 
@@ -316,6 +395,7 @@ def _signals(path: str, mtime: float, rules, scope: tuple):
                                 measures=_measures(path, mtime, scope))
 
 
+@store_errors_shown()
 def load_signals(rules=None) -> pd.DataFrame:
     """Network measures, screening scores and the poor-network signal per person the user may see, cached.
 
@@ -337,14 +417,16 @@ def _signal_share(path: str, mtime: float, rules, scope: tuple) -> pd.DataFrame:
     return _scoped(path, scope).signal_share(rules)
 
 
+@store_errors_shown()
 def load_signal_groups(rules=None) -> pd.DataFrame:
-    """Signalled persons per buurt and widowed (counts only), for every role."""
+    """Signalled persons per buurt and widowed (counts only, protected outside one's own persons), for every role."""
     store = get_store()
     return _signal_groups(str(store.path), _version(store), rules, _scope(store.user))
 
 
+@store_errors_shown()
 def load_signal_share(rules=None) -> pd.DataFrame:
-    """Share of persons with a signal per buurt, small cells hidden, for every role."""
+    """Share of persons with a signal per buurt, small cells hidden and protected (data/disclosure.py), any role."""
     store = get_store()
     return _signal_share(str(store.path), _version(store), rules, _scope(store.user))
 
@@ -355,8 +437,10 @@ def _match_totals(path: str, mtime: float, key: str, _provisions: gpd.GeoDataFra
     return store.match_totals(_provisions, store.read_areas("buurt"), rules)
 
 
+@store_errors_shown()
 def load_match_totals(provisions: gpd.GeoDataFrame, rules=None) -> dict:
-    """Matching of signalled persons as totals (small counts hidden for roles without person access)."""
+    """Matching of signalled persons as totals, from the protected counts of data/disclosure.py for every role but
+    the administrator (raises DataValidationError for a hypothetical provision under the minimum)."""
     store = get_store()
     key = hashlib.sha256(provisions.drop(columns="geometry").astype(str).to_csv().encode()
                          + b"".join(provisions.geometry.to_wkb())).hexdigest()  # the provisions (a scenario's)
@@ -370,6 +454,7 @@ def _adjacency(path: str, mtime: float):
     return queen_adjacency(GeoPackageStore(path).read_areas("buurt"))
 
 
+@store_errors_shown()
 def load_adjacency():
     """Queen contiguity of the buurten (sparse matrix in the order of load_areas('buurt')), cached."""
     store = get_store()
@@ -381,6 +466,7 @@ def _participation_counts(path: str, mtime: float, scope: tuple) -> pd.Series:
     return _scoped(path, scope).participation_counts()
 
 
+@store_errors_shown()
 def load_participation_counts() -> pd.Series:
     """Participants per provision (an aggregate every role may use for free places)."""
     store = get_store()
@@ -392,12 +478,14 @@ def _table(path: str, mtime: float, name: str, scope: tuple) -> pd.DataFrame:
     return _scoped(path, scope).read_table(name)
 
 
+@store_errors_shown()
 def load_table(name: str) -> pd.DataFrame:
     """One store table as far as the user may see it (persons, ties, ... filtered or refused), cached."""
     store = get_store()  # the scoped store refuses or filters person tables inside _table
     return _table(str(store.path), _version(store), name, _scope(store.user))
 
 
+@store_errors_shown()
 def load_counts() -> dict:
     """Record counts per table and the schema version, cached."""
     store = get_store()
@@ -409,18 +497,27 @@ def uploaded_file(upload, *, allowed: tuple[str, ...]) -> Iterator[Path]:
     """Give an uploaded file a real path (readers such as GDAL need one), removed afterwards.
 
     The content is checked first (size, kind by content not extension, zip bombs): a refused
-    file raises DataValidationError with a Dutch message naming it.
+    file raises DataValidationError with a Dutch message naming it. The limit is the smaller of
+    ``STEUNKAART_MAX_UPLOAD_MB`` and Streamlit's ``server.maxUploadSize`` (both in MiB).
+
+    No copy of the upload is made: ``getvalue()`` hands out the bytes Streamlit already holds
+    (``getbuffer()`` would copy them once per rerun), and the readers parse the temporary file.
     """
-    check_upload(upload.name, upload.getbuffer(), allowed=allowed)
+    data = upload.getvalue()
+    limit = min(max_upload_bytes(), int(st.get_option("server.maxUploadSize")) * MB)
+    check_upload(upload.name, data, allowed=allowed, max_bytes=limit)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(upload.name).name
-        path.write_bytes(upload.getbuffer())
+        path.write_bytes(data)
         yield path
 
 
 def show_error(exc: DataValidationError) -> None:
-    """Show a validation error in Dutch, with the row-level report when there is one."""
-    st.error(str(exc))
+    """Show a validation error in Dutch, with the row-level report when there is one.
+
+    The message can quote the data (a name, a file name, a cell): escaped, so it stays text.
+    """
+    st.error(md(str(exc)))
     if exc.problems:
         st.dataframe(pd.DataFrame(exc.problems), hide_index=True)
 

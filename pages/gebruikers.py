@@ -5,7 +5,7 @@ import streamlit as st
 
 from data.auth import MIN_PASSWORD, ROLE_HELP, ROLES
 from data.errors import DataValidationError, StoreError
-from pages.common import load_areas, require_admin, show_error
+from pages.common import load_areas, md, require_admin, show_error
 
 st.title("Gebruikers")
 store = require_admin()
@@ -24,7 +24,12 @@ if len(users):
         "Wijken": users["wijken"].map(lambda ws: ", ".join(wijk_names.get(w, w) for w in ws)),
         "Actief": users["active"].map({1: "ja", 0: "nee"}),
         "Geblokkeerd tot": users["locked_until"].fillna(""),
+        "Tweestapsverificatie": users["totp"].map({True: "aan", False: "uit"}),
     }), hide_index=True, width="stretch")
+
+created = st.session_state.pop("gb_aangemaakt", None)  # the confirmation of the form just cleared
+if created:
+    st.success(created)
 
 st.subheader("Gebruiker toevoegen")
 first = not len(users)
@@ -35,7 +40,8 @@ with st.form("gb_nieuw"):
     chosen = st.multiselect("Wijken (voor een wijkteam)", list(wijk_names), format_func=wijk_names.get,
                             key="gb_wijken", placeholder="kies wijken")
     c3, c4 = st.columns(2)
-    password = c3.text_input(f"Wachtwoord (minstens {MIN_PASSWORD} tekens)", type="password", key="gb_ww")
+    password = c3.text_input(f"Wachtwoord (minstens {MIN_PASSWORD} tekens, geen veelgebruikt wachtwoord)",
+                             type="password", key="gb_ww")
     again = c4.text_input("Wachtwoord nogmaals", type="password", key="gb_ww2")
     if st.form_submit_button("Toevoegen", type="primary"):
         if password != again:
@@ -43,12 +49,22 @@ with st.form("gb_nieuw"):
         else:
             try:
                 store.create_user(username, role, chosen, password)
+                name = username.strip().lower()
+                scope = (" voor wijken " + ", ".join(wijk_names.get(w, w) for w in sorted(chosen))
+                         if role == "wijkteam" else "")
+                message = f"Gebruiker '{md(name)}' aangemaakt als {ROLES[role]}{md(scope)}."
                 if store.user.demo:
                     from pages.common import sign_out
 
                     sign_out()  # the demo ends: from now on everyone signs in
+                    st.session_state["sk_melding"] = message + " Meld u nu aan met dat account."
+                else:
+                    # An empty form for the next colleague; the confirmation shows after the rerun.
+                    for key in ("gb_naam", "gb_rol", "gb_wijken", "gb_ww", "gb_ww2"):
+                        st.session_state.pop(key, None)
+                    st.session_state["gb_aangemaakt"] = message
                 st.rerun()
-            except DataValidationError as exc:
+            except DataValidationError as exc:  # also a StoreError (a busy server)
                 show_error(exc)
 
 if len(users):
@@ -63,10 +79,18 @@ if len(users):
                                     format_func=wijk_names.get)
         new_password = st.text_input("Nieuw wachtwoord (leeg laten om niet te wijzigen; heft een blokkade op)",
                                      type="password")
+        totp_off = False
+        if row["totp"] and who != store.user.username:
+            totp_off = st.checkbox("Tweestapsverificatie uitzetten (bijvoorbeeld na een verloren telefoon)")
         if st.form_submit_button("Opslaan"):
             try:
                 store.update_user(who, role=new_role, wijken=new_wijken, active=active,
                                   password=new_password or None)
-                st.success(f"Gebruiker '{who}' is bijgewerkt.")
+                if totp_off:
+                    store.clear_totp(who)
+                ended = bool(new_password) or new_role != row["role"] or bool(active) != bool(row["active"])
+                st.success(f"Gebruiker '{md(who)}' is bijgewerkt."
+                           + (" Wie nu als deze gebruiker is aangemeld, wordt bij de volgende klik afgemeld."
+                              if ended else ""))
             except (DataValidationError, StoreError) as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))

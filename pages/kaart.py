@@ -12,6 +12,7 @@ from pages.common import (
     load_area_index,
     load_area_values,
     load_areas,
+    md,
     show_error,
     stop_without_areas,
 )
@@ -71,13 +72,14 @@ with info_col:
         st.info("Klik op een gebied op de kaart om de kerncijfers te zien.")
     else:
         profile = area_profile(load_area_values(), load_area_index(), selected)
-        st.subheader(names[selected])
-        st.caption(f"Gebiedscode {selected}")
-        st.markdown(profile.summary)
+        st.subheader(md(names[selected]))
+        st.caption(f"Gebiedscode {md(selected)}")
+        st.markdown(md(profile.summary))
         if st.button("Volledig profiel openen", icon=":material/analytics:", key="naar_profiel"):
             st.session_state["profiel_gebied"] = selected
             st.switch_page("pages/profiel.py")
-        st.table(profile.table[["Kerncijfer", *profile.columns]].set_index("Kerncijfer"))
+        # st.table renders its headers as Markdown: the area names are escaped (the cells are our own text).
+        st.table(profile.table[["Kerncijfer", *profile.columns]].set_index("Kerncijfer").rename(columns=md))
         st.caption("Bron: CBS Kerncijfers wijken en buurten. 'geheim': CBS maakt de waarde "
                    "niet bekend (te weinig inwoners of huishoudens). 'geen inwoners' / 'geen huishoudens': "
                    "zonder inwoners of huishoudens is er geen percentage.")

@@ -6,6 +6,7 @@ from streamlit_folium import st_folium
 
 from data.access import AccessDenied
 from data.auth import ROLES as ROLES_BY_CODE
+from data.disclosure import PROTECTION_NOTE
 from data.formatting import format_number
 from data.schema import AGE_BANDS
 from graphs.aggregates import HIDDEN, format_count, suitable_provisions
@@ -71,10 +72,15 @@ def share_map() -> None:
     shown_areas = buurten.merge(share, left_on="area_code", right_index=True, how="left")
     status = shown_areas["status"].where(shown_areas["status"].notna(), None)
     fmap = choropleth_map(shown_areas, "share", label="Aandeel met signaal", unit="%", higher_is_need=True,
-                          status=status.fillna("geen netwerkgegevens").where(shown_areas["share"].isna(), None))
+                          status=status.fillna("geen netwerkgegevens" if user.is_admin
+                                               else "geen of minder dan 5 personen met gegevens")
+                          .where(shown_areas["share"].isna(), None))
     st_folium(fmap, key="nw_kaart", height=520, use_container_width=True, returned_objects=[])
     st.caption("Aandeel van de personen met netwerkgegevens dat een signaal heeft, per buurt. Aantallen onder de 5 "
-               "zijn verborgen ('minder dan 5 personen'), en ook een tweede cel waar een totaal ze zou verraden.")
+               "zijn verborgen ('minder dan 5 personen'), en ook een tweede cel waar een totaal ze zou verraden."
+               + ("" if user.is_admin else " " + PROTECTION_NOTE
+                  + (" Buiten uw eigen wijken tellen de standaardregels, niet de regels hiernaast."
+                     if user.role == "wijkteam" else "")))
     table = share.assign(Buurt=share.index.map(lambda c: names.get(c, c)))
     st.dataframe(pd.DataFrame({
         "Buurt": table["Buurt"],
@@ -99,8 +105,9 @@ def matching_totals() -> None:
                "plek binnen bereik, met zo weinig mogelijk totale afstand (min-cost flow); geen voorziening krijgt "
                "meer mensen dan ze vrije plekken heeft. Wie overblijft is het echte tekort, in mensen.")
     per = totals["per_provision"]
-    if totals.get("rounded"):
-        st.caption("Aantallen zijn afgerond op 5, zodat geen klein aantal personen uit de totalen is af te leiden.")
+    if totals.get("protected"):
+        st.caption(PROTECTION_NOTE + " Zo is geen klein aantal personen uit de totalen af te leiden."
+                   + (" Buiten uw eigen wijken tellen de standaardregels." if user.role == "wijkteam" else ""))
     st.markdown("**Per voorziening**")
     st.dataframe(pd.DataFrame({
         "Voorziening": per["name"], "Soort": per["type"].map(lambda t: types[t].label if t in types else t),
@@ -199,7 +206,7 @@ def entry_form() -> None:
         if len(own) and st.session_state.get("nv_gelogd") != code:
             get_store().log("bekijk-netwerk", code, {"weergave": "gespreksformulier"})
             st.session_state["nv_gelogd"] = code
-        st.image(ecogram_svg(own, title=f"Ecogram van {code}"), caption=f"Ecogram van {code} ({len(own)} mensen)")
+        st.image(ecogram_svg(own, title=f"Ecogram van {code}"), caption=f"Ecogram van {md(code)} ({len(own)} mensen)")
 
 
 signals = load_signals(rules)
@@ -210,7 +217,7 @@ if signals.empty:
     entry_form()
     st.stop()
 if user.role == "wijkteam":
-    st.caption("U ziet de personen van uw wijken: " + ", ".join(user.wijken) + ".")
+    st.caption("U ziet de personen van uw wijken: " + ", ".join(md(w) for w in user.wijken) + ".")
 
 # Only the open tab runs (on_change="rerun"): a view of person data is logged only when it is shown.
 tab_list, tab_match, tab_map, tab_ego, tab_entry, tab_comm = st.tabs(
@@ -288,7 +295,7 @@ with tab_ego:
             own = ties.loc[ties["ego_id"] == person]
             left, right = st.columns([3, 2])
             with left:
-                st.image(ecogram_svg(own, title=f"Ecogram van {person}"), caption=f"Ecogram van {person}")
+                st.image(ecogram_svg(own, title=f"Ecogram van {person}"), caption=f"Ecogram van {md(person)}")
             with right:
                 row = signals.loc[person]
                 st.metric("Netwerkgrootte", int(row["network_size"]))
@@ -298,7 +305,7 @@ with tab_ego:
                 st.metric("De Jong Gierveld", "geen vragenlijst" if pd.isna(row["djg11"])
                           else f"{int(row['djg11'])} van 11 ({row['djg11_band']})")
                 if row["signal"]:
-                    st.warning("Signaal: " + row["reasons"])
+                    st.warning("Signaal: " + md(row["reasons"]))
                 else:
                     st.success("Geen signaal van een arm netwerk.")
 

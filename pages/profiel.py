@@ -21,6 +21,7 @@ from pages.common import (
     load_provision_types,
     load_provisions,
     log_export,
+    md,
     stop_without_areas,
 )
 
@@ -45,9 +46,9 @@ geometry = load_areas(row["level"]).set_index("area_code").geometry[code]
 near = provisions_near(load_provisions(), geometry, distance_m=1000, catalogue=load_provision_types())
 profile = area_profile(values, index, code, provisions=near)
 
-st.header(f"{profile.name}")
-st.caption(f"{LEVEL_LABELS[profile.level].capitalize()} {code} · gegevensjaar {profile.year or 'onbekend'}")
-st.markdown(f"**{profile.summary}**")
+st.header(md(profile.name))
+st.caption(f"{LEVEL_LABELS[profile.level].capitalize()} {md(code)} · gegevensjaar {profile.year or 'onbekend'}")
+st.markdown(f"**{md(profile.summary)}**")
 
 frame = profile_frame(profile)
 signals = profile.table["signal"]

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from data.disclosure import MIN_CAPACITY, MIN_REACH_M, PROTECTION_NOTE, SMALL_CHANGE
 from data.errors import ConflictError, DataValidationError
 from data.formatting import format_number
 from graphs.aggregates import format_count
@@ -108,7 +109,7 @@ if not scenario.empty:
     st.markdown(
         f"**Scenario:** {md(scenario.describe(provisions, catalogue))}. "
         f"{format_number(summary['lose_reach'])} mensen in de doelgroep verliezen een "
-        f"{catalogue[ptype].label.lower()} binnen bereik, {format_number(summary['gain_reach'])} krijgen er een."
+        f"{md(catalogue[ptype].label.lower())} binnen bereik, {format_number(summary['gain_reach'])} krijgen er een."
         + (f" Van de {format_count(result.signalled['signalled'])} personen met een signaal van een arm netwerk "
            f"verliezen er {format_count(result.signalled['lose'])} een passende voorziening met plek binnen bereik "
            f"en krijgen er {format_count(result.signalled['gain'])} een." if result.signalled else ""))
@@ -166,17 +167,24 @@ if spots_now is not None:
 
 # --------------------------------------------------------------------------- matching, now and in the scenario
 if len(signalled):
-    now_match = load_match_totals(provisions)
-    then_match = load_match_totals(changed) if not scenario.empty else now_match
-    st.markdown(
-        f"**Koppelen** (min-cost flow, alle passende soorten): van de {format_count(now_match['signalled'])} "
-        f"personen met een signaal van een arm netwerk kunnen er nu {format_count(now_match['matched'])} een "
-        f"passende plek binnen bereik krijgen en blijven er {format_count(now_match['unmatched'])} zonder optie"
-        + ("." if scenario.empty else f"; in het scenario {format_count(then_match['matched'])} met en "
-           f"{format_count(then_match['unmatched'])} zonder optie.")
-        + (" Aantallen afgerond op 5." if now_match.get("rounded") else "")
-        + (" De personen zelf staan op de pagina Netwerken (tab Koppelen)." if get_store().user.sees_persons
-           else ""))
+    try:  # hypothetical provisions under the minimum for this role are refused by the access layer
+        now_match = load_match_totals(provisions)
+        then_match = load_match_totals(changed) if not scenario.empty else now_match
+    except DataValidationError as exc:
+        show_error(exc)
+    else:
+        then_shown = get_store().match_change(now_match, then_match)
+        st.markdown(
+            f"**Koppelen** (min-cost flow, alle passende soorten): van de {format_count(now_match['signalled'])} "
+            f"personen met een signaal van een arm netwerk kunnen er nu {format_count(now_match['matched'])} een "
+            f"passende plek binnen bereik krijgen en blijven er {format_count(now_match['unmatched'])} zonder optie"
+            + ("." if scenario.empty else
+               f"; het scenario verandert dat voor {SMALL_CHANGE} personen." if then_shown["small_change"] else
+               f"; in het scenario {format_count(then_shown['matched'])} met en "
+               f"{format_count(then_shown['unmatched'])} zonder optie.")
+            + (" " + PROTECTION_NOTE if now_match.get("protected") else "")
+            + (" De personen zelf staan op de pagina Netwerken (tab Koppelen)." if get_store().user.sees_persons
+               else ""))
 
 # --------------------------------------------------------------------------- building the scenario
 st.subheader("Scenario samenstellen")
@@ -193,9 +201,13 @@ if spot:
         new_type = f1.selectbox("Soort", types, index=types.index(ptype), format_func=lambda t: catalogue[t].label)
         new_name = f2.text_input("Naam", value=f"{catalogue[ptype].label} (nieuw)")
         typical = own["capacity_per_year"].astype("Float64").median()
-        capacity = f3.number_input("Capaciteit per jaar", 1, 100_000,
-                                   int(typical) if pd.notna(typical) and typical > 0 else 20)
-        reach = f4.number_input("Bereik (m)", 100, 50_000, int(catalogue[ptype].default_reach_m), 100)
+        # Roles with protected figures: no provision small enough to probe a few persons (data/disclosure.py).
+        exact = get_store().user.is_admin
+        min_capacity, min_reach = (1, 100) if exact else (MIN_CAPACITY, MIN_REACH_M)
+        capacity = f3.number_input("Capaciteit per jaar", min_capacity, 100_000,
+                                   max(int(typical) if pd.notna(typical) and typical > 0 else 20, min_capacity))
+        reach = f4.number_input("Bereik (m)", min_reach, 50_000,
+                                max(int(catalogue[ptype].default_reach_m), min_reach), 100)
         if st.form_submit_button("Toevoegen aan scenario", type="primary"):
             st.session_state["tk_nieuw"] = [*added, vars(NewProvision(new_type, float(spot[0]), float(spot[1]),
                                                                        float(capacity), float(reach),
@@ -220,11 +232,11 @@ if s2.button("Scenario bewaren", disabled=scenario.empty or not can_save, width=
         version = get_store().save_scenario(name, scenario.to_json(),
                                             expected_version=st.session_state.get("tk_versie"))
         st.session_state["tk_versie"] = version
-        st.success(f"Scenario '{name}' is bewaard.")
+        st.success(f"Scenario '{md(name)}' is bewaard.")
     except DataValidationError as exc:
         show_error(exc)
     except ConflictError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
 s3.button("Leegmaken", on_click=_clear_scenario, width="stretch")
 
 # --------------------------------------------------------------------------- tables

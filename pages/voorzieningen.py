@@ -24,6 +24,7 @@ from pages.common import (
     load_provision_types,
     load_provisions,
     log_export,
+    md,
     show_error,
     stop_without_areas,
     uploaded_file,
@@ -123,7 +124,7 @@ if editable:
             if st.button("Opnieuw laden", key=f"vz_herlaad_{pid}", help="Toon de nieuwste opgeslagen versie"):
                 del st.session_state[version_key]
                 st.rerun()
-            sure = st.checkbox(f"Ja, verwijder '{row['name']}' definitief", key=f"vz_zeker_{pid}")
+            sure = st.checkbox(f"Ja, verwijder '{md(row['name'])}' definitief", key=f"vz_zeker_{pid}")
             if st.button("Verwijderen", disabled=not sure, key=f"vz_weg_{pid}"):
                 try:
                     get_store().delete_provision(pid, expected_version=st.session_state[version_key])
@@ -175,7 +176,7 @@ if editable:
             except DataValidationError as exc:
                 show_error(exc)
             else:
-                st.success(f"'{new_name}' toegevoegd als {new['provision_id'].iloc[0]}.")
+                st.success(f"'{md(new_name)}' toegevoegd als {md(new['provision_id'].iloc[0])}.")
 
 with tab_io:
     c1, c2, c3 = st.columns(3)

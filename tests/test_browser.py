@@ -218,6 +218,9 @@ def test_hypothetical_provision_by_a_click_shrinks_the_gap(chromium, demo_store_
     assert foreign <= {app_host}, [u for u in requests if app_host not in u]
 
 
+NEW_PASSWORD = "Wachtwoord (minstens 12 tekens, geen veelgebruikt wachtwoord)"  # label on the Gebruikers page
+
+
 def _fill_form(page, form_key: str, values: dict[str, str]) -> None:
     form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name=form_key))
     for label, value in values.items():
@@ -241,7 +244,7 @@ def test_new_user_flow_admin_then_municipality_sees_only_aggregates(chromium, de
         # 1. The administrator, created from the demo mode.
         page.get_by_role("link", name="Gebruikers").click()
         page.get_by_text("Gebruiker toevoegen").wait_for(timeout=30_000)
-        _fill_form(page, "Toevoegen", {"Gebruikersnaam": "beheer", "Wachtwoord (minstens 10 tekens)": password,
+        _fill_form(page, "Toevoegen", {"Gebruikersnaam": "beheer", NEW_PASSWORD: password,
                                        "Wachtwoord nogmaals": password})
         page.get_by_role("button", name="Toevoegen").click()
         # 2. The demo mode has ended: sign in as the administrator.
@@ -252,7 +255,7 @@ def test_new_user_flow_admin_then_municipality_sees_only_aggregates(chromium, de
         # 3. Add a municipality policy officer.
         page.get_by_role("link", name="Gebruikers").click()
         page.get_by_text("Gebruiker toevoegen").wait_for(timeout=30_000)
-        _fill_form(page, "Toevoegen", {"Gebruikersnaam": "beleid", "Wachtwoord (minstens 10 tekens)": password,
+        _fill_form(page, "Toevoegen", {"Gebruikersnaam": "beleid", NEW_PASSWORD: password,
                                        "Wachtwoord nogmaals": password})
         form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="Toevoegen"))
         form.locator("[data-testid='stSelectbox']").first.click()

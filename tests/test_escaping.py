@@ -627,3 +627,168 @@ def test_browser_community_tooltip_is_readable_text(browser, site, text):
     finally:
         page.close()
     assert dialogs == []
+
+
+# --------------------------------------------------------------------------- Markdown in the app
+# Streamlit renders Markdown in headings, captions, alerts, metrics, st.table, image captions and the labels of
+# checkboxes, buttons, radio options, tabs and expanders (not in selectbox/multiselect options or dataframes).
+# A name from the data must show there as written: no image (a request to another host), no link, no formula,
+# no icon, no bold.
+
+MARKDOWN = "![t](http://127.0.0.2:9/p.png) [inloggen](http://127.0.0.2:9/x) $x^2$ :material/warning: **vet**"
+SCENARIO = "![t](http://127.0.0.2:9/p.png) [s](http://127.0.0.2:9/x) $x^2$ **vet**"  # 80 characters at most
+MARKUP = ("![", "](http", "[inloggen]", "$x^2$", ":material/warning:", "**vet**")  # what Markdown would act on
+PASSWORD = "correct horse battery"
+# Elements whose texts are not Markdown: option lists, inputs, tables, code, charts, components (the map is
+# checked above, as HTML).
+_PLAIN_TEXT = {"selectbox", "multiselect", "text_input", "text_area", "number_input", "date_input", "slider",
+               "select_slider", "dataframe", "arrow_data_frame", "code", "text", "json", "html", "vega_lite_chart",
+               "arrow_vega_lite_chart", "plotly_chart", "deck_gl_json_chart", "component_instance"}
+
+
+def markdown_town(folder: Path) -> tuple[Path, str]:
+    """Teststad with a buurt, a provision (name, organisation, notes) and its type called ``MARKDOWN``, the
+    gemeente 'Stad MARKDOWN', and a saved scenario called ``SCENARIO`` that adds a provision called ``MARKDOWN``; an
+    administrator 'beheer'.
+
+    Returns the store path and the id of the hostile provision (the first, so every list starts with it).
+    """
+    from data.provision_types import ProvisionType
+    from data.store import GeoPackageStore
+    from mapping.scenarios import NewProvision, Scenario
+    from tests.towns import build_state, write_town_files
+
+    files = write_town_files(folder / "bestanden")
+    for kind in ("buurten", "wijken"):  # the files as the municipality has them, renamed before the import
+        data = json.loads(files[kind].read_text(encoding="utf-8"))
+        for feature in data["features"]:
+            feature["properties"]["gm_naam"] = f"Stad {MARKDOWN}"
+            if feature["properties"].get("bu_naam") == "Oude Kern":
+                feature["properties"]["bu_naam"] = MARKDOWN
+        files[kind].write_text(json.dumps(data), encoding="utf-8")
+    store = build_state(GeoPackageStore.create_new(folder / "gemeente.gpkg"), files, "netwerken")
+    store.add_provision_type(ProvisionType("vijandig", MARKDOWN, MARKDOWN, ("ouderen",), MARKDOWN, 1500,
+                                           colour="#8c6d31"), user="test")
+    first = store.read_table("provisions").sort_values("provision_id").iloc[0]
+    store.update_provision(first["provision_id"], {"name": MARKDOWN, "organisation": MARKDOWN, "notes": MARKDOWN,
+                                                   "type": "vijandig"},
+                           expected_version=int(first["version"]), user="test")
+    point = first.geometry
+    scenario = Scenario(MARKDOWN, (first["provision_id"],),
+                        (NewProvision("bezoekdienst_weduwen", point.x, point.y, 10.0, 1000.0, MARKDOWN),))
+    store.save_scenario(SCENARIO, scenario.to_json(), user="test")
+    store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
+    return store.path, str(first["provision_id"])
+
+
+def _proto_strings(message) -> list[str]:
+    """Every string field of a protobuf message, nested messages and repeated fields included."""
+    out = []
+    for _field, value in message.ListFields():
+        values = [value] if isinstance(value, (str, bytes, int, float)) or hasattr(value, "ListFields") else value
+        for v in values:
+            if isinstance(v, str):
+                out.append(v)
+            elif hasattr(v, "ListFields"):
+                out += _proto_strings(v)
+    return out
+
+
+def _markdown_strings(at) -> list[tuple[str, str]]:
+    """(element type, text) for every text of the current run that Streamlit renders as Markdown."""
+    found = []
+    for node in at._tree:
+        if node.type in _PLAIN_TEXT or getattr(node, "proto", None) is None:
+            continue
+        if node.type == "table":  # cells and headers of st.table are Markdown
+            frame = node.value
+            found += [("table", str(c)) for c in [*frame.columns, *frame.index, *frame.to_numpy().ravel()]]
+            continue
+        found += [(node.type, s) for s in _proto_strings(node.proto)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def markdown_app(tmp_path_factory):
+    """Every page as the administrator of the hostile Teststad: the texts each renders as Markdown."""
+    from streamlit.testing.v1 import AppTest
+
+    from data.auth import User
+    from data.store import GeoPackageStore
+
+    path, pid = markdown_town(tmp_path_factory.mktemp("markdown"))
+    index = GeoPackageStore(path).read_table("areas")
+    buurt = index.loc[(index["name"] == MARKDOWN) & (index["level"] == "buurt"), "area_code"].item()
+    seen: dict[str, list[tuple[str, str]]] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STEUNKAART_STORE", str(path))
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+        at.session_state["sk_user"] = User("beheer", "beheerder")
+        at.run()
+        assert not at.exception, at.exception
+
+        def visit(name: str) -> None:
+            assert not at.exception, f"{name}: {[e.stack_trace for e in at.exception]}"
+            seen[name] = _markdown_strings(at)
+
+        at.switch_page("pages/kaart.py").run()
+        next(s for s in at.selectbox if s.label == "Gekozen gebied").set_value(buurt).run()
+        visit("kaart")
+        at.session_state["profiel_gebied"] = buurt
+        at.switch_page("pages/profiel.py").run()
+        visit("profiel")
+        at.switch_page("pages/voorzieningen.py").run()
+        at.selectbox(key="vz_kies").set_value(pid).run()
+        at.checkbox(key=f"vz_zeker_{pid}").check().run()
+        visit("voorzieningen")
+        at.session_state["tk_uit"] = [pid]
+        at.session_state["tk_nieuw"] = [{"type": "bezoekdienst_weduwen", "x": 118_450.0, "y": 486_450.0,
+                                         "capacity": 10.0, "reach_m": 1000.0, "name": MARKDOWN}]
+        at.switch_page("pages/tekorten.py").run()
+        visit("tekorten")
+        for page in ("netwerken", "beheer", "gebruikers", "logboek", "over"):
+            at.switch_page(f"pages/{page}.py").run()
+            visit(page)
+    return seen
+
+
+def test_markdown_from_the_data_is_escaped_on_every_page(markdown_app):
+    from pages.common import md
+
+    for page, texts in markdown_app.items():
+        acting = [(kind, text[:200]) for kind, text in texts if any(m in text for m in MARKUP)]
+        assert not acting, f"{page}: Markdown from the data would act: {acting}"
+    escaped = md(MARKDOWN)
+    shown = {page: [(kind, text) for kind, text in texts if escaped in text] for page, texts in markdown_app.items()}
+    kaart = dict(shown["kaart"])
+    assert kaart["subheader"] == escaped
+    assert {text for kind, text in shown["kaart"] if kind == "table"} == {escaped, f"Stad {escaped}"}  # headers
+    assert f"in Stad {escaped}" in kaart["markdown"]  # 'Valt op: ... in <gemeente>'
+    assert dict(shown["profiel"])["header"] == escaped
+    assert f"in Stad {escaped}" in dict(shown["profiel"])["markdown"]
+    assert shown["voorzieningen"] == [("checkbox", f"Ja, verwijder '{escaped}' definitief")]
+    scenario = next(text for kind, text in shown["tekorten"] if text.startswith("**Scenario:**"))
+    assert scenario.count(escaped) == 2  # the provision switched off and the new one
+    assert any(text.startswith(f"Nieuw: **{escaped}**") for _, text in shown["tekorten"])
+
+
+def _as_parsed(markdown: str) -> str:
+    """The text Streamlit's plugins search after parsing: backslash escapes resolved."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+@pytest.mark.parametrize("text", [MARKDOWN, "1. x", "- x", "+ x", "> x", "# x", "10:00 :+1: :red[x] a~~b~~ <b>",
+                                  "a.jansen@gemeente.nl www.voorbeeld.nl https://x.nl a -> b <= c",
+                                  "`code` *i* _i_ {x} |t| $$y$$ &amp; ^2 =="])
+def test_md_leaves_nothing_for_markdown(text):
+    from pages.common import WORD_JOINER, md
+
+    out = md(text)
+    unescaped = set(re.sub(r"\\[!-/:-@\[-`{-~]", "", out)) & set("\\`*_{}[]()<>#+-.!|~$:=&^")
+    assert not unescaped, f"not escaped: {unescaped}"
+    parsed = _as_parsed(out)
+    assert parsed.replace(WORD_JOINER, "") == text  # shown exactly as written (the joiner is invisible)
+    # What Streamlit finds in the parsed text: shortcodes, bare links, e-mail addresses, arrows.
+    for pattern in (r":[\w+-]+:", r":material_\w+:", r"https?://", r"(?i)www\.", r"@[\w-]",
+                    r"(^|\s)(->|<-|<=|>=|--)(\s|$)"):
+        assert not re.search(pattern, parsed), pattern

@@ -110,3 +110,15 @@ def test_exports(small):
     assert "Meer &lt;b&gt;" in page and "Meer <b>" not in page
     assert "http" not in page  # self-contained, printable
     assert len(profile_frame(profile)) == 3
+
+
+def test_a_buurt_named_like_its_wijk_and_gemeente(demo):
+    """Common in real CBS data (buurt 'Centrum' in wijk 'Centrum'): the columns stay apart."""
+    from data.profile import area_profile
+
+    areas = demo.areas.copy()
+    wijk = areas.set_index("area_code").loc["BU99990101", "wijk_code"]
+    areas.loc[areas["area_code"].isin(["BU99990101", wijk, "GM9999"]), "name"] = "Voorbeeldstad"
+    profile = area_profile(demo.area_values, areas, "BU99990101")
+    assert profile.columns == ["Voorbeeldstad (buurt)", "Voorbeeldstad (wijk)", "Voorbeeldstad (gemeente)"]
+    assert profile.summary.startswith(("Valt op", "Geen kerncijfer"))

@@ -16,7 +16,7 @@ from tests.test_app import open_tab
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/tekorten.py",
-         "pages/voorzieningen.py", "pages/over.py"]
+         "pages/voorzieningen.py", "pages/over.py", "pages/account.py"]
 ADMIN_PAGES = ["pages/beheer.py", "pages/gebruikers.py", "pages/logboek.py"]
 PERSON_ID = re.compile(r"P[0-9a-f]{8}")
 KANAALZONE = "WK999901"

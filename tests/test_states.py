@@ -17,7 +17,7 @@ from tests.test_app import APP
 from tests.towns import STATES, build_state, write_town_files
 
 PAGES = ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/tekorten.py",
-         "pages/voorzieningen.py", "pages/over.py"]
+         "pages/voorzieningen.py", "pages/over.py", "pages/account.py"]
 ADMIN_PAGES = ["pages/beheer.py", "pages/gebruikers.py", "pages/logboek.py"]
 ROLES = {
     "beheerder": User("beheer", "beheerder"),

@@ -195,7 +195,7 @@ def test_version_1_store_is_migrated_step_by_step(demo_store):
         conn.execute("UPDATE steunkaart_meta SET value='1' WHERE key='schema_version'")
         conn.execute("DELETE FROM steunkaart_meta WHERE key='demo'")  # version 4 had no demo flag
     store = GeoPackageStore.open(demo_store.path)
-    assert store.schema_version == SCHEMA_VERSION == 5
+    assert store.schema_version == SCHEMA_VERSION == 6
     assert store.is_demo  # only Voorbeeldstad in it: flagged as the demo by the migration
     assert store.read_batches().empty
     assert store.read_table("alter_links").empty

@@ -84,10 +84,49 @@ def test_too_large_file_states_the_limit_in_dutch(monkeypatch):
     data = (CSV_TEXT * 10_000).encode()
     assert len(data) > uploads.MB // 2
     message = _refused("groot.csv", data, "te groot")
-    assert "maximaal 0,5 MB" in message
+    assert "maximaal 0,5 MiB" in message
     monkeypatch.setenv(uploads.MAX_UPLOAD_ENV, "onzin")
     assert uploads.max_upload_bytes() == 200 * uploads.MB
     assert check_upload("groot.csv", data, allowed=TABLE_KINDS) == "csv"
+    # Just over the limit: the sizes would read alike in MiB, so the message gives the bytes.
+    over = _refused("net.csv", data[:uploads.MB // 2 + 1], "te groot", max_bytes=uploads.MB // 2)
+    assert "(524.289 bytes; maximaal 0,5 MiB = 524.288 bytes)" in over
+
+
+def test_an_upload_is_checked_on_streamlits_buffer_without_a_copy(monkeypatch):
+    import tracemalloc
+
+    import streamlit as st
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    from pages.common import uploaded_file
+
+    data = (CSV_TEXT * 40_000).encode()  # 2,9 MiB
+    upload = UploadedFile(UploadedFileRec("id", "groot.csv", "text/csv", data), None)
+    monkeypatch.setenv(uploads.MAX_UPLOAD_ENV, "1")
+    for traced in (False, True):  # the first time also reads Streamlit's configuration
+        if traced:
+            tracemalloc.start()
+        try:
+            with pytest.raises(DataValidationError, match=r"te groot \(2,9 MiB; maximaal 1 MiB\)"), \
+                    uploaded_file(upload, allowed=TABLE_KINDS):
+                pass
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    # No copy of the upload (getbuffer() would copy all of it); only the first MiB is looked at.
+    assert peak < len(data) // 2
+    # Streamlit's own limit (server.maxUploadSize, in MiB) caps ours: a larger STEUNKAART_MAX_UPLOAD_MB
+    # cannot promise more than Streamlit accepts.
+    monkeypatch.setenv(uploads.MAX_UPLOAD_ENV, "500")
+    real = st.get_option
+    monkeypatch.setattr(st, "get_option", lambda key: 2 if key == "server.maxUploadSize" else real(key))
+    with pytest.raises(DataValidationError, match="maximaal 2 MiB"), uploaded_file(upload, allowed=TABLE_KINDS):
+        pass
+    monkeypatch.setattr(st, "get_option", real)
+    with uploaded_file(upload, allowed=TABLE_KINDS) as path:
+        assert path.name == "groot.csv" and path.read_bytes() == data
+    assert not path.exists()
 
 
 def test_program_renamed_to_csv_is_refused():
@@ -132,7 +171,7 @@ def test_zip_bomb_by_compression_ratio_is_refused():
 def test_zip_bomb_by_total_size_and_member_count_is_refused(small_limit, monkeypatch):
     many = _zip([(f"deel{i}.dbf", bytes(uploads.MB)) for i in range(12)])
     assert len(many) < uploads.MB
-    _refused("veel.zip", many, r"uitgepakt te groot \(meer dan 10 MB\)", allowed=AREA_KINDS)
+    _refused("veel.zip", many, r"uitgepakt te groot \(meer dan 10 MiB\)", allowed=AREA_KINDS)
     monkeypatch.setattr(uploads, "MAX_ZIP_MEMBERS", 5)
     _refused("teveel.zip", _zip([(f"{i}.txt", b"x") for i in range(6)]), "te veel bestanden", allowed=AREA_KINDS)
 
