@@ -68,3 +68,17 @@ def realdata(name: str) -> Path:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The system Chromium for the browser tests: required in CI, skipped with what to install elsewhere."""
+    from tests.browser import chromium_path
+
+    exe = chromium_path()
+    if exe is None:
+        if in_ci():
+            pytest.fail("Chromium ontbreekt in CI: .ci/run hoort 'apt-get install chromium' te doen.")
+        pytest.skip("Chromium niet gevonden: installeer het met 'sudo apt-get install chromium' "
+                    "om de browsertest te draaien.")
+    return exe

@@ -12,21 +12,10 @@ import pytest
 
 from data.store import GeoPackageStore
 from mapping.choropleth import MISSING_FILL, NO_BASE_FILL
-from tests.browser import chromium_page, chromium_path, map_frame, running_app, wait_until_idle
-from tests.conftest import ROOT, in_ci
+from tests.browser import chromium_page, map_frame, running_app, wait_until_idle
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    exe = chromium_path()
-    if exe is None:
-        if in_ci():
-            pytest.fail("Chromium ontbreekt in CI: .ci/run hoort 'apt-get install chromium' te doen.")
-        pytest.skip("Chromium niet gevonden: installeer het met 'sudo apt-get install chromium' "
-                    "om de browsertest te draaien.")
-    return exe
 
 
 def test_map_draws_every_buurt_from_local_assets_only(chromium, demo_store_file, tmp_path):

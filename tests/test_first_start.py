@@ -12,21 +12,9 @@ import urllib.request
 import pytest
 
 from data.store import GeoPackageStore
-from tests.browser import chromium_page, chromium_path, map_frame, start_app, stop_app
-from tests.conftest import in_ci
+from tests.browser import chromium_page, map_frame, start_app, stop_app
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    exe = chromium_path()
-    if exe is None:
-        if in_ci():
-            pytest.fail("Chromium ontbreekt in CI: .ci/run hoort 'apt-get install chromium' te doen.")
-        pytest.skip("Chromium niet gevonden: installeer het met 'sudo apt-get install chromium' "
-                    "om de browsertest te draaien.")
-    return exe
 
 
 def test_sigkill_during_the_first_start_then_a_working_demo(chromium, tmp_path):

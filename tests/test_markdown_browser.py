@@ -10,8 +10,7 @@ from urllib.parse import urlparse
 import pytest
 
 from data.store import GeoPackageStore
-from tests.browser import chromium_page, chromium_path, map_frame, running_app, wait_until_idle
-from tests.conftest import in_ci
+from tests.browser import chromium_page, map_frame, running_app, wait_until_idle
 from tests.test_escaping import MARKDOWN, PASSWORD, markdown_town
 
 pytestmark = pytest.mark.browser
@@ -23,17 +22,6 @@ _FOREIGN = """() => ({
     a: [...document.querySelectorAll('a')].filter(e => (e.getAttribute('href') || '').includes('127.0.0.2')).length,
     katex: document.querySelectorAll('.katex').length,
 })"""
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    exe = chromium_path()
-    if exe is None:
-        if in_ci():
-            pytest.fail("Chromium ontbreekt in CI: .ci/run hoort 'apt-get install chromium' te doen.")
-        pytest.skip("Chromium niet gevonden: installeer het met 'sudo apt-get install chromium' "
-                    "om de browsertest te draaien.")
-    return exe
 
 
 def _assert_plain(page, where: str) -> None:
