@@ -23,15 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_store import synthetic_ties  # noqa: E402
+from bench.bench_store import synthetic_ties, timed  # noqa: E402
 from data.store import GeoPackageStore  # noqa: E402
-
-
-def timed(what: str, func, *args, **kwargs):
-    start = time.perf_counter()
-    result = func(*args, **kwargs)
-    print(f"{what:<62} {time.perf_counter() - start:8.2f} s")
-    return result
 
 
 def main() -> None:

@@ -82,3 +82,15 @@ def chromium():
         pytest.skip("Chromium niet gevonden: installeer het met 'sudo apt-get install chromium' "
                     "om de browsertest te draaien.")
     return exe
+
+
+@pytest.fixture()
+def app(demo_store, monkeypatch):
+    """The app on a private copy of the demo store, after its first run (AppTest)."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at

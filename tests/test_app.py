@@ -10,15 +10,6 @@ from data.store import GeoPackageStore
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
-@pytest.fixture()
-def app(demo_store, monkeypatch):
-    monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def open_tab(at: AppTest, label: str, key: str = "nw_tabs") -> AppTest:
     """Open one tab of a page whose tabs run lazily (only the open tab's content is computed and logged)."""
     at.session_state[key] = label

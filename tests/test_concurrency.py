@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 import data.store as store_module
 from data.store import GeoPackageStore, StoreBusyError
@@ -38,20 +37,18 @@ _BIG_WRITE = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WH
 
 
 @contextlib.contextmanager
-def held_write(path, seconds: float = HOLD_S):
-    """Another connection holds a large write transaction for ``seconds``, then rolls it back."""
+def _held(path, seconds: float, statements: tuple[str, ...], end: str):
+    """Another connection runs ``statements`` in one transaction, keeps it open ``seconds``, then ``end``s it."""
     started, errors = threading.Event(), []
 
     def hold():
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute("PRAGMA cache_size = 10")
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("DELETE FROM provisions")
-            conn.execute(_BIG_WRITE)
+            for statement in statements:
+                conn.execute(statement).fetchall()
             started.set()
             time.sleep(seconds)
-            conn.execute("ROLLBACK")
+            conn.execute(end)
         except sqlite3.Error as exc:  # pragma: no cover - shown by the assert below
             errors.append(exc)
             started.set()
@@ -68,29 +65,15 @@ def held_write(path, seconds: float = HOLD_S):
     assert not errors, errors
 
 
-@contextlib.contextmanager
+def held_write(path, seconds: float = HOLD_S):
+    """Another connection holds a large write transaction for ``seconds``, then rolls it back."""
+    return _held(path, seconds, ("PRAGMA cache_size = 10", "BEGIN IMMEDIATE", "DELETE FROM provisions", _BIG_WRITE),
+                 "ROLLBACK")
+
+
 def held_read(path, seconds: float = HOLD_S):
     """Another connection keeps a read transaction open (a shared lock) for ``seconds``."""
-    started = threading.Event()
-
-    def hold():
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        try:
-            conn.execute("BEGIN")
-            conn.execute("SELECT COUNT(*) FROM provisions").fetchone()
-            started.set()
-            time.sleep(seconds)
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert started.wait(10)
-    try:
-        yield
-    finally:
-        thread.join(seconds + 10)
+    return _held(path, seconds, ("BEGIN", "SELECT COUNT(*) FROM provisions"), "COMMIT")
 
 
 # --------------------------------------------------------------------------- WAL mode and single-file copies
@@ -190,15 +173,6 @@ def test_a_lock_that_stays_at_commit_becomes_the_dutch_message_and_changes_nothi
 
 
 # --------------------------------------------------------------------------- the pages
-
-@pytest.fixture()
-def app(demo_store, monkeypatch):
-    monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
 
 def test_the_tekorten_page_runs_while_another_connection_writes(app, demo_store):
     st.cache_data.clear()  # read from the file now, not from an earlier test's cache
