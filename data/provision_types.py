@@ -32,6 +32,12 @@ class ProvisionType:
     collective: bool = True
     preventive: bool = True
     colour: str = "#555555"
+    # Places (a course round, a visiting service's volunteers) or only visitors (a buurthuis): a type
+    # without places never counts as a free place in matching or scenarios.
+    has_places: bool = True
+    # Places per volunteer per year, for a capacity worked out from the number of volunteers
+    # (a bezoekdienst: each volunteer visits one widow(er) for about half a year, so 2 a year).
+    places_per_volunteer: float | None = None
 
 
 PROVISION_TYPES: dict[str, ProvisionType] = {
@@ -41,7 +47,8 @@ PROVISION_TYPES: dict[str, ProvisionType] = {
             "bezoekdienst_weduwen", "Bezoekdienst weduwen en weduwnaars",
             "Getrainde vrijwilligers met ervaringskennis bezoeken een weduwe of weduwnaar "
             "1 à 2 keer per maand, ongeveer een half jaar lang.",
-            ("verweduwden", "ouderen"), "personen per jaar", 3000, colour="#7b3294",
+            ("verweduwden", "ouderen"), "plaatsen per jaar", 3000, colour="#7b3294",
+            places_per_volunteer=2.0,
         ),
         ProvisionType(
             "grip_en_glans", "Grip & Glans",
@@ -53,40 +60,41 @@ PROVISION_TYPES: dict[str, ProvisionType] = {
         ProvisionType(
             "jongerenwerk", "Jongerenwerk",
             "Ambulant en accommodatiegebonden werk met jongeren van 12 tot 23 jaar.",
-            ("jongeren",), "jongeren per jaar", 1500, colour="#1b9e77",
+            ("jongeren",), "jongeren per jaar", 1500, colour="#1b9e77", has_places=False,
         ),
         ProvisionType(
             "opbouwwerk", "Opbouwwerk",
             "Ondersteunt bewoners om samen de buurt te verbeteren en collectieve voorzieningen "
             "op te zetten.",
-            ("alle_bewoners",), "bewoners per jaar", 2000, colour="#66a61e",
+            ("alle_bewoners",), "bewoners per jaar", 2000, colour="#66a61e", has_places=False,
         ),
         ProvisionType(
             "sociaal_cultureel_werk", "Sociaal-cultureel werk",
             "Activiteiten die ontmoeting en meedoen bevorderen.",
             ("alle_bewoners", "ouderen", "eenzamen"), "deelnemers per jaar", 1500,
-            colour="#e6ab02",
+            colour="#e6ab02", has_places=False,
         ),
         ProvisionType(
             "buurthuis", "Buurthuis / ontmoetingsplek",
             "Vrij toegankelijke ontmoetingsplek in de buurt.",
             ("alle_bewoners", "ouderen", "eenzamen"), "bezoekers per jaar", 1000,
-            colour="#1f78b4",
+            colour="#1f78b4", has_places=False,
         ),
         ProvisionType(
             "maatjesproject", "Maatjesproject",
             "Een vrijwilliger trekt een jaar lang op met iemand met een klein netwerk.",
             ("eenzamen", "psychisch_kwetsbaren"), "koppelingen per jaar", 5000, colour="#e7298a",
+            places_per_volunteer=1.0,
         ),
         ProvisionType(
             "mantelzorgondersteuning", "Mantelzorgondersteuning",
             "Informatie, lotgenotencontact en respijtzorg voor mantelzorgers.",
-            ("mantelzorgers",), "mantelzorgers per jaar", 5000, colour="#a6761d",
+            ("mantelzorgers",), "mantelzorgers per jaar", 5000, colour="#a6761d", has_places=False,
         ),
         ProvisionType(
             "inloop_armoede_schulden", "Inloop armoede en schulden",
             "Laagdrempelig spreekuur voor geldzaken, formulieren en schulden.",
-            ("lage_inkomens",), "bezoekers per jaar", 2500, colour="#666666",
+            ("lage_inkomens",), "bezoekers per jaar", 2500, colour="#666666", has_places=False,
         ),
     )
 }
@@ -94,8 +102,6 @@ PROVISION_TYPES: dict[str, ProvisionType] = {
 
 def catalogue_frame(types: dict[str, ProvisionType] | None = None) -> pd.DataFrame:
     """The catalogue as a table in the store's columns."""
-    import pandas as pd
-
     types = PROVISION_TYPES if types is None else types
     return pd.DataFrame({
         "code": list(types),
@@ -107,6 +113,8 @@ def catalogue_frame(types: dict[str, ProvisionType] | None = None) -> pd.DataFra
         "collective": [int(t.collective) for t in types.values()],
         "preventive": [int(t.preventive) for t in types.values()],
         "colour": [t.colour for t in types.values()],
+        "has_places": [int(t.has_places) for t in types.values()],
+        "places_per_volunteer": [t.places_per_volunteer for t in types.values()],
     })
 
 
@@ -118,6 +126,45 @@ def types_from_frame(frame) -> dict[str, ProvisionType]:
             tuple(g for g in str(r.target_groups or "").split(";") if g),
             str(r.capacity_unit or "deelnemers per jaar"), int(r.default_reach_m),
             bool(r.collective), bool(r.preventive), str(r.colour or "#555555"),
+            bool(r.has_places) if pd.notna(r.has_places) else True,
+            float(r.places_per_volunteer) if pd.notna(r.places_per_volunteer) else None,
         )
         for r in frame.itertuples(index=False)
     }
+
+
+# What a signalled person needs, derived from the signal and the person's life events
+# (see graphs.signals.need_categories); the suitability table says which types fit each need.
+NEEDS = {
+    "verweduwd": "verweduwd (verlies van de partner)",
+    "emotioneel": "emotionele eenzaamheid of niemand voor emotionele steun",
+    "sociaal": "sociale eenzaamheid of een klein netwerk",
+}
+
+# Which provision type fits which need, from practice (Movisie): bereavement is met by a visiting
+# service of people with lived experience, emotional loneliness by a one-to-one bond (maatje), social
+# loneliness by groups that build networks. A buurthuis is open to all but is no substitute for a
+# bereavement visit.
+DEFAULT_SUITABILITY: dict[str, tuple[str, ...]] = {
+    "bezoekdienst_weduwen": ("verweduwd",),
+    "maatjesproject": ("emotioneel",),
+    "grip_en_glans": ("sociaal",),
+    "sociaal_cultureel_werk": ("sociaal",),
+    "buurthuis": ("sociaal",),
+}
+
+
+def suitability_frame(table: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+    """The suitability table as store rows (type, need), sorted."""
+    table = DEFAULT_SUITABILITY if table is None else table
+    rows = sorted((t, n) for t, needs in table.items() for n in needs)
+    return pd.DataFrame(rows, columns=["type", "need"])
+
+
+def suitability_from_frame(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """The store's rows as {type: needs}, needs in the order of :data:`NEEDS`."""
+    order = {n: k for k, n in enumerate(NEEDS)}
+    out: dict[str, list[str]] = {}
+    for ptype, need in zip(frame["type"].astype(str), frame["need"].astype(str), strict=True):
+        out.setdefault(ptype, []).append(need)
+    return {t: tuple(sorted(set(n), key=lambda x: order.get(x, len(order)))) for t, n in sorted(out.items())}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 CRS_EPSG = 28992  # RD New: every geometry in the store is in metres
 
 AREA_LEVELS = ("gemeente", "wijk", "buurt")
@@ -127,6 +127,14 @@ TABLES: dict[str, Table] = {
                 ("last_verified", "DATE"),
                 ("notes", "TEXT"),
                 ("version", "INTEGER NOT NULL DEFAULT 1"),
+                # Version 7: the organisation's address (not personal data), the id in the source
+                # (open data: re-import updates instead of duplicating) and points outside the areas.
+                ("street", "TEXT"),
+                ("house_number", "TEXT"),
+                ("postcode", "TEXT"),
+                ("city", "TEXT"),
+                ("source_id", "TEXT"),
+                ("outside_areas", "INTEGER NOT NULL DEFAULT 0"),
             ),
             geometry_type="POINT",
             description="Collectieve, preventieve voorzieningen",
@@ -200,9 +208,22 @@ TABLES: dict[str, Table] = {
                 ("collective", "INTEGER NOT NULL DEFAULT 1"),
                 ("preventive", "INTEGER NOT NULL DEFAULT 1"),
                 ("colour", "TEXT"),
+                # Version 7: whether the capacity is places (a course round, a visiting service) or only
+                # visitors (a buurthuis: never a free place), and places per volunteer per year.
+                ("has_places", "INTEGER NOT NULL DEFAULT 1"),
+                ("places_per_volunteer", "REAL"),
             ),
             description="Catalogus van soorten voorzieningen (uitbreidbaar door de gebruiker)",
             unique=("code",),
+        ),
+        Table(
+            "suitability",
+            (
+                ("type", "TEXT NOT NULL"),
+                ("need", "TEXT NOT NULL"),
+            ),
+            description="Welke soort voorziening past bij welke behoefte (signaal of doelgroep)",
+            unique=("type", "need"),
         ),
         Table(
             "scenarios",

@@ -60,6 +60,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _BOOL_COLUMNS = {
     "areas": ("water",),
+    "provisions": ("outside_areas",),
     "persons": ("consent",),
     "ties": (
         "support_practical",
@@ -293,6 +294,7 @@ class GeoPackageStore:
                     [("schema_version", str(SCHEMA_VERSION)), ("created_at", _now_iso()), ("demo", "0")],
                 )
                 _seed_provision_types(conn)
+                _seed_suitability(conn)
                 _audit(conn, "systeem", "nieuwe-opslag", target.name, {"schemaversie": SCHEMA_VERSION})
                 conn.execute("COMMIT")
             finally:
@@ -673,7 +675,9 @@ class GeoPackageStore:
             diff = np.zeros(len(new), dtype=bool)
             for col in fields:
                 a, b = _comparable(old[col]), _comparable(new[col])
-                diff |= ~((a == b) | (a.isna() & b.isna())).to_numpy()
+                # Filled or cleared optional fields compare as <NA>: count them as changed, never crash.
+                same = (a == b).fillna(False).astype(bool) | (a.isna() & b.isna())
+                diff |= ~same.to_numpy(dtype=bool)
             moved = shapely.distance(old.geometry.to_numpy(), new.geometry.to_numpy()) > 0.5
             diff |= moved
             changed[np.flatnonzero(is_old)] = diff
@@ -831,6 +835,34 @@ class GeoPackageStore:
         with self._transaction() as conn:
             _insert_rows(conn, "provision_types", cols, rows)
             _audit(conn, user, "nieuwe-soort", ptype.code, {"naam": ptype.label})
+
+    def read_suitability(self) -> dict[str, tuple[str, ...]]:
+        """Which provision types fit which needs: {type: (need, ...)} (see data.provision_types.NEEDS)."""
+        from data.provision_types import suitability_from_frame
+
+        return suitability_from_frame(self.read_table("suitability"))
+
+    def save_suitability(self, table: dict[str, tuple[str, ...]], *, user: str) -> None:
+        """Replace the suitability table (type -> needs) in one transaction and audit before/after."""
+        from data.provision_types import NEEDS, suitability_frame
+
+        known = self.read_provision_types()
+        unknown_types = sorted(set(table) - set(known))
+        if unknown_types:
+            raise DataValidationError(f"Onbekende soort(en) in de tabel 'wat past bij wie': "
+                                      f"{', '.join(unknown_types)}.", column="soort")
+        unknown_needs = sorted({n for needs in table.values() for n in needs} - set(NEEDS))
+        if unknown_needs:
+            raise DataValidationError(f"Onbekende behoefte(n): {', '.join(unknown_needs)}; kies uit "
+                                      f"{', '.join(NEEDS)}.", column="behoefte")
+        before = self.read_suitability()
+        cols, rows = _prepare_rows(_table("suitability"), suitability_frame(table))
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM suitability")
+            _insert_rows(conn, "suitability", cols, rows)
+            _audit(conn, user, "wijzig-geschiktheid", "suitability",
+                   {"voor": {k: list(v) for k, v in before.items()},
+                    "na": {k: list(v) for k, v in sorted(table.items()) if v}})
 
     def next_provision_number(self) -> int:
         """The number after the highest ``V###`` id, for ids of new provisions."""
@@ -1624,10 +1656,17 @@ def _seed_provision_types(conn: sqlite3.Connection) -> None:
     _insert_rows(conn, "provision_types", cols, rows)
 
 
+def _seed_suitability(conn: sqlite3.Connection) -> None:
+    from data.provision_types import suitability_frame
+
+    cols, rows = _prepare_rows(_table("suitability"), suitability_frame())
+    _insert_rows(conn, "suitability", cols, rows)
+
+
 def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
     """Version 2 keeps the provision type catalogue in the store, so users can extend it."""
     _create_table(conn, _table("provision_types"))
-    _seed_provision_types(conn)
+    _seed_provision_types(conn)  # in version 7's columns; the 6 -> 7 step adds nothing then
 
 
 def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
@@ -1662,6 +1701,24 @@ def _migrate_5_to_6(conn: sqlite3.Connection) -> None:
     for name, sqltype in _table("users").columns:
         if name not in have:  # a users table made by the version 4 step already has them
             conn.execute(f'ALTER TABLE "users" ADD COLUMN "{name}" {sqltype}')
+
+
+def _migrate_6_to_7(conn: sqlite3.Connection) -> None:
+    """Version 7: organisations' addresses, source ids and the outside-areas flag on provisions; places
+    or visitors per type; the suitability table (type x need)."""
+    from data.provision_types import PROVISION_TYPES
+
+    for name in ("provisions", "undo_provisions", "provision_types"):
+        have = {r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')}
+        for col, sqltype in _table(name.removeprefix("undo_")).columns:
+            if col not in have:
+                # Undo copies take every value as it is; only the live tables carry the constraints.
+                conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{col}" '
+                             f'{sqltype if not name.startswith("undo_") else sqltype.split()[0]}')
+    conn.executemany("UPDATE provision_types SET has_places = ?, places_per_volunteer = ? WHERE code = ?",
+                     [(int(t.has_places), t.places_per_volunteer, code) for code, t in PROVISION_TYPES.items()])
+    _create_table(conn, _table("suitability"))
+    _seed_suitability(conn)
 
 
 def _create_undo_tables(conn: sqlite3.Connection) -> None:
@@ -1926,4 +1983,5 @@ class DemoStoreError(StoreError):
 
 # Migrations from version N to N+1, each run inside the opening transaction.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6}
+    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6,
+    6: _migrate_6_to_7}

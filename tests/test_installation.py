@@ -57,7 +57,7 @@ def test_init_creates_an_empty_store_and_refuses_an_existing_file(tmp_path):
     result = run_cli("init", "--store", str(path))
     assert result.returncode == 0, result.stderr
     store = GeoPackageStore.open(path, create=False)
-    assert not store.is_demo and store.schema_version == 6
+    assert not store.is_demo and store.schema_version == 7
     assert all(v == 0 for k, v in store.counts().items() if k != "schema_version")
     before = _digest(path)
     again = run_cli("init", "--store", str(path))

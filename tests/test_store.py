@@ -184,7 +184,7 @@ def test_geometry_codec_reads_other_envelopes():
 
 def test_version_1_store_is_migrated_step_by_step(demo_store):
     with sqlite3.connect(demo_store.path) as conn:
-        for table in ("provision_types", "alter_links", "scenarios", "users", "batches"):  # not in version 1
+        for table in ("provision_types", "alter_links", "scenarios", "users", "batches", "suitability"):  # not in v1
             conn.execute(f"DROP TABLE {table}")
             conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{table}'")
         for table in BATCHED_TABLES:
@@ -192,16 +192,21 @@ def test_version_1_store_is_migrated_step_by_step(demo_store):
                 conn.execute(f"DROP INDEX idx_{table}_batch")
                 conn.execute(f"ALTER TABLE {table} DROP COLUMN batch_id")
             conn.execute(f"DROP TABLE undo_{table}")
+        for col in ("street", "house_number", "postcode", "city", "source_id", "outside_areas"):  # version 7
+            conn.execute(f"ALTER TABLE provisions DROP COLUMN {col}")
         conn.execute("UPDATE steunkaart_meta SET value='1' WHERE key='schema_version'")
         conn.execute("DELETE FROM steunkaart_meta WHERE key='demo'")  # version 4 had no demo flag
     store = GeoPackageStore.open(demo_store.path)
-    assert store.schema_version == SCHEMA_VERSION == 6
+    assert store.schema_version == SCHEMA_VERSION == 7
     assert store.is_demo  # only Voorbeeldstad in it: flagged as the demo by the migration
     assert store.read_batches().empty
     assert store.read_table("alter_links").empty
     assert store.read_scenarios().empty and store.read_table("users").empty
     types = store.read_provision_types()
     assert len(types) == 9 and types["grip_en_glans"].default_reach_m == 2500
+    assert types["grip_en_glans"].has_places and not types["buurthuis"].has_places
+    assert store.read_suitability()["bezoekdienst_weduwen"] == ("verweduwd",)
+    assert store.read_table("provisions")["outside_areas"].eq(False).all()
     assert store.read_audit().iloc[0]["action"] == "migratie"
     assert "provision_types" in dict(pyogrio.list_layers(store.path))
 
@@ -225,3 +230,52 @@ def test_users_can_extend_the_type_catalogue(town_store, tmp_path):
     new = read_provisions_file(sheet, catalogue=store.read_provision_types(), next_number=41)
     assert new["type"].tolist() == ["taalcafe"] and new["reach_m"].tolist() == [1200.0]
     assert store.import_provisions(new, user="anna")["nieuw"] == 1
+
+
+def test_version_6_store_gets_addresses_places_and_suitability(town_store):
+    """The 6 -> 7 step on a store with provisions: new columns empty, built-in types get places or not, user
+    types keep places, and the default suitability table is there."""
+    from data.provision_types import ProvisionType
+
+    town_store.add_provision_type(ProvisionType("taalcafe", "Taalcafé", "", ("alle_bewoners",), "x", 800),
+                                  user="anna")
+    before = town_store.read_table("provisions")
+    with sqlite3.connect(town_store.path) as conn:
+        conn.execute("DROP TABLE suitability")
+        conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'suitability'")
+        for table in ("provisions", "undo_provisions"):
+            for col in ("street", "house_number", "postcode", "city", "source_id", "outside_areas"):
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {col}")
+        for col in ("has_places", "places_per_volunteer"):
+            conn.execute(f"ALTER TABLE provision_types DROP COLUMN {col}")
+        conn.execute("UPDATE steunkaart_meta SET value='6' WHERE key='schema_version'")
+    store = GeoPackageStore.open(town_store.path)
+    assert store.schema_version == 7
+    after = store.read_table("provisions")
+    assert after["provision_id"].tolist() == before["provision_id"].tolist()
+    assert after["street"].isna().all() and not after["outside_areas"].any()
+    types = store.read_provision_types()
+    assert not types["buurthuis"].has_places and types["bezoekdienst_weduwen"].places_per_volunteer == 2
+    assert types["taalcafe"].has_places and types["taalcafe"].places_per_volunteer is None
+    assert store.read_suitability()["maatjesproject"] == ("emotioneel",)
+    # The undo copy has the new columns too: a hand edit keeps the row as it was.
+    pid = after["provision_id"].iloc[0]
+    store.update_provision(pid, {"street": "Dorpsstraat"}, expected_version=int(after["version"].iloc[0]),
+                           user="anna")
+    store.undo_batch(store.last_batch_id, user="anna")
+    assert pd.isna(store.read_table("provisions").set_index("provision_id").loc[pid, "street"])
+
+
+def test_suitability_is_saved_whole_and_checked(town_store):
+    table = town_store.read_suitability()
+    table["buurthuis"] = ()
+    table["maatjesproject"] = ("emotioneel", "verweduwd")
+    town_store.save_suitability(table, user="anna")
+    saved = town_store.read_suitability()
+    assert "buurthuis" not in saved and saved["maatjesproject"] == ("verweduwd", "emotioneel")
+    assert "wijzig-geschiktheid" in set(town_store.read_audit()["action"])
+    with pytest.raises(DataValidationError, match="Onbekende behoefte"):
+        town_store.save_suitability({"buurthuis": ("rouw",)}, user="anna")
+    with pytest.raises(DataValidationError, match="Onbekende soort"):
+        town_store.save_suitability({"kroeg": ("sociaal",)}, user="anna")
+    assert town_store.read_suitability() == saved
