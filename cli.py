@@ -222,23 +222,66 @@ def _cmd_fetch_cbs(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_provisions(args: argparse.Namespace) -> int:
-    from data.provisions import read_provision_points, read_provisions_file, read_type_map
+    from data.provisions import (
+        prepare_provision_import,
+        read_mapping,
+        read_provision_source,
+        read_type_map,
+    )
     from data.store import file_sha256
 
     store = _open_for_import(args.store)
     path = Path(args.file)
-    options = {"area": store.outline(), "next_number": store.next_provision_number(),
-               "catalogue": store.read_provision_types()}
-    if path.suffix.lower() in (".geojson", ".json", ".gpkg"):
-        type_map = read_type_map(args.type_map) if args.type_map else None
-        provisions = read_provision_points(path, type_for_all=args.type, type_map=type_map, **options)
+    source = read_provision_source(path)
+    catalogue = store.read_provision_types()
+    if args.mapping:
+        mapping = read_mapping(args.mapping)
+        if args.outside_areas:
+            mapping.outside_areas = args.outside_areas
+    elif args.type or args.type_map:
+        if source.is_template:
+            raise DataValidationError("--type en --type-map gelden niet voor het sjabloon (dat heeft een kolom soort).")
+        mapping = source.guess_mapping(catalogue)
+        if mapping.type_column is None and not args.type:
+            raise DataValidationError("Geen kolom met de soort gevonden; geef een koppeling (--mapping) die de kolom "
+                                      "noemt, of --type voor één soort.", file=path.name)
+        mapping.type_for_all = args.type
+        mapping.types.update(read_type_map(args.type_map) if args.type_map else {})
+        mapping.outside_areas = args.outside_areas or "flag"
+    elif source.is_template:
+        mapping = None
     else:
-        if args.type or args.type_map:
-            raise DataValidationError("--type en --type-map gelden alleen voor GeoJSON en GeoPackage.")
-        provisions = read_provisions_file(path, **options)
-    counts = store.import_provisions(provisions, user=args.gebruiker, source=path.name, sha256=file_sha256(path))
+        mapping = source.guess_mapping(catalogue)
+        mapping.outside_areas = args.outside_areas or "flag"
+    existing = store.read_table("provisions")
+    prepared = prepare_provision_import(source, mapping, area=store.outline(),
+                                        next_number=store.next_provision_number(), catalogue=catalogue,
+                                        existing=existing[["provision_id", "source_id"]],
+                                        outside_areas=args.outside_areas or "flag")
+    for note in prepared.notes:
+        print(f"Let op: {note}")
+    for warning in prepared.warnings[:50]:
+        print(f"Waarschuwing rij {warning['rij']}, kolom {warning['kolom']}: {warning['melding']}")
+    if len(prepared.warnings) > 50:
+        print(f"… en nog {len(prepared.warnings) - 50} waarschuwingen.")
+    outside = int(prepared.provisions["outside_areas"].sum())
+    skipped = prepared.skipped
+    reasons = skipped["reden"].str.replace(r" \('.*'\)$", "", regex=True).value_counts()
+    skip_text = ", ".join(f"{n} {r}" for r, n in reasons.items())
+    if args.dry_run or prepared.provisions.empty:
+        plan = store.preview_provisions(prepared.provisions)["action"].value_counts()
+        print(f"{'Proef' if args.dry_run else 'Niets te importeren'}: {plan.get('nieuw', 0)} nieuw, "
+              f"{plan.get('bijgewerkt', 0)} bijgewerkt, {plan.get('ongewijzigd', 0)} ongewijzigd, "
+              f"{len(skipped)} overgeslagen{f' ({skip_text})' if skip_text else ''}"
+              f"{f'; {outside} buiten de geladen gebieden' if outside else ''}. Er is niets geschreven.")
+        return 0
+    counts = store.import_provisions(prepared.provisions, user=args.gebruiker, source=path.name,
+                                     sha256=file_sha256(path), refuse_same_file=not prepared.keyed)
     print(f"Voorzieningen uit {path.name}: {counts['nieuw']} nieuw, {counts['bijgewerkt']} bijgewerkt, "
-          f"{counts['ongewijzigd']} ongewijzigd (import {store.last_batch_id}).")
+          f"{counts['ongewijzigd']} ongewijzigd, {len(skipped)} overgeslagen"
+          f"{f' ({skip_text})' if skip_text else ''}"
+          f"{f'; {outside} buiten de geladen gebieden (getoond, niet meegeteld in tekorten)' if outside else ''} "
+          f"(import {store.last_batch_id}).")
     return 0
 
 
@@ -253,6 +296,44 @@ def _cmd_export_provisions(args: argparse.Namespace) -> int:
     out.write_bytes(data)
     store.log(args.gebruiker, "export-voorzieningen", "provisions", {"bestand": out.name, "rijen": len(provisions)})
     print(f"{len(provisions)} voorzieningen geschreven naar {out}.")
+    return 0
+
+
+def _cmd_export_hsds(args: argparse.Namespace) -> int:
+    from data.hsds import inventory_to_hsds, write_hsds_csv, write_hsds_json
+
+    store = GeoPackageStore.open(args.store, create=False)
+    provisions = store.read_table("provisions")
+    tables = inventory_to_hsds(provisions, store.read_provision_types())
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise DataValidationError(f"{out} is een bestand; geef voor --out een map (HSDS bestaat uit meerdere "
+                                  "bestanden).")
+    written = write_hsds_json(tables, out) if args.formaat == "json" else write_hsds_csv(tables, out)
+    files = [written.name] if args.formaat == "json" else [p.name for p in written]
+    store.log(args.gebruiker, "export-hsds", "provisions",
+              {"map": out.name, "formaat": args.formaat, "bestanden": files, "rijen": len(provisions)})
+    form = "JSON (services.json)" if args.formaat == "json" else "CSV-tabellen met datapackage.json"
+    print(f"{len(provisions)} voorzieningen als Open Referral HSDS 3.0 ({form}) geschreven naar {out}.")
+    return 0
+
+
+def _cmd_import_hsds(args: argparse.Namespace) -> int:
+    from data.hsds import read_hsds_dir
+
+    store = _open_for_import(args.store)
+    folder = Path(args.folder)
+    warnings: list[dict] = []
+    provisions = read_hsds_dir(folder, store.read_provision_types(), area=store.outline(),
+                               next_number=store.next_provision_number(), existing=store.read_table("provisions"),
+                               warnings=warnings)
+    counts = store.import_provisions(provisions, user=args.gebruiker, source=folder.resolve().name, sha256=None)
+    for warning in warnings[:20]:
+        print(f"Let op: bestand {warning['bestand']}, rij {warning['rij']}, kolom {warning['kolom']}: "
+              f"{warning['melding']}")
+    print(f"Voorzieningen uit {folder.resolve().name} (HSDS): {counts['nieuw']} nieuw, {counts['bijgewerkt']} "
+          f"bijgewerkt, {counts['ongewijzigd']} ongewijzigd (import {store.last_batch_id}; ongedaan te maken met "
+          f"'python cli.py undo {store.last_batch_id}').")
     return 0
 
 
@@ -384,7 +465,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
         persons, ties, participation, store.read_table("alter_links")))
     catalogue = store.read_provision_types()
     result = match_signalled(signals, persons, store.read_table("provisions"), store.read_areas("buurt"),
-                             participation, catalogue=catalogue)
+                             participation, catalogue=catalogue, suitability=store.read_suitability())
     labels = {code: t.label for code, t in catalogue.items()}
     table = pd.concat([result.assignments.assign(reason=""), result.unmatched], ignore_index=True)
     table = table.sort_values("person_id", kind="stable")
@@ -458,11 +539,28 @@ def build_parser() -> argparse.ArgumentParser:
                     _cmd_import_provisions)
     iprov.add_argument("file", metavar="BESTAND")
     group = iprov.add_mutually_exclusive_group()
-    group.add_argument("--type", help="één soort voor alle punten (GeoJSON/GPKG)")
-    group.add_argument("--type-map", help="vertaling van bronwaarden naar soorten (JSON of CSV)")
+    group.add_argument("--mapping", metavar="KOPPELING.json",
+                       help="koppeling van de bronkolommen (soort, bron-id, naam, adres, vertaling van waarden, "
+                            "punten buiten de gebieden), zoals de pagina Voorzieningen hem bewaart")
+    group.add_argument("--type", help="één soort voor alle punten")
+    group.add_argument("--type-map", help="vertaling van bronwaarden naar soorten (JSON of CSV; null = overslaan)")
+    iprov.add_argument("--outside-areas", choices=("flag", "skip"),
+                       help="punten buiten de geladen gebieden: flag = importeren en markeren (standaard), "
+                            "skip = overslaan")
+    iprov.add_argument("--dry-run", action="store_true", help="alleen laten zien wat er zou gebeuren")
 
     eprov = command("export-provisions", "exporteer voorzieningen naar Excel (.xlsx) of CSV", _cmd_export_provisions)
     eprov.add_argument("--out", required=True, help="doelbestand, .xlsx of .csv")
+
+    ehsds = command("export-hsds", "exporteer voorzieningen als Open Referral HSDS 3.0 (CSV-tabellen met "
+                    "datapackage.json, of JSON)", _cmd_export_hsds)
+    ehsds.add_argument("--out", required=True, metavar="MAP", help="doelmap (wordt aangemaakt als die ontbreekt)")
+    ehsds.add_argument("--formaat", choices=("csv", "json"), default="csv",
+                       help="csv: een CSV per HSDS-object met datapackage.json (standaard); json: services.json")
+
+    ihsds = command("import-hsds", "importeer voorzieningen uit Open Referral HSDS 3.0 (CSV-tabellen of JSON)",
+                    _cmd_import_hsds)
+    ihsds.add_argument("folder", metavar="MAP", help="map met services.csv en de andere tabellen, of services.json")
 
     net = command("import-network", "importeer steunnetwerken (sjablonen personen, relaties, deelname)",
                   _cmd_import_network)

@@ -106,6 +106,10 @@ class ScopedStore:
     def read_provision_types(self) -> dict:
         return self._store.read_provision_types()
 
+    def read_suitability(self) -> dict:
+        """Which provision types fit which needs (type -> needs): read by every role."""
+        return self._store.read_suitability()
+
     def read_scenarios(self) -> pd.DataFrame:
         return self._store.read_scenarios()
 
@@ -160,23 +164,29 @@ class ScopedStore:
     # from the one protected table of data/disclosure.py (the rule and why it holds are written there),
     # except a wijkteam's own persons, whom it sees one by one anyway.
     def signal_groups(self, rules=None) -> pd.DataFrame:
-        """Persons with a poor-network signal per buurt and widowed or not: buurt_code, widowed, count.
+        """Persons with a poor-network signal per buurt and needs: buurt_code, widowed, needs, count.
 
-        An aggregate for the need, gap and scenario analyses (they work per buurt); no person ids.
-        Outside the user's own persons the counts are the protected cells of :mod:`data.disclosure`
-        (1-4 become 0, larger ones carry the fixed cell-key noise) under the default rules; ``rules``
-        apply to the administrator and to a wijkteam's own persons only.
+        ``needs`` is the needs pattern of :func:`graphs.signals.need_categories` (e.g. 'verweduwd+sociaal',
+        see :func:`data.reach.needs_pattern`); ``widowed`` is whether it holds 'verweduwd'. An aggregate for
+        the need, gap and scenario analyses (they work per buurt); no person ids. Outside the user's own
+        persons the counts are the protected cells of :mod:`data.disclosure` (1-4 become 0, larger ones carry
+        the fixed cell-key noise) under the default rules; ``rules`` apply to the administrator and to a
+        wijkteam's own persons only.
         """
+        from data.reach import needs_pattern
+
         base = self._aggregate_base(rules)
         flagged = base["own_signals"].loc[base["own_signals"]["signal"]]
         own = pd.DataFrame({"buurt_code": flagged["buurt_code"].to_numpy(dtype=object),
-                            "widowed": flagged.index.isin(base["widowed_ids"])})
+                            "widowed": flagged.index.isin(base["widowed_ids"]),
+                            "needs": needs_pattern(base["own_needs"].loc[flagged.index])})
         own = own.value_counts().rename("count").reset_index() if len(own) else base["cells"].iloc[:0]
         groups = pd.concat([own, base["cells"]], ignore_index=True)
         groups = groups.loc[groups["buurt_code"].notna() & (groups["count"] > 0)]
         groups = pd.DataFrame({"buurt_code": groups["buurt_code"].astype(object),
-                               "widowed": groups["widowed"].astype(bool), "count": groups["count"].astype(int)})
-        return groups.sort_values(["buurt_code", "widowed"], ignore_index=True)
+                               "widowed": groups["widowed"].astype(bool), "needs": groups["needs"].astype(object),
+                               "count": groups["count"].astype(int)})
+        return groups.sort_values(["buurt_code", "widowed", "needs"], ignore_index=True)
 
     def signal_share(self, rules=None) -> pd.DataFrame:
         """Per buurt: persons with data, signalled and share, small cells hidden (see graphs.aggregates).
@@ -206,8 +216,9 @@ class ScopedStore:
         return out
 
     def participation_counts(self) -> pd.Series:
-        """Participants per provision_id (for free places): exact for the administrator and for a wijkteam's
-        own persons, protected cells (:mod:`data.disclosure`) for all other participants."""
+        """Participants (role 'deelnemer': volunteers take no place) per provision_id, for free places: exact
+        for the administrator and for a wijkteam's own persons, protected cells (:mod:`data.disclosure`) for
+        all other participants."""
         return self._aggregate_memo("taken", self._taken)
 
     def match_totals(self, provisions, buurten, rules=None) -> dict:
@@ -225,23 +236,29 @@ class ScopedStore:
         if protected:
             check_hypothetical(provisions)
         catalogue = self._aggregate_memo("catalogue", self._store.read_provision_types)
+        suitability = self._aggregate_memo("suitability", self._store.read_suitability)
         if not protected:
-            own = self._aggregate_base(rules)["own_signals"]
+            base = self._aggregate_base(rules)
+            own = base["own_signals"]
             tables = self._aggregate_tables()
             result = match_signalled(own, tables["persons"], provisions, buurten, tables["participation"],
-                                     catalogue=catalogue)
+                                     catalogue=catalogue, suitability=suitability, needs=base["own_needs"])
             signalled = int(own["signal"].sum())
         else:
-            signals, persons, participation = self._matching_input(rules)
+            signals, persons, participation, needs = self._matching_input(rules)
             result = match_signalled(signals, persons, provisions, buurten, participation, catalogue=catalogue,
-                                     taken=self.participation_counts())
+                                     taken=self.participation_counts(), suitability=suitability, needs=needs)
             signalled = len(signals)
         return {"signalled": signalled, "matched": result.n_matched, "unmatched": result.n_unmatched,
                 "per_provision": result.per_provision.copy(), "protected": protected}
 
     def _matching_input(self, rules):
-        """Signals, persons and participation for matching with protected figures: the user's own signalled
-        persons as they are, and the protected cells as interchangeable stand-ins (a cell of n: n rows)."""
+        """Signals, persons, participation and needs for matching with protected figures: the user's own
+        signalled persons as they are, and the protected cells (buurt, needs pattern) as interchangeable
+        stand-ins (a cell of n: n rows with the cell's needs)."""
+        from data.provision_types import NEEDS
+        from data.reach import needs_from_pattern
+
         base = self._aggregate_base(rules)
 
         def make():
@@ -259,8 +276,13 @@ class ScopedStore:
                                      "widowed_since": np.where(np.repeat(cells["widowed"].to_numpy(bool), n),
                                                                "weduwe of weduwnaar", None)})
             everyone = pd.Index(own_ids.to_numpy(dtype=object)).append(stand_in)
+            own_needs = base["own_needs"].set_axis(base["own_needs"].index.astype(str)).reindex(
+                own_ids, columns=list(NEEDS), fill_value=False)
+            cell_needs = pd.DataFrame(np.repeat(needs_from_pattern(cells["needs"]), n, axis=0), index=stand_in,
+                                      columns=list(NEEDS))
+            needs = pd.concat([own_needs.set_axis(pd.Index(own_ids.to_numpy(dtype=object))), cell_needs])
             return (pd.DataFrame({"signal": True}, index=everyone), pd.concat([real, standing], ignore_index=True),
-                    participation.loc[participation["person_id"].astype(str).isin(own_ids)])
+                    participation.loc[participation["person_id"].astype(str).isin(own_ids)], needs)
         key = (rules or None) if self.user.sees_persons else None
         return self._aggregate_memo(("matching", key), make)
 
@@ -310,7 +332,12 @@ class ScopedStore:
         return self._aggregate_memo("secret", lambda: store_secret(self._store))
 
     def _taken(self) -> pd.Series:
+        from data.reach import PARTICIPANT_ROLE
+
         participation = self._aggregate_tables()["participation"]
+        if "role" in participation:  # volunteers take no place
+            taking = participation["role"].astype("string").fillna(PARTICIPANT_ROLE) == PARTICIPANT_ROLE
+            participation = participation.loc[taking.to_numpy(dtype=bool)]
         ids = participation["person_id"].astype(str)
         mine = ids.isin(self._own_ids()).to_numpy()
         taken = participation.loc[mine].groupby("provision_id").size()
@@ -325,10 +352,13 @@ class ScopedStore:
         """The user's own persons with their rules, and everyone else as protected cells (default rules).
 
         Returns own_signals (signals of the persons the user sees one by one: all for the administrator,
-        none for roles without person access), widowed_ids, cells (buurt_code, widowed, count: protected
-        signalled persons outside the own persons) and measured (protected persons with data per buurt).
+        none for roles without person access), own_needs (their needs, :func:`graphs.signals.need_categories`
+        with the same rules), widowed_ids, cells (buurt_code, needs, widowed, count: protected signalled
+        persons outside the own persons per buurt and needs pattern, the default rules) and measured
+        (protected persons with data per buurt).
         """
-        from graphs.signals import DEFAULT_RULES
+        from data.reach import NEED_CODES, needs_from_pattern, needs_pattern
+        from graphs.signals import DEFAULT_RULES, need_categories
 
         # Roles that see only totals always get the fixed rules: varied rules are a differencing tool.
         rules = (rules or DEFAULT_RULES) if self.user.sees_persons else DEFAULT_RULES
@@ -339,8 +369,9 @@ class ScopedStore:
             widowed_ids = set(persons.loc[persons["widowed_since"].notna(), "person_id"].astype(str))
             signals = self._signals_with(rules)
             own_signals = signals.loc[signals.index.astype(str).isin(own_ids)]
-            cells = pd.DataFrame({"buurt_code": pd.Series(dtype=object), "widowed": pd.Series(dtype=bool),
-                                  "count": pd.Series(dtype=int)})
+            own_needs = need_categories(own_signals, persons, rules=rules)
+            cells = pd.DataFrame({"buurt_code": pd.Series(dtype=object), "needs": pd.Series(dtype=object),
+                                  "widowed": pd.Series(dtype=bool), "count": pd.Series(dtype=int)})
             measured = pd.Series(dtype=int)
             defaults = self._signals_with(DEFAULT_RULES)
             others = defaults.loc[~defaults.index.astype(str).isin(own_ids)]
@@ -348,12 +379,15 @@ class ScopedStore:
                 keys = record_keys(others.index, self._secret())
                 flagged = others["signal"].to_numpy(bool)
                 buurt = others["buurt_code"].to_numpy(dtype=object)
-                cells = (protected_counts(keys[flagged], [buurt[flagged],
-                                                          others.index[flagged].astype(str).isin(widowed_ids)])
-                         .rename_axis(["buurt_code", "widowed"]).rename("count").reset_index())
+                # One cell per buurt and needs pattern: the matching needs the needs of the stand-ins.
+                pattern = needs_pattern(need_categories(others, persons, rules=DEFAULT_RULES))
+                cells = (protected_counts(keys[flagged], [buurt[flagged], pattern[flagged]])
+                         .rename_axis(["buurt_code", "needs"]).rename("count").reset_index())
+                cells["widowed"] = needs_from_pattern(cells["needs"])[:, NEED_CODES.index("verweduwd")]
                 measured = protected_counts(keys, [buurt]).rename_axis("buurt_code")
                 measured = measured.loc[measured.index.notna()]
-            return {"own_signals": own_signals, "widowed_ids": widowed_ids, "cells": cells, "measured": measured}
+            return {"own_signals": own_signals, "own_needs": own_needs, "widowed_ids": widowed_ids, "cells": cells,
+                    "measured": measured}
         return self._aggregate_memo(("base", rules), make)
 
     # ------------------------------------------------------------------ writes, each checked and logged
@@ -404,11 +438,21 @@ class ScopedStore:
         self._require(self.user.is_admin, "soorten voorzieningen toevoegen")
         self._store.add_provision_type(ptype, user=self.user.username)
 
+    def save_suitability(self, table: dict) -> None:
+        """Replace the table 'wat past bij wie' (type -> needs); administrator only, logged under the user."""
+        self._require(self.user.is_admin, "de tabel 'wat past bij wie' wijzigen")
+        self._store.save_suitability(table, user=self.user.username)
+
     def import_provisions(self, provisions, *, source: str = "", sha256: str | None = None,
-                          as_batch: bool = True) -> dict:
+                          as_batch: bool = True, refuse_same_file: bool = True) -> dict:
         self._require(self.user.edits_provisions, "voorzieningen wijzigen")
         return self._store.import_provisions(provisions, user=self.user.username, source=source, sha256=sha256,
-                                             as_batch=as_batch)
+                                             as_batch=as_batch, refuse_same_file=refuse_same_file)
+
+    def preview_provisions(self, provisions):
+        """What an import would do (nothing is written); for the roles that may import provisions."""
+        self._require(self.user.edits_provisions, "voorzieningen wijzigen")
+        return self._store.preview_provisions(provisions)
 
     def update_provision(self, provision_id: str, changes: dict, *, expected_version: int) -> int:
         self._require(self.user.edits_provisions, "voorzieningen wijzigen")

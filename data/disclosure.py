@@ -8,8 +8,9 @@ table of counts**, and every figure they see (signal shares per buurt, the signa
 need estimates, matching and scenario results, participants per provision) is computed from that
 table, never from the persons themselves:
 
-* cells: signalled persons (fixed default rules) per buurt and widowed or not; persons with network
-  data per buurt; participants per provision;
+* cells: signalled persons (fixed default rules) per buurt and needs pattern (widowed, emotional,
+  social: :func:`graphs.signals.need_categories`, which the matching needs to know what fits);
+  persons with network data per buurt; participants ('deelnemer') per provision;
 * each cell is published once, by the **cell-key method** of CBS and Eurostat:
 
   - every person has a fixed, secret record key ``r`` in [0, 1): a keyed hash (BLAKE2b in keyed

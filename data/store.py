@@ -653,19 +653,18 @@ class GeoPackageStore:
 
     # ---------------------------------------------------------------- provisions
 
-    def import_provisions(self, provisions: gpd.GeoDataFrame, *, user: str, source: str = "",
-                          sha256: str | None = None, as_batch: bool = True) -> dict:
-        """Insert new provisions and update changed ones (matched on provision_id), atomically.
+    def _provision_plan(self, provisions: gpd.GeoDataFrame):
+        """Stored provisions, the incoming ones with their buurt, and which are stored / changed.
 
-        A provision whose fields are all equal (and whose point moved less than half a metre,
-        the rounding of exported coordinates) is left alone, so re-importing an export changes
-        nothing. Every insert and update is audited with before/after values.
-        Returns counts: ``nieuw``, ``bijgewerkt``, ``ongewijzigd``. An import (``as_batch``) is a batch
-        that can be undone and is refused on the demo store; one provision added by hand is not.
+        A provision whose fields are all equal and whose point moved less than half a metre (the
+        rounding of exported coordinates) is unchanged; an unmoved point keeps its stored coordinates.
         """
         existing = self.read_table("provisions").set_index("provision_id", drop=False)
         incoming = provisions.copy()
-        incoming["buurt_code"] = self.buurt_codes_at(incoming.geometry.to_numpy())
+        codes = self.buurt_codes_at(incoming.geometry.to_numpy())
+        if "outside_areas" in incoming:  # a point flagged outside the areas belongs to no buurt
+            codes = [None if out else c for c, out in zip(codes, incoming["outside_areas"].fillna(False), strict=True)]
+        incoming["buurt_code"] = codes
         fields = [c for c in _table("provisions").column_names if c != "version" and c in incoming]
         is_old = incoming["provision_id"].isin(existing.index).to_numpy()
         changed = np.zeros(len(incoming), dtype=bool)
@@ -681,11 +680,31 @@ class GeoPackageStore:
             moved = shapely.distance(old.geometry.to_numpy(), new.geometry.to_numpy()) > 0.5
             diff |= moved
             changed[np.flatnonzero(is_old)] = diff
-            # Unmoved points keep their stored coordinates exactly.
             keep_geom = ~moved
             geoms = incoming.geometry.to_numpy().copy()
             geoms[np.flatnonzero(is_old)[keep_geom]] = old.geometry.to_numpy()[keep_geom]
             incoming = incoming.set_geometry(geoms, crs=CRS_EPSG)
+        return existing, incoming, is_old, changed
+
+    def preview_provisions(self, provisions: gpd.GeoDataFrame) -> pd.DataFrame:
+        """What :meth:`import_provisions` would do, without writing: provision_id, name, buurt_code and
+        action ('nieuw', 'bijgewerkt' or 'ongewijzigd') per incoming row, in its order."""
+        _, incoming, is_old, changed = self._provision_plan(provisions)
+        action = np.where(~is_old, "nieuw", np.where(changed, "bijgewerkt", "ongewijzigd"))
+        return pd.DataFrame({"provision_id": incoming["provision_id"].to_numpy(), "name": incoming["name"].to_numpy(),
+                             "buurt_code": incoming["buurt_code"].to_numpy(), "action": action})
+
+    def import_provisions(self, provisions: gpd.GeoDataFrame, *, user: str, source: str = "",
+                          sha256: str | None = None, as_batch: bool = True, refuse_same_file: bool = True) -> dict:
+        """Insert new provisions and update changed ones (matched on provision_id), atomically.
+
+        A provision whose fields are all equal (and whose point moved less than half a metre,
+        the rounding of exported coordinates) is left alone, so re-importing an export changes
+        nothing. Every insert and update is audited with before/after values.
+        Returns counts: ``nieuw``, ``bijgewerkt``, ``ongewijzigd``. An import (``as_batch``) is a batch
+        that can be undone and is refused on the demo store; one provision added by hand is not.
+        """
+        existing, incoming, is_old, changed = self._provision_plan(provisions)
         new_rows = incoming.loc[~is_old].assign(version=1)
         upd = incoming.loc[changed]
         ins_cols, ins_rows = _prepare_rows(_table("provisions"), new_rows)
@@ -693,8 +712,11 @@ class GeoPackageStore:
         with self._transaction() as conn:
             if as_batch:
                 _refuse_demo(conn, self.path)
+                # A source whose rows all carry an id (ours or the source's) updates itself on a second import;
+                # one without ids would be added a second time, so the same file again is refused.
                 same = conn.execute("SELECT batch_id, at FROM batches WHERE kind = 'voorzieningen' AND sha256 = ? "
-                                    "AND undone_at IS NULL", (sha256,)).fetchone() if sha256 else None
+                                    "AND undone_at IS NULL", (sha256,)).fetchone() if sha256 and refuse_same_file \
+                    else None
                 if same is not None:  # a source without ids of its own would be added a second time
                     raise DataValidationError(
                         f"Dit bestand is al geïmporteerd (import {same[0]}, {same[1][:10]}); er is niets "
@@ -1717,8 +1739,11 @@ def _migrate_6_to_7(conn: sqlite3.Connection) -> None:
                              f'{sqltype if not name.startswith("undo_") else sqltype.split()[0]}')
     conn.executemany("UPDATE provision_types SET has_places = ?, places_per_volunteer = ? WHERE code = ?",
                      [(int(t.has_places), t.places_per_volunteer, code) for code, t in PROVISION_TYPES.items()])
-    _create_table(conn, _table("suitability"))
-    _seed_suitability(conn)
+    # A store copied back to version 6 by hand may keep the table (tests do): create and fill it once.
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'suitability'").fetchone() is None:
+        _create_table(conn, _table("suitability"))
+    if conn.execute("SELECT COUNT(*) FROM suitability").fetchone()[0] == 0:
+        _seed_suitability(conn)
 
 
 def _create_undo_tables(conn: sqlite3.Connection) -> None:

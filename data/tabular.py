@@ -3,12 +3,19 @@
 CSV from Dutch Excel uses semicolons and decimal commas, is saved as UTF-8 (with or without
 BOM) or Windows-1252; StatLine exports use commas or semicolons and '.' for missing. Every
 cell is read as text first, so that parsing numbers can report the exact row and column.
+
+The delimiter is judged, not guessed from one line (:func:`csv_delimiter`): over the first
+complete lines, each candidate (; tab ,) is counted outside quoted fields with the same quoting
+rules as the parser that reads the file, and the one that splits the header and nearly every line
+into the same number of fields wins. ``csv.Sniffer`` read a Dutch Excel file with CRLF and one
+quoted ';' as comma-separated (issue 13).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +27,14 @@ from data.uploads import MB, TABLE_KINDS, check_path, format_mib
 
 MAX_TABLE_BYTES = 200 * MB  # 200 MiB, as the upload limit
 _MISSING = {"", ".", "-", "x", "?", "nan", "NaN", "onbekend", "geheim"}
+# The delimiter is judged on at most this much of the start of a CSV (complete lines only).
+DELIMITER_HEAD_CHARS = 65536
+DELIMITER_HEAD_LINES = 200
+# Share of data lines that must have as many fields as the header ("nearly every line"): a few
+# ragged lines (a total row, a hand-edited line) do not change the verdict.
+DELIMITER_AGREEMENT = 0.9
+# Dutch Excel first, then tab, then comma: a ';' file may also split evenly on decimal commas.
+DELIMITERS = (";", "\t", ",")
 
 
 def check_file(path: str | Path, *, max_bytes: int, allowed: tuple[str, ...] | None = None,
@@ -68,12 +83,9 @@ def read_table_file(path: str | Path) -> pd.DataFrame:
     else:
         encoding = _encoding(path)
         with path.open(encoding=encoding, newline="") as fh:
-            head = fh.read(65536)
-        try:
-            dialect = csv.Sniffer().sniff(head, delimiters=";,\t")
-            sep = dialect.delimiter
-        except csv.Error:
-            sep = ";" if head.split("\n", 1)[0].count(";") else ","
+            head = fh.read(DELIMITER_HEAD_CHARS)
+            whole = fh.read(1) == ""
+        sep = csv_delimiter(head, whole=whole)
         try:
             frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding)
         except pd.errors.ParserError as exc:
@@ -83,6 +95,63 @@ def read_table_file(path: str | Path) -> pd.DataFrame:
         raise DataValidationError("Het bestand bevat geen gegevensrijen.", file=path.name)
     # Undo the export writer's marks (quote before '=...', Excel's _x000D_) so an export re-imports unchanged.
     return frame.apply(restore_text, excel=excel)
+
+
+def csv_delimiter(head: str, *, whole: bool = True) -> str:
+    """Judge the delimiter of CSV text: ';', tab or ',' (in that order of preference).
+
+    Each candidate splits ``head`` into records with the quoting rules of the parser that reads the
+    file (``"`` opens a quoted field at its start, ``""`` inside it is a quote, quoted fields may
+    span lines; CRLF, LF or CR), so a delimiter inside quotes does not count. Over the header and at
+    most ``DELIMITER_HEAD_LINES`` records, a candidate qualifies when the header has it at least
+    once and at least ``DELIMITER_AGREEMENT`` of the data records (all of them below ten records)
+    have exactly as many as the header. Of the qualifying candidates the first of ``DELIMITERS``
+    wins: decimal commas in a ';' file ('1,5') rarely split every line evenly, and if they do, ';'
+    still comes first.
+
+    When nothing qualifies: the candidate the header has and most records agree with; for a
+    single-column header the candidate that occurs least in the records (it splits nothing), so a
+    one-column list of 'Jansen, P.' is not split on the comma.
+
+    Parameters
+    ----------
+    head : str
+        The start of the decoded file.
+    whole : bool
+        True when ``head`` is the whole file; otherwise the text after the last line end is dropped,
+        and so is the last record (a quoted field may continue beyond ``head``).
+
+    Returns
+    -------
+    str
+        The delimiter.
+    """
+    if not whole:
+        cut = max(head.rfind("\n"), head.rfind("\r"))
+        head = head[:cut + 1] if cut >= 0 else head
+    header = np.zeros(len(DELIMITERS), dtype=int)
+    agree = np.zeros(len(DELIMITERS))
+    occurs = np.zeros(len(DELIMITERS), dtype=int)
+    for k, sep in enumerate(DELIMITERS):
+        # Records differ per candidate (a quote opens a field only right after its delimiter), so
+        # each is judged on its own records.
+        reader = csv.reader(io.StringIO(head, newline=""), delimiter=sep, quotechar='"', doublequote=True,
+                            strict=False)
+        try:  # len(record) - 1 delimiters outside quotes; blank lines are no record
+            found = [len(r) - 1 for _, r in zip(range(DELIMITER_HEAD_LINES + 2), reader, strict=False) if r]
+        except csv.Error:  # e.g. a NUL character: this candidate cannot read the file
+            continue
+        found = np.array(found[:-1] if not whole and len(found) > 2 else found, dtype=int)
+        if len(found) == 0:
+            continue
+        header[k], rows = found[0], found[1:]
+        agree[k] = (rows == found[0]).mean() if len(rows) else 1.0
+        occurs[k] = rows.sum()
+        if header[k] > 0 and agree[k] >= (DELIMITER_AGREEMENT if len(rows) >= 10 else 1.0):
+            return sep  # DELIMITERS is in order of preference
+    if (header > 0).any():  # argmax takes the first of equal scores: the order of DELIMITERS
+        return DELIMITERS[int(np.argmax(np.where(header > 0, agree, -1.0)))]
+    return DELIMITERS[int(np.argmin(occurs))]
 
 
 def _encoding(path: Path) -> str:

@@ -9,6 +9,17 @@ import pandas as pd
 
 from data.disclosure import MIN_CELL  # counts and rates based on fewer persons are not shown
 from data.formatting import format_number
+from data.reach import (
+    ALL_PATTERNS,
+    NEED_CODES,
+    buurt_xy,
+    fits,
+    free_places,
+    has_places,
+    is_running,
+    pattern_codes,
+    reach_pairs,
+)
 
 HIDDEN = f"minder dan {MIN_CELL}"
 
@@ -91,51 +102,64 @@ def share_from_counts(measured: pd.Series, signalled: pd.Series, *, min_persons:
     return out
 
 
-SUITABLE_TYPES = ("grip_en_glans", "maatjesproject", "buurthuis", "sociaal_cultureel_werk")
+NO_PLACES = "vrij toegankelijk, zonder plaatsen"  # a suggestion of a type with visitors only (a buurthuis)
 
 
 def suitable_provisions(signals: pd.DataFrame, persons: pd.DataFrame, provisions: gpd.GeoDataFrame,
                         buurten: gpd.GeoDataFrame, participation: pd.DataFrame, *,
-                        catalogue: dict | None = None, taken: pd.Series | None = None) -> pd.Series:
-    """For each signalled person: running provisions that fit and reach their buurt, with room left.
+                        catalogue: dict | None = None, taken: pd.Series | None = None,
+                        suitability: dict | None = None, needs: pd.DataFrame | None = None, rules=None,
+                        limit: int = 3) -> pd.Series:
+    """For each signalled person: running provisions that suit their needs and reach their buurt.
 
-    Fit: groups that build networks (Grip & Glans, maatjes, buurthuis, sociaal-cultureel werk) for
-    everyone; the visiting service for the widowed. Reach: the buurt's centre lies within the
-    provision's reach. Room: capacity per year minus current participants.
+    The definitions are those of :mod:`data.reach` and the matching: a type suits a person when the
+    suitability table lists it for one of their needs (:func:`graphs.signals.need_categories`), the
+    provision runs and the buurt's representative point lies within its effective reach. A type with
+    places is listed with its free places ('8 plekken vrij'; full ones are left out). A type without
+    places (a buurthuis) may be suggested as a place to meet, marked :data:`NO_PLACES`, never as a
+    free place. Those with free places come first, then the meeting places, nearest first within
+    each; at most ``limit`` per person, '; '-separated ('' when none).
+
+    Parameters are as for :func:`graphs.matching.match_signalled`.
     """
     from data.provision_types import PROVISION_TYPES
+    from graphs.signals import DEFAULT_RULES, need_categories
 
     types = PROVISION_TYPES if catalogue is None else catalogue
-    running = provisions.loc[provisions["status"] != "gestopt"].reset_index(drop=True)
-    if running.empty or not signals["signal"].any():
-        return pd.Series("", index=signals.index[signals["signal"]])
-    counts = participation.groupby("provision_id").size() if taken is None else taken  # taken: all participants
-    taken = counts.reindex(running["provision_id"], fill_value=0).fillna(0).to_numpy(dtype=float)
-    room = running["capacity_per_year"].astype("Float64").fillna(0).to_numpy(dtype=float) - taken
-    centres = buurten.set_index("area_code").geometry.centroid
-    codes = centres.index
-    dist = np.hypot(centres.x.to_numpy()[:, None] - running.geometry.x.to_numpy()[None, :],
-                    centres.y.to_numpy()[:, None] - running.geometry.y.to_numpy()[None, :])
-    default_reach = running["type"].map({c: t.default_reach_m for c, t in types.items()}).astype(float)
-    reach = dist <= running["reach_m"].astype(float).fillna(default_reach).fillna(0).to_numpy()[None, :]
-    labels = [f"{name} ({types[t].label if t in types else t}; "
-              + (f"{format_number(r)} plekken vrij" if r > 0 else "vol") + ")"
-              for name, t, r in zip(running["name"], running["type"], room, strict=True)]
-    general = running["type"].isin(SUITABLE_TYPES).to_numpy()
-    widow_type = (running["type"] == "bezoekdienst_weduwen").to_numpy()
-    base = persons.set_index(persons["person_id"].astype("string"))
-    flagged = signals.index[signals["signal"]]
-    widowed = base.loc[flagged, "widowed_since"].notna().to_numpy()
-    row_of = codes.get_indexer(base.loc[flagged, "buurt_code"])
-    # The answer depends only on (buurt, widowed): work it out once per combination.
-    keys = pd.DataFrame({"row": row_of, "widowed": widowed})
-    labels = np.array(labels, dtype=object)
-    answers = {}
-    for row, is_widowed in keys.drop_duplicates().itertuples(index=False):
-        if row < 0:
-            answers[(row, is_widowed)] = ""
-            continue
-        fit = reach[row] & (general | (widow_type & is_widowed)) & (room > 0)
-        order = np.argsort(dist[row][fit])
-        answers[(row, is_widowed)] = "; ".join(labels[fit][order][:3])
-    return pd.Series([answers[k] for k in zip(keys["row"], keys["widowed"], strict=True)], index=flagged)
+    flagged = signals.index[signals["signal"].astype(bool).to_numpy()]
+    running = provisions.loc[is_running(provisions)].reset_index(drop=True)
+    if running.empty or not len(flagged):
+        return pd.Series("", index=flagged, dtype=object)
+    free = free_places(running, participation if taken is None else taken, types)
+    with_places = has_places(running, types)
+    shown = ~with_places | (free > 0)
+    labels = np.array([f"{name} ({types[t].label if t in types else t}; "
+                       + (f"{format_number(r)} plekken vrij" if p else NO_PLACES) + ")"
+                       for name, t, r, p in zip(running["name"], running["type"], free, with_places, strict=True)],
+                      dtype=object)
+
+    ids = pd.Index(flagged.astype(str))
+    base = persons.set_index(persons["person_id"].astype(str))
+    base = base.loc[~base.index.duplicated()].reindex(ids)
+    if needs is None:
+        needs = need_categories(signals, persons, rules=rules or DEFAULT_RULES)
+    needs = needs.set_axis(needs.index.astype(str))
+    needs = needs.loc[~needs.index.duplicated()]
+    need_of = needs.reindex(index=ids, columns=list(NEED_CODES), fill_value=False).eq(True).to_numpy()
+    areas = buurten.loc[~buurten["area_code"].duplicated()].reset_index(drop=True)
+    row_of = pd.Index(areas["area_code"].astype(object)).get_indexer(
+        pd.Index(base["buurt_code"].astype(object).to_numpy()))
+    # The answer depends only on (buurt, needs pattern): worked out once per combination, all at once.
+    keys = pd.DataFrame({"row": row_of, "pattern": pattern_codes(need_of)})
+    groups = keys.drop_duplicates().reset_index(drop=True).rename_axis("group").reset_index()
+    i, j, d = reach_pairs(buurt_xy(areas), running, types)
+    pairs = pd.DataFrame({"row": i, "j": j, "d": d}).merge(groups, on="row")
+    fit = fits(running["type"].to_numpy(dtype=object), ALL_PATTERNS, suitability)
+    pairs = pairs.loc[fit[pairs["pattern"].to_numpy(), pairs["j"].to_numpy()] & shown[pairs["j"].to_numpy()]]
+    pairs = pairs.assign(meeting=~with_places[pairs["j"].to_numpy()]).sort_values(["group", "meeting", "d", "j"])
+    pairs = pairs.loc[pairs.groupby("group").cumcount() < limit]
+    text = (pd.Series(labels[pairs["j"].to_numpy()], index=pairs["group"].to_numpy())
+            .groupby(level=0, sort=False).agg("; ".join))
+    group_of = keys.merge(groups, on=["row", "pattern"], how="left")["group"].to_numpy()
+    answer = text.reindex(group_of).fillna("").to_numpy(dtype=object)
+    return pd.Series(answer, index=flagged, dtype=object)

@@ -2,22 +2,27 @@
 
 Goal: propose one suitable provision to as many signalled persons as possible and, among all
 ways to do that, the one with the least total distance, never filling a provision beyond its free
-places. What is left over is the real gap, counted in people.
+places. What is left over is the real gap, counted in people ("zonder optie").
 
-Suitability follows :func:`graphs.aggregates.suitable_provisions`:
+Candidates of a person, with the one set of definitions of :mod:`data.reach`:
 
-* only running provisions (status other than 'gestopt');
-* network-building types (:data:`graphs.aggregates.SUITABLE_TYPES`) for everyone, the visiting
-  service for the widowed (``bezoekdienst_weduwen``) only for persons with ``widowed_since``;
-* a person is placed at the centre (centroid) of their buurt, and the provision reaches them when
-  that centre lies within its ``reach_m`` (missing: the default reach of its type in the catalogue);
-* free places = capacity per year minus the current participation rows, never below 0 (the same
-  count the Netwerken page shows as 'plekken vrij').
+* running provisions (not 'gestopt', not outside the loaded areas; 'onder_druk' and a scenario's
+  hypothetical ones run);
+* of a type that suits one of the person's needs in the suitability table (type → needs, editable
+  by the administrator); the needs come from :func:`graphs.signals.need_categories` (widowed,
+  emotional, social) — a bereavement visit suits the widowed, a maatje emotional loneliness, a
+  Grip & Glans round social loneliness;
+* of a type **with places** (``ProvisionType.has_places``): a buurthuis has visitors, not places,
+  so it is never a candidate, however many visitors it has a year;
+* within reach of the person's buurt point (representative point, inside the buurt) by the
+  provision's effective reach (own reach, else the type's default);
+* free places = places − current participants with role 'deelnemer' (volunteers take no place),
+  never below 0; a provision without free places takes nobody.
 
 Persons who already take part in a provision stay eligible for the others, but are never proposed
 a provision they already join (they are in it; proposing it again would hide the gap).
 
-The network: persons with the same buurt, the same widowed flag and the same joined candidate
+The network: persons with the same buurt, the same needs pattern and the same joined candidate
 provisions are interchangeable, so they form one supply node with the count as supply. Edges go
 to the provisions that suit and reach them (integer cost: distance in whole metres), every
 provision has an edge to the sink with its free places as capacity, and every supply node has a
@@ -35,13 +40,25 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from graphs.aggregates import SUITABLE_TYPES
+from data.reach import (
+    ALL_PATTERNS,
+    NEED_CODES,
+    buurt_xy,
+    fits,
+    free_places,
+    has_places,
+    is_running,
+    pattern_codes,
+    reach_pairs,
+    served_needs,
+    suitability_matrix,
+)
 
-WIDOW_TYPE = "bezoekdienst_weduwen"
 REASON_NONE = "geen passende voorziening binnen bereik"
 REASON_FULL = "passende voorzieningen binnen bereik zijn vol"
 REASON_ALREADY = "doet al mee aan de passende voorzieningen binnen bereik"
 REASON_NO_BUURT = "buurt onbekend"
+REASON_NO_TYPE = "geen passende soort voor dit signaal"
 
 ASSIGNMENT_COLUMNS = ["person_id", "buurt_code", "provision_id", "name", "type", "distance_m"]
 PER_PROVISION_COLUMNS = ["provision_id", "name", "type", "free_places", "matched", "signalled_in_reach"]
@@ -56,14 +73,16 @@ class MatchResult:
     ----------
     assignments : DataFrame
         One row per matched person: person_id, buurt_code, provision_id, name, type, distance_m
-        (int, metres from the buurt centre), sorted by person_id.
+        (int, metres from the buurt point), sorted by person_id.
     per_provision : DataFrame
-        One row per running provision of a suitable type: provision_id, name, type, free_places,
+        One row per running provision of a type with places that suits a need in the table:
+        provision_id, name, type, free_places,
         matched (persons proposed here) and signalled_in_reach (signalled persons it suits and reaches,
         whether or not there was room), sorted by provision_id.
     unmatched : DataFrame
         One row per signalled person without a proposal: person_id, buurt_code and reason (Dutch:
-        :data:`REASON_NONE`, :data:`REASON_FULL`, :data:`REASON_ALREADY` or :data:`REASON_NO_BUURT`).
+        :data:`REASON_NONE`, :data:`REASON_FULL`, :data:`REASON_ALREADY`, :data:`REASON_NO_BUURT` or
+        :data:`REASON_NO_TYPE`: none of the person's needs is suited by a type with places).
     total_distance_m : int
         Sum of distance_m over the assignments (the minimum for this number matched).
     """
@@ -82,18 +101,6 @@ class MatchResult:
         return len(self.unmatched)
 
 
-def _free_places(running: pd.DataFrame, participation: pd.DataFrame, taken: pd.Series | None = None) -> np.ndarray:
-    counts = participation.groupby("provision_id").size() if taken is None else taken
-    taken = counts.reindex(running["provision_id"], fill_value=0).fillna(0).to_numpy(dtype=float)
-    capacity = running["capacity_per_year"].astype("Float64").fillna(0).to_numpy(dtype=float)
-    return np.maximum(np.floor(capacity - taken), 0).astype(np.int64)
-
-
-def _reach(running: pd.DataFrame, types: dict) -> np.ndarray:
-    default = running["type"].map({code: float(t.default_reach_m) for code, t in types.items()})
-    return running["reach_m"].astype("Float64").fillna(default).fillna(0).to_numpy(dtype=float)
-
-
 def _empty_result(per_provision: pd.DataFrame) -> MatchResult:
     return MatchResult(pd.DataFrame(columns=ASSIGNMENT_COLUMNS), per_provision,
                        pd.DataFrame(columns=UNMATCHED_COLUMNS), 0)
@@ -101,7 +108,9 @@ def _empty_result(per_provision: pd.DataFrame) -> MatchResult:
 
 def match_signalled(signals: pd.DataFrame, persons: pd.DataFrame, provisions: gpd.GeoDataFrame,
                     buurten: gpd.GeoDataFrame, participation: pd.DataFrame, *,
-                    catalogue: dict | None = None, taken: pd.Series | None = None) -> MatchResult:
+                    catalogue: dict | None = None, taken: pd.Series | None = None,
+                    suitability: dict | None = None, needs: pd.DataFrame | None = None,
+                    rules=None) -> MatchResult:
     """Propose one suitable provision to as many signalled persons as possible, at least total distance.
 
     Parameters
@@ -109,53 +118,65 @@ def match_signalled(signals: pd.DataFrame, persons: pd.DataFrame, provisions: gp
     signals : DataFrame
         Output of :func:`graphs.signals.poor_network_signals` (index person_id, column ``signal``).
     persons, participation : DataFrame
-        Store tables (``buurt_code``, ``widowed_since``; ``person_id``, ``provision_id``).
+        Store tables (``buurt_code``, ``widowed_since``; ``person_id``, ``provision_id``, ``role``).
     provisions : GeoDataFrame
         Store table, points in metres (EPSG:28992).
     buurten : GeoDataFrame
-        Buurt areas (``area_code``, polygons in metres); persons are placed at their centroid.
+        Buurt areas (``area_code``, polygons in metres); persons are placed at their representative point.
     catalogue : dict, optional
-        Provision type catalogue (default reach per type); the built-in one when omitted.
+        Provision type catalogue (default reach, places per type); the built-in one when omitted.
     taken : Series, optional
-        Participants per provision_id for the free places, when ``participation`` holds only some
-        persons (a wijkteam sees the participation of its own wijken only).
+        Participants ('deelnemer') per provision_id for the free places, when ``participation`` holds
+        only some persons (a wijkteam sees the participation of its own wijken only).
+    suitability : dict, optional
+        Type → needs (the store's table); :data:`data.provision_types.DEFAULT_SUITABILITY` when omitted.
+    needs : DataFrame, optional
+        Boolean need columns per person_id (:func:`graphs.signals.need_categories`); derived from
+        ``signals`` and ``persons`` with ``rules`` (default: the default rules) when omitted.
     """
     from data.provision_types import PROVISION_TYPES
+    from graphs.signals import DEFAULT_RULES, need_categories
 
     types = PROVISION_TYPES if catalogue is None else catalogue
-    running = provisions.loc[(provisions["status"] != "gestopt")
-                             & provisions["type"].isin((*SUITABLE_TYPES, WIDOW_TYPE))]
-    running = running.sort_values("provision_id").reset_index(drop=True)
+    suits_any = suitability_matrix(provisions["type"].to_numpy(dtype=object), suitability).any(axis=1)
+    keep = is_running(provisions) & has_places(provisions, types) & suits_any
+    running = provisions.loc[keep].sort_values("provision_id").reset_index(drop=True)
     prov_ids = running["provision_id"].astype(str).to_numpy()
-    free = _free_places(running, participation, taken)
+    free = free_places(running, participation if taken is None else taken, types)
     n_prov = len(running)
 
     flagged = pd.Index(signals.index[signals["signal"].astype(bool)].astype(str)).sort_values()
     base = persons.set_index(persons["person_id"].astype(str))
     base = base.loc[~base.index.duplicated()].reindex(flagged)
     buurt_of = base["buurt_code"].astype("string").to_numpy(dtype=object, na_value=None)
-    widowed = base["widowed_since"].notna().to_numpy()
+    if needs is None:
+        needs = need_categories(signals, persons, rules=rules or DEFAULT_RULES)
+    needs = needs.set_axis(needs.index.astype(str))
+    needs = needs.loc[~needs.index.duplicated()]
+    need_of = needs.reindex(index=flagged, columns=list(NEED_CODES), fill_value=False).eq(True).to_numpy()
+    pattern_code = pattern_codes(need_of)
 
-    # Candidates per (buurt, widowed): suits the person and reaches the buurt centre.
-    centres = buurten.set_index("area_code").geometry.centroid
-    centres = centres.loc[~centres.index.duplicated()]
-    row_of = centres.index.get_indexer(pd.Index(buurt_of, dtype=object))
-    if n_prov:
-        dist = np.hypot(centres.x.to_numpy()[:, None] - running.geometry.x.to_numpy()[None, :],
-                        centres.y.to_numpy()[:, None] - running.geometry.y.to_numpy()[None, :])
-    else:
-        dist = np.zeros((len(centres), 0))
-    # One extra row of False at the end: row -1 (buurt not among the areas) reaches nothing.
-    in_reach = np.vstack([dist <= _reach(running, types)[None, :], np.zeros((1, n_prov), dtype=bool)])
-    general = running["type"].isin(SUITABLE_TYPES).to_numpy()
-    widow_type = (running["type"] == WIDOW_TYPE).to_numpy()
-    # Base group: one row per distinct (buurt row, widowed).
-    base_keys, base_of = np.unique(np.column_stack([row_of, widowed]).astype(np.int64), axis=0,
+    # Candidates per (buurt, needs pattern): suits a need and reaches the buurt point. Only the buurten
+    # where signalled persons live get a row, plus one extra row of False at the end (buurt unknown).
+    areas = buurten.loc[~buurten["area_code"].duplicated()].reset_index(drop=True)
+    row_of = pd.Index(areas["area_code"].astype(object)).get_indexer(pd.Index(buurt_of, dtype=object))
+    used = np.unique(row_of[row_of >= 0])
+    local_row = np.full(len(areas) + 1, len(used), dtype=np.int64)
+    local_row[used] = np.arange(len(used))
+    row_local = local_row[np.where(row_of >= 0, row_of, len(areas))]
+    in_reach = np.zeros((len(used) + 1, n_prov), dtype=bool)
+    dist = np.zeros((len(used) + 1, n_prov))
+    if n_prov and len(used):
+        i, j, d = reach_pairs(buurt_xy(areas.iloc[used]), running, types)
+        in_reach[i, j] = True
+        dist[i, j] = d
+    fit_by_pattern = fits(running["type"].to_numpy(dtype=object), ALL_PATTERNS, suitability)
+    # Base group: one row per distinct (buurt row, needs pattern).
+    base_keys, base_of = np.unique(np.column_stack([row_local, pattern_code]).astype(np.int64), axis=0,
                                    return_inverse=True)
     base_of = base_of.ravel()
-    base_rows, base_widowed = base_keys[:, 0], base_keys[:, 1].astype(bool)
-    fits = general[None, :] | (widow_type[None, :] & base_widowed[:, None])
-    base_cand = in_reach[base_rows] & fits
+    base_rows, base_pattern = base_keys[:, 0], base_keys[:, 1]
+    base_cand = in_reach[base_rows] & fit_by_pattern[base_pattern]
 
     # Provisions a person already joins, where they would otherwise be a candidate.
     person_pos = pd.Series(np.arange(len(flagged)), index=flagged)
@@ -234,7 +255,7 @@ def match_signalled(signals: pd.DataFrame, persons: pd.DataFrame, provisions: gp
 
     mi = np.flatnonzero(is_matched)
     mj = chosen[mi]
-    distance = cost[row_of[mi], mj] if len(mi) else np.zeros(0, dtype=np.int64)
+    distance = cost[row_local[mi], mj] if len(mi) else np.zeros(0, dtype=np.int64)
     assignments = pd.DataFrame({
         "person_id": flagged[mi].to_numpy(dtype=object),
         "buurt_code": buurt_of[mi],
@@ -247,9 +268,10 @@ def match_signalled(signals: pd.DataFrame, persons: pd.DataFrame, provisions: gp
 
     ui = np.flatnonzero(~is_matched)
     g = group_of[ui]
+    no_type = ~(need_of[ui] & served_needs(types, suitability)[None, :]).any(axis=1)
     reason = np.select(
-        [cand[g].any(axis=1), any_fit[g].any(axis=1), row_of[ui] < 0],
-        [REASON_FULL, REASON_ALREADY, REASON_NO_BUURT], default=REASON_NONE)
+        [cand[g].any(axis=1), any_fit[g].any(axis=1), row_of[ui] < 0, no_type],
+        [REASON_FULL, REASON_ALREADY, REASON_NO_BUURT, REASON_NO_TYPE], default=REASON_NONE)
     unmatched = pd.DataFrame({"person_id": flagged[ui].to_numpy(dtype=object), "buurt_code": buurt_of[ui],
                               "reason": reason.astype(object)}, columns=UNMATCHED_COLUMNS)
     return MatchResult(assignments, per_provision, unmatched, int(distance.sum()))

@@ -98,3 +98,65 @@ def poor_network_signals(persons: pd.DataFrame, ties: pd.DataFrame, participatio
     note = "geen vragenlijst: alleen op netwerkgegevens beoordeeld"
     out["reasons"] = np.where(out["signal"] & ~screened, joined + "; " + note, joined)
     return out
+
+
+# A De Jong Gierveld subscale counts as high from half of its items (rounded up): emotional 3 of 6,
+# social 3 of 5. The subscales screen groups, as the total does; they do not diagnose a person.
+DJG_EMOTIONAL_HIGH = 3
+DJG_SOCIAL_HIGH = 3
+
+
+def need_categories(signals: pd.DataFrame, persons: pd.DataFrame, *, rules: SignalRules = DEFAULT_RULES
+                    ) -> pd.DataFrame:
+    """What each signalled person needs, for the suitability table (see :data:`data.provision_types.NEEDS`).
+
+    The rule (any combination can hold; persons without a signal get none):
+
+    * ``verweduwd``: the person is widowed (``persons.widowed_since`` is set);
+    * ``emotioneel``: fewer people for emotional support than the emotional-support rule asks
+      (``rules.min_emotional``, else 1: nobody), or a high De Jong Gierveld emotional subscale
+      (:data:`DJG_EMOTIONAL_HIGH` or more of 6);
+    * ``sociaal``: fewer informal contacts than the rule asks (``rules.min_informal``, else 3), an
+      LSNS-6 below its threshold (``rules.lsns_below``, else 12), or a high De Jong Gierveld social
+      subscale (:data:`DJG_SOCIAL_HIGH` or more of 5).
+
+    The thresholds follow the rules in use, so whoever a rule signals gets the matching need, and a
+    switched-off rule still describes the person's network. A signal that fits none of these (e.g.
+    only 'no one for practical support') gives no need: no collective provision in the table suits it.
+    Missing measures or answers never indicate a need.
+
+    Parameters
+    ----------
+    signals : DataFrame
+        Output of :func:`poor_network_signals` (index person_id; ``signal`` and the measure and
+        score columns; any that are absent count as not indicating a need).
+    persons : DataFrame
+        Store table (``person_id``, ``widowed_since``).
+
+    Returns
+    -------
+    DataFrame
+        Index as ``signals``; one boolean column per need, in the order of ``NEEDS``.
+    """
+    from data.provision_types import NEEDS
+
+    def column(name: str) -> pd.Series:
+        if name not in signals:
+            return pd.Series(np.nan, index=signals.index, dtype=float)
+        return pd.to_numeric(signals[name], errors="coerce").astype(float)
+
+    def below(name: str, threshold: float) -> np.ndarray:
+        return (column(name) < threshold).to_numpy(dtype=bool)  # NaN < x is False
+
+    def at_least(name: str, threshold: float) -> np.ndarray:
+        return (column(name) >= threshold).to_numpy(dtype=bool)
+
+    flagged = signals["signal"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    widowed_ids = persons.loc[persons["widowed_since"].notna(), "person_id"].astype(str)
+    widowed = signals.index.astype(str).isin(widowed_ids)
+    emotional = (below("emotional_supporters", rules.min_emotional or 1)
+                 | at_least("djg11_emotional", DJG_EMOTIONAL_HIGH))
+    social = (below("informal_size", rules.min_informal or 3) | below("lsns6", rules.lsns_below or 12)
+              | at_least("djg11_social", DJG_SOCIAL_HIGH))
+    values = {"verweduwd": widowed, "emotioneel": emotional, "sociaal": social}
+    return pd.DataFrame({need: values[need] & flagged for need in NEEDS}, index=signals.index)

@@ -8,13 +8,15 @@ For provisions j with capacity S_j and reach d_j, and buurten i with need P_i:
 W is a step (1 within reach), a Gaussian cut at the reach (σ = reach / 2), or the enhanced
 variant (E2SFCA) with weights 1 / 0.68 / 0.22 for the thirds of the reach. Only pairs within
 reach are ever formed (a k-d tree query), so a national run never builds a dense matrix.
-Straight-line distance in metres in RD New. Tested against PySAL ``access``.
+Straight-line distance in metres in RD New. Tested against PySAL ``access``. Which pairs are within
+reach is :func:`data.reach.catchment_pairs`, the one definition that gaps, scenarios and matching share.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
+
+from data.reach import catchment_pairs
 
 DECAYS = {"step": "stap (binnen bereik telt volledig)", "gaussian": "Gaussisch (afnemend met afstand)",
           "e2sfca": "E2SFCA (1 / 0,68 / 0,22 per derde van het bereik)"}
@@ -34,19 +36,6 @@ def decay_weights(dist: np.ndarray, reach: np.ndarray, decay: str) -> np.ndarray
     else:
         raise ValueError(f"unknown decay {decay!r}")
     return np.where(inside, w, 0.0)
-
-
-def catchment_pairs(demand_xy: np.ndarray, supply_xy: np.ndarray, reach_m: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All (demand i, supply j, distance) pairs with distance ≤ the reach of j."""
-    if len(demand_xy) == 0 or len(supply_xy) == 0:
-        empty = np.array([], dtype=int)
-        return empty, empty, np.array([], dtype=float)
-    pairs = cKDTree(demand_xy).sparse_distance_matrix(cKDTree(supply_xy), max_distance=float(np.max(reach_m)),
-                                                       output_type="ndarray")
-    i, j, d = pairs["i"].astype(int), pairs["j"].astype(int), pairs["v"].astype(float)  # includes distance 0
-    keep = d <= reach_m[j]
-    return i[keep], j[keep], d[keep]
 
 
 def two_step_fca(demand_xy: np.ndarray, need: np.ndarray, supply_xy: np.ndarray, capacity: np.ndarray,

@@ -6,6 +6,16 @@ description and adjustable weights; a buurt whose figures are missing gets no ne
 missing figures are named, never treated as zero. Supply is the 2SFCA accessibility of running
 provisions (stopped ones do not count; at-risk ones count and are flagged). The gap is the part of
 the need not covered: need × max(0, 1 − A).
+
+Where a buurt is, what runs and what a provision reaches are the definitions of :mod:`data.reach`
+(buurt representative point, running = not stopped and not outside the loaded areas, effective
+reach with the type's default), shared with the scenarios and the matching; the column ``in_reach``
+says whether a running provision of the type reaches the buurt at all. The 2SFCA supply is
+:func:`data.reach.supply_per_year`: places for types with places (capacity, else volunteers ×
+places per volunteer) and, for types without places (a buurthuis), the visitors per year. That is
+deliberate: the gap of buurthuis-need is a measure of how well a buurthuis is *reached*, not of free
+places. A buurthuis never counts as a free place; that rule lives in :func:`data.reach.places`, which
+matching and the scenarios' signalled counts use.
 """
 
 from __future__ import annotations
@@ -20,6 +30,15 @@ from scipy.spatial import cKDTree
 from data.formatting import format_date, format_number
 from data.indicators import BY_NAME, NO_BASE_STATUS
 from data.provision_types import PROVISION_TYPES
+from data.reach import (
+    buurt_xy,
+    catchment_pairs,
+    covered_by_type,
+    effective_reach_m,
+    is_outside,
+    is_running,
+    supply_per_year,
+)
 from mapping.accessibility import DECAYS, two_step_fca
 
 DECAYS_CLI = tuple(DECAYS)
@@ -135,7 +154,10 @@ def gaps_from_need_and_supply(buurten: gpd.GeoDataFrame, provisions: gpd.GeoData
                               need_terms: dict[str, tuple[Term, ...]] | None = None,
                               signals_per_buurt: pd.Series | None = None,
                               catalogue: dict | None = None) -> pd.DataFrame:
-    """One row per buurt and provision type: need, accessibility, gap (people and index) and reason.
+    """One row per buurt and provision type: need, accessibility, gap (people and index), in_reach and reason.
+
+    ``in_reach``: a running provision of the type has the buurt's representative point within its effective
+    reach (:func:`data.reach.covered_by_type`, the answer the scenarios and the matching share).
 
     Parameters
     ----------
@@ -158,30 +180,32 @@ def gaps_from_need_and_supply(buurten: gpd.GeoDataFrame, provisions: gpd.GeoData
     if signals_per_buurt is not None:
         wide = wide.assign(signalen=signals_per_buurt.reindex(wide.index).fillna(0))
     inhabited = ~wide.get("water", pd.Series(False, index=wide.index)).fillna(False).astype(bool)
-    centres = buurten.geometry.representative_point()
-    demand_xy = np.c_[centres.x.to_numpy(), centres.y.to_numpy()]
+    demand_xy = buurt_xy(buurten)
+    counted = provisions.loc[~is_outside(provisions)]  # outside the loaded areas: never counted
+    running_mask = is_running(counted)
+    in_reach = covered_by_type(demand_xy, counted, types, catalogue)
     rows = []
-    for ptype in types:
+    for k, ptype in enumerate(types):
         need, missing = need_for_type(wide, ptype, (need_terms or {}).get(ptype))
         need = need.where(inhabited)
-        own = provisions.loc[provisions["type"] == ptype]
-        running = own.loc[own["status"] != "gestopt"]
-        reach = running["reach_m"].fillna(catalogue[ptype].default_reach_m if ptype in catalogue else 1000)
+        of_type = (counted["type"] == ptype).to_numpy()
+        own = counted.loc[of_type]
+        running = counted.loc[of_type & running_mask]
+        reach = effective_reach_m(running, catalogue)
         access, _ = two_step_fca(demand_xy, need.to_numpy(), np.c_[running.geometry.x, running.geometry.y],
-                                 running["capacity_per_year"].astype("Float64").fillna(0).to_numpy(float),
-                                 reach.to_numpy(float), decay=decay)
+                                 supply_per_year(running, catalogue), reach, decay=decay)
         gap_index = np.clip(1 - access, 0, 1)
         gap = need.to_numpy() * gap_index
         # Nearest running and nearest stopped provision of this type, for the reason text.
-        stopped = own.loc[own["status"] == "gestopt"]
+        stopped = own.loc[~is_running(own)]
         near_run = _nearest(demand_xy, running)
         near_stop = _nearest(demand_xy, stopped)
-        at_risk = _reached_at_risk(demand_xy, running, reach.to_numpy(float))
+        at_risk = _reached_at_risk(demand_xy, running, reach)
         label = catalogue[ptype].label if ptype in catalogue else ptype
         frame = pd.DataFrame({
             "area_code": wide.index, "buurt": wide["name"].to_numpy(), "type": ptype, "soort": label,
             "need": need.to_numpy(), "accessibility": access, "gap_index": np.where(need.notna(), gap_index, np.nan),
-            "gap_people": gap, "missing": missing.to_numpy(), "at_risk": at_risk,
+            "gap_people": gap, "missing": missing.to_numpy(), "at_risk": at_risk, "in_reach": in_reach[:, k],
         })
         frame["reason"] = _reasons(label, frame, near_run, near_stop, stopped)
         rows.append(frame)
@@ -215,24 +239,14 @@ def _nearest(xy: np.ndarray, provisions: gpd.GeoDataFrame, k: int = 8) -> tuple[
 
 
 def _reached_at_risk(xy: np.ndarray, running: gpd.GeoDataFrame, reach: np.ndarray) -> np.ndarray:
-    """Whether an at-risk running provision has the point within its reach (straight-line distance)."""
-    risky = np.flatnonzero((running["status"] == "onder_druk").to_numpy())
+    """Whether an at-risk running provision has the point within its reach (:func:`data.reach.catchment_pairs`)."""
+    risky = (running["status"] == "onder_druk").to_numpy()
     out = np.zeros(len(xy), dtype=bool)
-    if len(risky) == 0 or len(xy) == 0:
+    if not risky.any() or len(xy) == 0:
         return out
     pxy = np.c_[running.geometry.x.to_numpy()[risky], running.geometry.y.to_numpy()[risky]]
-    reach = reach[risky]
-    ok = np.isfinite(pxy).all(axis=1) & np.isfinite(reach)
-    points = np.flatnonzero(np.isfinite(xy).all(axis=1))
-    if not ok.any() or len(points) == 0:
-        return out
-    pxy, reach = pxy[ok], reach[ok]
-    # Candidates from a k-d tree with a small margin, then the exact test on np.hypot.
-    pairs = cKDTree(xy[points]).sparse_distance_matrix(
-        cKDTree(pxy), max_distance=float(reach.max()) * (1 + 1e-9) + 1e-6, output_type="ndarray")
-    i, j = pairs["i"].astype(int), pairs["j"].astype(int)
-    inside = np.hypot(xy[points[i], 0] - pxy[j, 0], xy[points[i], 1] - pxy[j, 1]) <= reach[j]
-    out[points[i[inside]]] = True
+    i, _, _ = catchment_pairs(xy, pxy, np.asarray(reach, dtype=float)[risky])
+    out[i] = True
     return out
 
 

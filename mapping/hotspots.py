@@ -33,10 +33,29 @@ Contiguity: queen (polygons that share at least one boundary vertex), the rule o
 per-vertex Python loop takes about a minute for 14,500 buurten with CBS detail (~10 M vertices),
 this 1-2 s (bench/bench_gaps.py). Equal to libpysal on the test grids and the demo municipality.
 
+Hot spots that point at people (``need``, ``min_need``): a buurt whose need is below
+``MIN_NEED`` (5 persons, :data:`data.disclosure.MIN_CELL`) or unknown is never called hot or cold.
+It stays an observation: its value counts in n, x̄ and S and it is a neighbour of the buurten
+around it; it only gets no label, and is not one of the hypotheses of the FDR correction: the
+family is fixed by need before any p-value is seen, so Benjamini-Hochberg runs unchanged over the
+others, and the strong p-values of small buurten no longer lower the bar for their neighbours.
+It is kept in rather than left out because its value is known, not missing: a gap of 2 people
+where 3 need support is a true, small gap, and leaving such buurten out would punch holes in the
+contiguity (clusters that touch across a small buurt fall apart, big buurten become islands) and,
+for the gap in people, raise x̄, so that real clusters of many uncovered people stand out less. Smoothing the gap index
+(empirical Bayes) was not chosen: it still ranks a buurt by a rate, while the question is where
+the people are; the label rule is one number that can be said on screen.
+
 Reading the result for the gap index: it is 1 wherever nothing is within reach, so where that is
 the norm, areas without provisions seldom stand out as hot spots, while clusters of well-served
-buurten do show as cold spots. Hot spots of the gap in people (``gap_people``) show where many
-uncovered people live close together.
+buurten do show as cold spots; in a buurt with 3 people in need one reached person moves it by a
+third. And in a scenario that stops every provision of a type the index is 1 everywhere: no
+variation, no clusters — the hot spots vanish exactly when the shortage is largest. Gi* compares
+each buurt with the study area as it is in that state, so a rise everywhere also hides clusters
+that only rose with the rest. The gap in people (``gap_people``) has neither problem: it varies
+with the need even where nothing is within reach, and its hot spots show where many uncovered
+people live close together. The Tekorten page therefore clusters on it by default, and the
+scenario map uses the same measure and the same ``min_need`` rule as the map of the current state.
 """
 
 from __future__ import annotations
@@ -54,6 +73,7 @@ from branca.element import MacroElement, Template
 from folium.utilities import JsCode
 from scipy import sparse, stats
 
+from data.disclosure import MIN_CELL
 from data.formatting import format_number
 from mapping.choropleth import _Legend, escape_html
 from mapping.simplify import auto_tolerance_m, web_geometries
@@ -62,6 +82,7 @@ CLUSTER_LABELS = {"hot": "Hotspot (cluster van hoge tekorten)", "cold": "Coldspo
 LAYER_NAME = "Hot- en coldspots"
 HOT_COLOUR, COLD_COLOUR = "#d7191c", "#2c7bb6"
 _METRIC_CRS = 28992
+MIN_NEED = MIN_CELL  # persons in need: below this a buurt is never a hot or cold spot (with ``need``)
 
 
 def queen_adjacency(buurten: gpd.GeoDataFrame, *, tolerance_m: float = 0.001) -> sparse.csr_matrix:
@@ -117,7 +138,8 @@ def queen_adjacency(buurten: gpd.GeoDataFrame, *, tolerance_m: float = 0.001) ->
 
 
 def gap_hotspots(buurten: gpd.GeoDataFrame, values: pd.Series, *, alpha: float = 0.05, permutations: int = 0,
-                 seed: int | None = 12345, adjacency: sparse.spmatrix | None = None) -> pd.DataFrame:
+                 seed: int | None = 12345, adjacency: sparse.spmatrix | None = None,
+                 need: pd.Series | None = None, min_need: float = MIN_NEED) -> pd.DataFrame:
     """Getis-Ord Gi* hot and cold spots of ``values`` over the buurten, FDR-corrected.
 
     Parameters
@@ -136,6 +158,12 @@ def gap_hotspots(buurten: gpd.GeoDataFrame, values: pd.Series, *, alpha: float =
         Seed of the permutations.
     adjacency : sparse matrix, optional
         ``queen_adjacency(buurten)``, to reuse for several value columns.
+    need : Series, optional
+        Persons in need per area_code. With it, a buurt whose need is below ``min_need`` or
+        unknown gets no cluster (it keeps its z and p, counts as an observation and neighbour,
+        and is left out of the FDR family; see the module docstring). Without it every tested buurt can be a cluster.
+    min_need : float
+        The least need (persons) of a hot or cold spot; default ``MIN_NEED`` (5).
 
     Returns
     -------
@@ -143,7 +171,8 @@ def gap_hotspots(buurten: gpd.GeoDataFrame, values: pd.Series, *, alpha: float =
         Indexed by area_code in the order of ``buurten``: ``z`` (Gi* z-score), ``p`` (two-sided
         p-value, uncorrected) and ``cluster`` ('hot', 'cold' or None). NaN z and p for buurten left
         out and islands. ``attrs`` holds ``p_threshold`` (the FDR cut-off: cluster when p is below
-        it), ``n_tested`` and ``method``.
+        it), ``n_tested`` (buurten in the FDR family), ``n_small_need`` (tested buurten given no
+        cluster because of ``min_need``), ``min_need`` (None without ``need``), ``method`` and ``alpha``.
     """
     import esda
     from libpysal.graph import Graph
@@ -153,6 +182,8 @@ def gap_hotspots(buurten: gpd.GeoDataFrame, values: pd.Series, *, alpha: float =
         raise ValueError("area_code is not unique in buurten")
     if values.index.duplicated().any():
         raise ValueError("values has duplicate area codes")
+    if need is not None and need.index.duplicated().any():
+        raise ValueError("need has duplicate area codes")
     values = pd.to_numeric(values, errors="coerce").astype(float)
     values.index = values.index.astype(str)
     y_all = values.reindex(codes).to_numpy(float)
@@ -187,6 +218,12 @@ def gap_hotspots(buurten: gpd.GeoDataFrame, values: pd.Series, *, alpha: float =
             p_sub = 2 * stats.norm.sf(np.abs(gi.Zs))
         z[index], p[index] = z_sub, np.where(tested, p_sub, np.nan)
     ok = np.isfinite(p) & np.isfinite(z)
+    small = np.zeros(len(codes), dtype=bool)
+    if need is not None:
+        persons = pd.to_numeric(need, errors="coerce").astype(float).set_axis(need.index.astype(str))
+        small = ~(persons.reindex(codes).to_numpy(float) >= min_need)  # NaN need: not shown to point at people
+    n_small = int((ok & small).sum())
+    ok &= ~small
     threshold = float(esda.fdr(p[ok], alpha)) if ok.any() else np.nan
     significant = ok & (p < threshold) if ok.any() else ok
     cluster = np.full(len(codes), None, dtype=object)
@@ -194,7 +231,8 @@ def gap_hotspots(buurten: gpd.GeoDataFrame, values: pd.Series, *, alpha: float =
     cluster[significant & (z < 0)] = "cold"
     out = pd.DataFrame({"z": z, "p": p}, index=pd.Index(codes, name="area_code"))
     out["cluster"] = pd.Series(cluster, index=out.index, dtype=object)  # None, not NaN, where no cluster
-    out.attrs.update(p_threshold=threshold, n_tested=int(ok.sum()), method=method, alpha=alpha)
+    out.attrs.update(p_threshold=threshold, n_tested=int(ok.sum()), n_small_need=n_small,
+                     min_need=None if need is None else float(min_need), method=method, alpha=alpha)
     return out
 
 

@@ -1,4 +1,5 @@
-"""Provisions in relation to areas: which lie in or near a buurt or wijk."""
+"""Provisions in relation to areas: which lie in or near a buurt or wijk; the inventory as a table and
+as map layers."""
 
 from __future__ import annotations
 
@@ -7,29 +8,69 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from data.addresses import address_lines
 from data.formatting import format_date, format_number
 from data.provision_types import PROVISION_TYPES
+from data.reach import effective_reach_m, is_running
 from data.schema import PROVISION_STATUSES
+
+# Imported from open data outside the areas of the store: shown, but not counted in gaps.
+OUTSIDE_AREAS_LABEL = "buiten de geladen gebieden"
+
+
+def provision_status_labels(provisions: pd.DataFrame) -> pd.Series:
+    """The Dutch status of each provision, with '(buiten de geladen gebieden)' for those outside the areas."""
+    labels = provisions["status"].map(lambda s: PROVISION_STATUSES.get(s, s)).astype(str)
+    if "outside_areas" not in provisions:
+        return labels
+    outside = provisions["outside_areas"].astype("boolean").fillna(False).astype(bool)
+    return labels.where(~outside, labels + f" ({OUTSIDE_AREAS_LABEL})")
+
+
+def provisions_table(provisions: pd.DataFrame, catalogue: dict | None = None) -> pd.DataFrame:
+    """The inventory as the Voorzieningen page shows it: one row per provision, Dutch columns, the
+    address on one line ('Dorpsstraat 12a, 1234 AB Plaats')."""
+    types = PROVISION_TYPES if catalogue is None else catalogue
+    return pd.DataFrame({
+        "id": provisions["provision_id"],
+        "Naam": provisions["name"],
+        "Soort": provisions["type"].map(lambda t: types[t].label if t in types else t),
+        "Status": provision_status_labels(provisions),
+        "Organisatie": provisions["organisation"],
+        "Adres": address_lines(provisions),
+        "Capaciteit per jaar": [format_number(c) if pd.notna(c) else "" for c in provisions["capacity_per_year"]],
+        "Financiering tot": provisions["funding_end"].map(format_date),
+        "Laatst gecontroleerd": provisions["last_verified"].map(format_date),
+    }, index=provisions.index)
+
+
+def _reaches(provisions: gpd.GeoDataFrame, area: shapely.Geometry, catalogue: dict | None) -> np.ndarray:
+    """Whether each provision reaches the area, by the one rule of :mod:`data.reach` (as on the gap page):
+    running, and the area's location (its representative point) within the provision's effective reach."""
+    point = shapely.point_on_surface(area)
+    dist = shapely.distance(provisions.geometry.to_numpy(), point)
+    return is_running(provisions) & (dist <= effective_reach_m(provisions, catalogue))
 
 
 def reach_by_type(provisions: gpd.GeoDataFrame, area: shapely.Geometry, catalogue: dict | None = None
                   ) -> pd.DataFrame:
-    """Per provision type: how many provisions reach (part of) the area, by status, and the nearest.
+    """Per provision type: how many running provisions reach the area, by status, and the nearest.
 
-    A provision reaches the area when the distance from its location to the area is at most its
-    reach in metres. Stopped provisions are counted apart: they no longer reach anyone.
+    A provision reaches the area when it runs and the area's location (a point inside it, the same
+    point the gap page and the matching use for a buurt) lies within its reach (its own, else its
+    type's default; see :mod:`data.reach`). Stopped provisions are counted apart.
     """
     columns = ["Soort", "Actief binnen bereik", "Onder druk binnen bereik", "Gestopt", "Dichtstbijzijnde actieve"]
     if provisions is None or provisions.empty:
         return pd.DataFrame(columns=columns)
     dist = shapely.distance(provisions.geometry.to_numpy(), area)
-    reaches = dist <= provisions["reach_m"].fillna(0).to_numpy()
     frame = pd.DataFrame({"type": provisions["type"].to_numpy(), "status": provisions["status"].to_numpy(),
-                          "reaches": reaches, "dist": dist})
+                          "reaches": _reaches(provisions, area, catalogue), "dist": dist,
+                          "running": is_running(provisions)})
     rows = []
     for code, spec in (PROVISION_TYPES if catalogue is None else catalogue).items():
         own = frame.loc[frame["type"] == code]
-        running = own.loc[own["status"] != "gestopt", "dist"]
+        running = own.loc[own["running"], "dist"]
         rows.append({
             "Soort": spec.label,
             "Actief binnen bereik": int(((own["status"] == "actief") & own["reaches"]).sum()),
@@ -62,7 +103,8 @@ def provisions_near(provisions: gpd.GeoDataFrame, area: shapely.Geometry, *,
         "Soort": near["type"].map(lambda t: types[t].label if t in types else t).to_numpy(),
         "Status": near["status"].map(lambda s: PROVISION_STATUSES.get(s, s)).to_numpy(),
         "Afstand": ["in het gebied" if d == 0 else f"{format_number(d)} m" for d in near["_dist"]],
-        "Binnen bereik": np.where(near["_dist"] <= near["reach_m"].fillna(0), "ja", "nee"),
+        "Binnen bereik": np.where(_reaches(near, area, catalogue), "ja",
+                                  np.where(near["status"].to_numpy() == "gestopt", "nee (gestopt)", "nee")),
         "Capaciteit per jaar": [format_number(c) for c in near["capacity_per_year"]],
         "Financiering tot": [format_date(d) for d in near["funding_end"]],
     })
@@ -102,7 +144,9 @@ def add_provision_layers(m, provisions: gpd.GeoDataFrame, catalogue: dict | None
     """Add the provisions to a folium map: one layer per type, SVG circle markers.
 
     Colour by type; at-risk provisions get a red ring, stopped ones are hollow and dashed.
-    Hovering or opening a marker shows its reach as a circle. All text in popups is escaped.
+    Hovering or opening a marker shows its reach as a circle. The popup shows the organisation's
+    address and, for a provision outside the loaded areas, says so with its status. All text in
+    popups and tooltips is escaped.
     """
     import re
 
@@ -123,8 +167,9 @@ def add_provision_layers(m, provisions: gpd.GeoDataFrame, catalogue: dict | None
             "naam": group["name"].astype(str).map(escape_html).to_numpy(),
             "soort": escape_html(label),
             "status": group["status"].astype(str).map(escape_braces).to_numpy(),
-            "status_tekst": group["status"].map(lambda s: escape_html(PROVISION_STATUSES.get(s, s))).to_numpy(),
+            "status_tekst": provision_status_labels(group).map(escape_html).to_numpy(),
             "organisatie": group["organisation"].fillna("").astype(str).map(escape_html).to_numpy(),
+            "adres": address_lines(group).map(escape_html).to_numpy(),
             "capaciteit": [escape_html(f"{format_number(c)} {u or ''}".strip()) if pd.notna(c) else "onbekend"
                            for c, u in zip(group["capacity_per_year"], group["capacity_unit"], strict=True)],
             "bereik": [f"{format_number(r)} m" for r in group["reach_m"].fillna(0)],
@@ -142,8 +187,9 @@ def add_provision_layers(m, provisions: gpd.GeoDataFrame, catalogue: dict | None
             marker=folium.CircleMarker(radius=7),
             on_each_feature=JsCode(_MARKER_JS),
             popup=folium.GeoJsonPopup(
-                fields=["naam", "soort", "status_tekst", "organisatie", "capaciteit", "bereik", "financiering_tot"],
-                aliases=["Naam", "Soort", "Status", "Organisatie", "Capaciteit per jaar", "Bereik",
+                fields=["naam", "soort", "status_tekst", "organisatie", "adres", "capaciteit", "bereik",
+                        "financiering_tot"],
+                aliases=["Naam", "Soort", "Status", "Organisatie", "Adres", "Capaciteit per jaar", "Bereik",
                          "Financiering tot"],
             ),
             tooltip=folium.GeoJsonTooltip(fields=["naam", "status_tekst"], aliases=["", "Status"]),

@@ -5,6 +5,13 @@ ones (type, location in RD New, capacity, reach). It is compared with the curren
 and type (gap before/after), in people of the target group who lose or gain a provision of the type
 within reach, and, where network data exists, in signalled persons who lose or gain a suitable
 provision with free places within reach. Scenarios are plain data (JSON) so the store can keep them.
+
+Every "in reach", "running" and "free place" here is the definition of :mod:`data.reach`, the same
+as the gap page and the matching use: the reach flags per buurt and type are the gap table's own
+``in_reach`` (a running provision of the type reaches the buurt point), and a signalled person has
+a suitable provision with room when a running provision of a type that suits one of their needs
+(the suitability table) has a free place (places − participants; a type without places, such as a
+buurthuis, never has one) and reaches their buurt point. Hypothetical provisions run.
 """
 
 from __future__ import annotations
@@ -19,11 +26,9 @@ import shapely
 from pyproj import Transformer
 
 from data.provision_types import PROVISION_TYPES
-from graphs.aggregates import SUITABLE_TYPES
-from mapping.accessibility import catchment_pairs
+from data.reach import HYPOTHETICAL, NEED_CODES, buurt_xy, needs_from_pattern, room_by_need
 from mapping.gaps import Term, gaps_from_need_and_supply
 
-HYPOTHETICAL = "hypothetisch"  # status of a provision that only exists in a scenario
 _TO_RD = Transformer.from_crs(4326, 28992, always_xy=True)
 
 
@@ -76,7 +81,9 @@ class Scenario:
         if self.added:
             parts.append("nieuw: " + ", ".join(
                 f"{p.name} ({catalogue[p.type].label.lower() if p.type in catalogue else p.type}, "
-                f"{format_number(p.capacity)} plekken, bereik {format_number(p.reach_m / 1000, 1)} km)"
+                f"{format_number(p.capacity)} "
+                f"{'plekken' if p.type not in catalogue or catalogue[p.type].has_places else 'bezoekers'}, "
+                f"bereik {format_number(p.reach_m / 1000, 1)} km)"
                 for p in self.added))
         return "; ".join(parts) or "geen wijzigingen"
 
@@ -98,52 +105,20 @@ def apply_scenario(provisions: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoD
     return pd.concat([kept, new], ignore_index=True)
 
 
-def _reached(centres: np.ndarray, provisions: gpd.GeoDataFrame, default_reach: pd.Series) -> np.ndarray:
-    """Boolean (buurt × provision) pairs as index arrays: buurt centre within the provision's reach."""
-    reach = provisions["reach_m"].astype(float).fillna(provisions["type"].map(default_reach)).fillna(1000)
-    i, j, _ = catchment_pairs(centres, np.c_[provisions.geometry.x, provisions.geometry.y], reach.to_numpy(float))
-    return i, j
+def _signalled_needs(signalled: pd.DataFrame) -> np.ndarray:
+    """Needs of each row of ``signalled`` (booleans in the order of NEEDS).
 
-
-def _covered_by_type(centres: np.ndarray, provisions: gpd.GeoDataFrame, types: list[str],
-                     default_reach: pd.Series) -> pd.DataFrame:
-    """Per buurt (rows) and type (columns): is a running provision of the type within reach?"""
-    running = provisions.loc[provisions["status"] != "gestopt"].reset_index(drop=True)
-    out = pd.DataFrame(False, index=range(len(centres)), columns=types)
-    if running.empty:
-        return out
-    i, j = _reached(centres, running, default_reach)
-    hits = pd.DataFrame({"i": i, "type": running["type"].to_numpy()[j]}).drop_duplicates()
-    hits = hits.loc[hits["type"].isin(types)]
-    if not hits.empty:
-        out.loc[:, :] = pd.crosstab(hits["i"], hits["type"]).reindex(index=out.index, columns=types,
-                                                                       fill_value=0).to_numpy() > 0
+    From the ``needs`` column (patterns such as 'verweduwd+sociaal') when present; without it (an older
+    caller) every signalled person counts as needing emotional and social support, since the signal
+    rules point at one or both, plus the bereavement need when ``widowed``.
+    """
+    if "needs" in signalled:
+        return needs_from_pattern(signalled["needs"])
+    out = np.zeros((len(signalled), len(NEED_CODES)), dtype=bool)
+    out[:, NEED_CODES.index("emotioneel")] = True
+    out[:, NEED_CODES.index("sociaal")] = True
+    out[:, NEED_CODES.index("verweduwd")] = signalled["widowed"].to_numpy(dtype=bool)
     return out
-
-
-def _suitable_in_reach(centres: np.ndarray, provisions: gpd.GeoDataFrame, participation: pd.DataFrame | None,
-                       default_reach: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Per buurt: a suitable provision with free places within reach, for everyone / for the widowed."""
-    running = provisions.loc[provisions["status"] != "gestopt"].reset_index(drop=True)
-    general = np.zeros(len(centres), dtype=bool)
-    widowed = np.zeros(len(centres), dtype=bool)
-    if running.empty:
-        return general, widowed
-    if isinstance(participation, pd.Series):  # participants per provision_id, already counted
-        taken = participation
-    elif participation is not None and len(participation):
-        taken = participation.groupby("provision_id").size()
-    else:
-        taken = pd.Series(dtype=float)
-    room = (running["capacity_per_year"].astype("Float64").fillna(0).to_numpy(float)
-            - running["provision_id"].map(taken).fillna(0).to_numpy(float))
-    i, j = _reached(centres, running, default_reach)
-    ok = room[j] > 0
-    is_general = running["type"].isin(SUITABLE_TYPES).to_numpy()[j] & ok
-    is_widow = (running["type"] == "bezoekdienst_weduwen").to_numpy()[j] & ok
-    general[i[is_general]] = True
-    widowed[i[is_general | is_widow]] = True
-    return general, widowed
 
 
 @dataclass
@@ -177,13 +152,16 @@ def _summarise(table: pd.DataFrame) -> pd.DataFrame:
 def run_scenario(buurten: gpd.GeoDataFrame, provisions: gpd.GeoDataFrame, scenario: Scenario, *,
                  types: list[str], decay: str = "step", need_terms: dict[str, tuple[Term, ...]] | None = None,
                  signals_per_buurt: pd.Series | None = None, signalled: pd.DataFrame | None = None,
-                 participation: pd.DataFrame | None = None, catalogue: dict | None = None) -> ScenarioResult:
+                 participation: pd.DataFrame | None = None, catalogue: dict | None = None,
+                 suitability: dict | None = None) -> ScenarioResult:
     """Compare the current provisions with the scenario for the given types.
 
-    ``signalled``: persons with a poor-network signal, columns buurt_code, widowed (bool) and
-    optionally count (one row per group; without it one row per person); when given, the result
+    ``signalled``: persons with a poor-network signal, columns buurt_code, widowed (bool), optionally
+    needs (needs pattern, e.g. 'verweduwd+sociaal', as :meth:`data.access.ScopedStore.signal_groups`
+    gives it) and count (one row per group; without it one row per person); when given, the result
     counts those who lose or gain a suitable provision with free places within reach of their buurt.
-    ``participation``: participation rows (provision_id) or participants per provision_id (Series).
+    ``participation``: participation rows (provision_id, role) or participants per provision_id (Series).
+    ``suitability``: type → needs (the store's table; the default table when omitted).
     """
     catalogue = PROVISION_TYPES if catalogue is None else catalogue
     changed = apply_scenario(provisions, scenario)
@@ -198,16 +176,9 @@ def run_scenario(buurten: gpd.GeoDataFrame, provisions: gpd.GeoDataFrame, scenar
         columns={"accessibility": "access_after", "gap_people": "gap_after", "gap_index": "index_after"}), on=keys)
     table["gap_change"] = table["gap_after"] - table["gap_before"]
 
-    default_reach = pd.Series({code: t.default_reach_m for code, t in catalogue.items()}, dtype=float)
-    codes = buurten["area_code"].to_numpy()
-    pts = buurten.geometry.representative_point()
-    centres = np.c_[pts.x.to_numpy(), pts.y.to_numpy()]
-    cov_before = _covered_by_type(centres, provisions, types, default_reach).set_axis(codes)
-    cov_after = _covered_by_type(centres, changed, types, default_reach).set_axis(codes)
-    flags = pd.DataFrame({
-        "area_code": np.repeat(codes, len(types)), "type": np.tile(types, len(codes)),
-        "reach_before": cov_before.to_numpy().ravel(), "reach_after": cov_after.to_numpy().ravel(),
-    })
+    # Reach flags: the gap tables' own in_reach (one definition, data.reach), before and after.
+    flags = before[keys + ["in_reach"]].rename(columns={"in_reach": "reach_before"}).merge(
+        after[keys + ["in_reach"]].rename(columns={"in_reach": "reach_after"}), on=keys)
     table = table.merge(flags, on=keys, how="left")
     people = table["need"].fillna(0)
     table["lose_reach"] = people.where(table["reach_before"] & ~table["reach_after"], 0.0)
@@ -216,15 +187,17 @@ def run_scenario(buurten: gpd.GeoDataFrame, provisions: gpd.GeoDataFrame, scenar
 
     counts = {}
     if signalled is not None and len(signalled):
-        gen_b, wid_b = _suitable_in_reach(centres, provisions, participation, default_reach)
-        gen_a, wid_a = _suitable_in_reach(centres, changed, participation, default_reach)
+        codes = buurten["area_code"].to_numpy()
+        xy = buurt_xy(buurten)
+        room_b = room_by_need(xy, provisions, participation, catalogue, suitability)
+        room_a = room_by_need(xy, changed, participation, catalogue, suitability)
         row = pd.Index(codes).get_indexer(signalled["buurt_code"])
         known = row >= 0
-        widowed = signalled["widowed"].to_numpy(bool)[known]
+        needs = _signalled_needs(signalled)[known]
         row = row[known]
         weight = (signalled["count"].to_numpy(float) if "count" in signalled else np.ones(len(signalled)))[known]
-        has_b = np.where(widowed, wid_b[row], gen_b[row])
-        has_a = np.where(widowed, wid_a[row], gen_a[row])
+        has_b = (needs & room_b[row]).any(axis=1)
+        has_a = (needs & room_a[row]).any(axis=1)
         counts = {"lose": int(weight[has_b & ~has_a].sum()), "gain": int(weight[~has_b & has_a].sum()),
                   "without_before": int(weight[~has_b].sum()), "without_after": int(weight[~has_a].sum()),
                   "signalled": int(signalled["count"].sum() if "count" in signalled else len(signalled))}

@@ -9,7 +9,8 @@ import streamlit as st
 from data.area_import import format_report, read_area_file
 from data.errors import DataValidationError
 from data.formatting import format_datetime, format_number
-from data.provision_types import TARGET_GROUPS, ProvisionType
+from data.provision_types import NEEDS, TARGET_GROUPS, ProvisionType
+from data.reach import suitability_from_grid, suitability_grid
 from data.schema import BATCH_KINDS
 from data.store import describe_counts, file_sha256
 from pages.common import (
@@ -17,6 +18,7 @@ from pages.common import (
     load_area_index,
     load_area_values,
     load_provision_types,
+    load_suitability,
     log_export,
     md,
     require_admin,
@@ -110,6 +112,9 @@ st.dataframe(pd.DataFrame({
     "doelgroepen": [", ".join(TARGET_GROUPS.get(g, g) for g in t.target_groups) for t in catalogue.values()],
     "standaardbereik (m)": [format_number(t.default_reach_m) for t in catalogue.values()],
     "capaciteitseenheid": [t.capacity_unit for t in catalogue.values()],
+    "plaatsen": ["ja" if t.has_places else "nee, alleen bezoekers" for t in catalogue.values()],
+    "plaatsen per vrijwilliger": ["" if t.places_per_volunteer is None else format_number(t.places_per_volunteer, 1)
+                                  for t in catalogue.values()],
 }), hide_index=True, width="stretch")
 with st.form("nieuwe_soort"):
     st.markdown("**Soort toevoegen** (bijvoorbeeld een taalcafé of een repaircafé)")
@@ -122,16 +127,47 @@ with st.form("nieuwe_soort"):
     c3, c4 = st.columns(2)
     reach = c3.number_input("Standaardbereik (m)", min_value=100, value=1500, step=100)
     unit = c4.text_input("Capaciteitseenheid", value="deelnemers per jaar")
+    c5, c6 = st.columns(2)
+    with_places = c5.checkbox("Heeft plaatsen (een groep of koppeling met een vast aantal deelnemers)", value=True,
+                              help="Zonder plaatsen (alleen bezoekers, zoals een buurthuis) telt de soort nooit als "
+                                   "vrije plek bij het koppelen.")
+    per_volunteer = c6.number_input("Plaatsen per vrijwilliger per jaar (leeg: niet afleiden)", min_value=0.0,
+                                    value=None, step=0.5,
+                                    help="Voor een capaciteit uit het aantal vrijwilligers, als die ontbreekt.")
     add_type = st.form_submit_button("Soort toevoegen", type="primary")
 if add_type:
     try:
         get_store().add_provision_type(
             ProvisionType(code.strip(), label.strip(), description.strip(), tuple(groups), unit.strip(), int(reach),
-                          colour="#8c6d31"))
+                          colour="#8c6d31", has_places=bool(with_places),
+                          places_per_volunteer=float(per_volunteer) if per_volunteer else None))
     except DataValidationError as exc:
         show_error(exc)
     else:
         st.success(f"Soort '{md(label)}' toegevoegd.")
+        st.rerun()
+
+st.subheader("Wat past bij wie")
+st.markdown("Welke soort voorziening past bij wat iemand met een signaal nodig heeft. Het koppelen, de voorstellen "
+            "in de signalenlijst en de scenario's gebruiken deze tabel. Een bezoek van lotgenoten past bij verlies "
+            "van de partner, een maatje bij emotionele eenzaamheid, een groep als Grip & Glans bij sociale "
+            "eenzaamheid. Een soort zonder plaatsen (alleen bezoekers) wordt wel voorgesteld als plek om elkaar te "
+            "ontmoeten, maar telt nooit als vrije plek.")
+grid = suitability_grid(catalogue, load_suitability())
+edited = st.data_editor(
+    pd.DataFrame({"code": grid.index, "Soort": grid["label"].to_numpy(),
+                  **{label: grid[need].to_numpy() for need, label in NEEDS.items()},
+                  "Plaatsen": grid["has_places"].map({True: "ja", False: "nee, alleen bezoekers"}).to_numpy()}),
+    key="bh_geschiktheid", hide_index=True, width="stretch", disabled=["code", "Soort", "Plaatsen"],
+    column_config={label: st.column_config.CheckboxColumn(label) for label in NEEDS.values()})
+if st.button("Tabel bewaren", key="bh_geschiktheid_bewaar"):
+    table = suitability_from_grid(edited.set_index("code").rename(columns={v: k for k, v in NEEDS.items()}))
+    try:
+        admin.save_suitability(table)
+    except DataValidationError as exc:
+        show_error(exc)
+    else:
+        st.success("De tabel 'wat past bij wie' is bewaard; het koppelen en de scenario's rekenen er nu mee.")
         st.rerun()
 
 st.subheader("Gebieden in de opslag")

@@ -337,6 +337,18 @@ def load_provision_types() -> dict:
     return _provision_types(str(store.path), _version(store))
 
 
+@st.cache_data(show_spinner=False)
+def _suitability(path: str, mtime: float) -> dict:
+    return GeoPackageStore(path).read_suitability()
+
+
+@store_errors_shown()
+def load_suitability() -> dict:
+    """The table 'wat past bij wie' (provision type -> needs) of the store, cached."""
+    store = get_store()
+    return _suitability(str(store.path), _version(store))
+
+
 @store_errors_shown()
 def load_provisions() -> gpd.GeoDataFrame:
     """All provisions (EPSG:28992), cached."""
@@ -419,7 +431,7 @@ def _signal_share(path: str, mtime: float, rules, scope: tuple) -> pd.DataFrame:
 
 @store_errors_shown()
 def load_signal_groups(rules=None) -> pd.DataFrame:
-    """Signalled persons per buurt and widowed (counts only, protected outside one's own persons), for every role."""
+    """Signalled persons per buurt and needs pattern (counts only, protected outside one's own persons), any role."""
     store = get_store()
     return _signal_groups(str(store.path), _version(store), rules, _scope(store.user))
 

@@ -8,6 +8,8 @@ from data.access import AccessDenied
 from data.auth import ROLES as ROLES_BY_CODE
 from data.disclosure import PROTECTION_NOTE
 from data.formatting import format_number
+from data.provision_types import NEEDS
+from data.reach import suitability_grid
 from data.schema import AGE_BANDS
 from graphs.aggregates import HIDDEN, format_count, suitable_provisions
 from graphs.ecogram import ecogram_svg
@@ -24,6 +26,7 @@ from pages.common import (
     load_provisions,
     load_signal_share,
     load_signals,
+    load_suitability,
     load_table,
     log_person_view,
     md,
@@ -63,6 +66,7 @@ buurten = load_areas("buurt")
 stop_without_areas(buurten)
 names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
 types = load_provision_types()
+suitability = load_suitability()
 st.caption("Signaal van een arm netwerk bij: " + ("; ".join(rules.describe()) or "geen regel aangezet") + ".")
 
 
@@ -103,7 +107,9 @@ def matching_totals() -> None:
     m3.metric("Zonder passende optie", format_count(totals["unmatched"]))
     st.caption("Voorstel: zoveel mogelijk personen met een signaal krijgen een passende voorziening met een vrije "
                "plek binnen bereik, met zo weinig mogelijk totale afstand (min-cost flow); geen voorziening krijgt "
-               "meer mensen dan ze vrije plekken heeft. Wie overblijft is het echte tekort, in mensen.")
+               "meer mensen dan ze vrije plekken heeft. Wie overblijft is het echte tekort, in mensen. Vrije plekken "
+               "= plekken min deelnemers (vrijwilligers nemen geen plek in); een buurthuis of andere soort met "
+               "alleen bezoekers telt nooit als vrije plek.")
     per = totals["per_provision"]
     if totals.get("protected"):
         st.caption(PROTECTION_NOTE + " Zo is geen klein aantal personen uit de totalen af te leiden."
@@ -115,6 +121,24 @@ def matching_totals() -> None:
         "Voorgesteld": per["matched"].map(_count_or_hidden),
         "Met signaal binnen bereik": per["signalled_in_reach"].map(_count_or_hidden),
     }), hide_index=True, width="stretch")
+    suitability_table()
+
+
+def suitability_table() -> None:
+    """The table 'wat past bij wie' the matching uses, read-only (the administrator edits it on Beheer)."""
+    grid = suitability_grid(types, suitability)
+    grid = grid.loc[grid[list(NEEDS)].any(axis=1)]
+    st.markdown("**Wat past bij wie**")
+    st.dataframe(pd.DataFrame({
+        "Soort": grid["label"],
+        **{label: grid[code].map({True: "✓", False: ""}) for code, label in NEEDS.items()},
+        "Plaatsen": grid["has_places"].map({True: "ja", False: "nee, alleen bezoekers"}),
+    }), hide_index=True, width="stretch")
+    st.caption("Uit het signaal volgt wat iemand nodig heeft: verweduwd (weduwe of weduwnaar), emotioneel "
+               "(niemand voor emotionele steun of emotioneel eenzaam) en sociaal (weinig informele contacten, "
+               "een lage LSNS-6 of sociaal eenzaam). Een voorziening past als haar soort bij één daarvan past. "
+               "Soorten zonder plaatsen worden wel genoemd als plek om elkaar te ontmoeten, maar nooit als vrije "
+               "plek. De beheerder past deze tabel aan op de pagina Beheer.")
 
 
 if not user.sees_persons:
@@ -245,7 +269,8 @@ with tab_list:
             shown = shown.loc[shown["age_band"].isin(ages)]
         options = suitable_provisions(shown, load_table("persons"), load_provisions(), buurten,
                                       load_table("participation"), catalogue=load_provision_types(),
-                                      taken=load_participation_counts())  # free places count everyone
+                                      taken=load_participation_counts(),  # free places count everyone
+                                      suitability=suitability, rules=rules)
         table = pd.DataFrame({
             "Persoon": shown.index,
             "Buurt": shown["buurt_code"].map(lambda c: names.get(c, c)),
@@ -260,7 +285,8 @@ with tab_list:
 with tab_match:
     if tab_match.open:
         match = match_signalled(signals, load_table("persons"), load_provisions(), buurten, load_table("participation"),
-                                catalogue=types, taken=load_participation_counts())
+                                catalogue=types, taken=load_participation_counts(), suitability=suitability,
+                                rules=rules)
         matching_totals()
         st.markdown("**Voorstellen per persoon**" + (" (uw wijken)" if user.role == "wijkteam" else ""))
         person_table(pd.DataFrame({

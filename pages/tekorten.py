@@ -14,7 +14,7 @@ from mapping.accessibility import DECAYS
 from mapping.choropleth import choropleth_map
 from mapping.gap_report import build_gap_report, report_to_excel, report_to_html
 from mapping.gaps import DEFAULT_NEED, Term, describe_need
-from mapping.hotspots import add_hotspot_layer, gap_hotspots
+from mapping.hotspots import MIN_NEED, add_hotspot_layer, gap_hotspots
 from mapping.scenarios import NewProvision, Scenario, apply_scenario, compare_scenarios, rd_from_wgs84, run_scenario
 from pages.common import (
     get_store,
@@ -26,6 +26,7 @@ from pages.common import (
     load_provision_types,
     load_provisions,
     load_signal_groups,
+    load_suitability,
     md,
     show_error,
     stop_without_areas,
@@ -33,12 +34,14 @@ from pages.common import (
 
 st.title("Tekorten (witte vlekken)")
 catalogue = load_provision_types()
+suitability = load_suitability()
 types = [t for t in catalogue if t in DEFAULT_NEED]
 with st.sidebar:
     st.subheader("Analyse")
     ptype = st.selectbox("Soort voorziening", types, format_func=lambda t: catalogue[t].label, key="tk_soort")
     decay = st.selectbox("Afstandsverval", list(DECAYS), format_func=DECAYS.get, key="tk_verval")
-    cluster_on = st.radio("Clusters (Getis-Ord Gi*, FDR 5%)", ["gap_index", "gap_people", "geen"],
+    # The shortage in people by default: hot spots that point at people (mapping/hotspots.py).
+    cluster_on = st.radio("Clusters (Getis-Ord Gi*, FDR 5%)", ["gap_people", "gap_index", "geen"],
                           format_func={"gap_index": "op de tekortindex", "gap_people": "op het tekort in personen",
                                        "geen": "niet tonen"}.get, key="tk_clusters")
     st.markdown("**Gewichten in de behoefte**")
@@ -86,7 +89,7 @@ scenario = Scenario(st.session_state.get("tk_naam", "") or "Scenario", tuple(st.
                     tuple(NewProvision(**a) for a in added))
 result = run_scenario(buurten, provisions, scenario, types=[ptype], decay=decay, need_terms={ptype: terms},
                       signals_per_buurt=signals_per_buurt, signalled=signalled if len(signalled) else None,
-                      participation=participation, catalogue=catalogue)
+                      participation=participation, catalogue=catalogue, suitability=suitability)
 table = result.per_buurt
 summary = result.summary.iloc[0]
 
@@ -97,8 +100,8 @@ if provisions.empty:
     st.info("Nog geen voorzieningen in de opslag: alles is dan tekort. Vul de sociale kaart op de pagina "
             "Voorzieningen (importeren of toevoegen).")
 st.caption("Behoefte = " + describe_need(ptype, terms) + ". Bereikbaarheid: two-step floating catchment area "
-           "(2SFCA) over de hemelsbrede afstand tot het midden van de buurt; gestopte voorzieningen tellen niet, "
-           "voorzieningen onder druk tellen mee en worden genoemd.")
+           "(2SFCA) over de hemelsbrede afstand tot een punt binnen de buurt; gestopte voorzieningen en voorzieningen "
+           "buiten de geladen gebieden tellen niet, voorzieningen onder druk tellen mee en worden genoemd.")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Behoefte (personen)", format_number(summary["need"]))
 c2.metric("Tekort nu (personen)", format_number(summary["gap_before"]))
@@ -124,8 +127,9 @@ spots_now = spots_then = None
 if cluster_on != "geen":
     column = {"gap_index": ("index_before", "index_after"), "gap_people": ("gap_before", "gap_after")}[cluster_on]
     by_code = table.set_index("area_code")
-    spots_now = gap_hotspots(buurten, by_code[column[0]], adjacency=load_adjacency())
-    spots_then = gap_hotspots(buurten, by_code[column[1]], adjacency=load_adjacency())
+    # Now and scenario: the same measure and the same rule (need does not change in a scenario).
+    spots_now, spots_then = (gap_hotspots(buurten, by_code[c], adjacency=load_adjacency(), need=by_code["need"],
+                                          min_need=MIN_NEED) for c in column)
 own = provisions.loc[provisions["type"] == ptype]
 left, right = st.columns(2)
 with left:
@@ -162,8 +166,12 @@ if spots_now is not None:
     st.caption(
         f"Rood gearceerd: hotspots, blauwe rand: coldspots van de {measure} "
         "(Getis-Ord Gi*, buren delen een grens of hoekpunt, significant na FDR-correctie 5%). "
-        f"Nu {_count(spots_now, 'hot')} hot- en {_count(spots_now, 'cold')} coldspots, in het scenario "
-        f"{_count(spots_then, 'hot')} en {_count(spots_then, 'cold')}.")
+        f"Een buurt met een behoefte van minder dan {MIN_NEED} personen is nooit een hot- of coldspot (hier "
+        f"{spots_now.attrs['n_small_need']} buurten); ze telt wel mee als waarneming en als buur. De scenariokaart "
+        f"gebruikt dezelfde maat en dezelfde regel. Nu {_count(spots_now, 'hot')} hot- en {_count(spots_now, 'cold')} "
+        f"coldspots, in het scenario {_count(spots_then, 'hot')} en {_count(spots_then, 'cold')}."
+        + (" De tekortindex is 1 overal waar niets binnen bereik is: stopt een scenario alles van deze soort, dan "
+           "is er geen verschil meer tussen buurten en verdwijnen de clusters." if cluster_on == "gap_index" else ""))
 
 # --------------------------------------------------------------------------- matching, now and in the scenario
 if len(signalled):
@@ -256,7 +264,7 @@ saved = get_store().read_scenarios()
 saved_results = {n: run_scenario(buurten, provisions, Scenario.from_json(n, d), types=[ptype], decay=decay,
                                  need_terms={ptype: terms}, signals_per_buurt=signals_per_buurt,
                                  signalled=signalled if len(signalled) else None, participation=participation,
-                                 catalogue=catalogue)
+                                 catalogue=catalogue, suitability=suitability)
                  for n, d in zip(saved["name"], saved["definition"], strict=True)}
 if not saved.empty:
     st.subheader("Bewaarde scenario's vergelijken")

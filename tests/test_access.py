@@ -133,12 +133,12 @@ def test_aggregates_for_roles_without_person_access(accounts):
 
     policy = ScopedStore(accounts, User("beleid", "gemeente"))
     groups = policy.signal_groups()
-    assert list(groups.columns) == ["buurt_code", "widowed", "count"]
+    assert list(groups.columns) == ["buurt_code", "widowed", "needs", "count"]  # cells per buurt and needs
     signals = poor_network_signals(accounts.read_table("persons"), accounts.read_table("ties"))
     exact = ScopedStore(accounts, DEMO_ADMIN).signal_groups()
     assert exact["count"].sum() == signals["signal"].sum()  # the administrator: exact
     # Everyone else: the protected cells of data/disclosure.py: 1-4 persons as 0 (left out), the rest within 2.
-    keyed = ["buurt_code", "widowed"]
+    keyed = ["buurt_code", "needs"]
     assert (exact["count"] < 5).any() and (groups["count"] >= 5).all()
     assert set(map(tuple, groups[keyed].to_numpy())) == set(map(tuple, exact.loc[exact["count"] >= 5, keyed].to_numpy()))
     deviation = groups.set_index(keyed)["count"] - exact.set_index(keyed)["count"].reindex(
@@ -213,3 +213,28 @@ def test_a_wijkteam_edit_keeps_ties_to_persons_outside_its_wijk_exactly(accounts
     assert not after["alter_key"].astype("string").str.startswith("buiten-wijk-").fillna(False).any()
     assert len(after.query("ego_id == @inside")) == len(own) + 2
     assert after.query("ego_id != @inside").to_csv(index=False) == others_before
+
+
+def test_the_suitability_table_is_read_by_everyone_and_changed_by_the_administrator(accounts):
+    """Issue 13: 'wat past bij wie' is shown to every role; only the administrator changes it, logged under
+    their name, and the matching follows the new table at once."""
+    from data.provision_types import DEFAULT_SUITABILITY
+
+    roles = [User("wijk1", "wijkteam", (KANAALZONE,)), User("beleid", "gemeente"), User("opbouw", "opbouwwerker")]
+    for user in roles:
+        assert ScopedStore(accounts, user).read_suitability() == DEFAULT_SUITABILITY
+    before = _digest(accounts.path)
+    for user in roles:
+        with pytest.raises(AccessDenied, match="wat past bij wie"):
+            ScopedStore(accounts, user).save_suitability({"buurthuis": ("sociaal",)})
+    assert _digest(accounts.path) == before
+    admin = ScopedStore(accounts, User("beheer", "beheerder"))
+    provisions, buurten = accounts.read_table("provisions"), accounts.read_areas("buurt")
+    now = admin.match_totals(provisions, buurten)
+    admin.save_suitability({**DEFAULT_SUITABILITY, "maatjesproject": ()})  # no maatjes for anyone any more
+    assert "maatjesproject" not in ScopedStore(accounts, roles[1]).read_suitability()
+    log = accounts.read_audit()
+    assert log.loc[log["action"] == "wijzig-geschiktheid", "user"].tolist() == ["beheer"]
+    then = admin.match_totals(provisions, buurten)
+    assert "maatjesproject" not in set(then["per_provision"]["type"])
+    assert then["matched"] < now["matched"]

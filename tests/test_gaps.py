@@ -75,3 +75,30 @@ def test_cli_gaps(demo_store_file, tmp_path):
     assert one.returncode == 0 and len(pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig")) == 40
     bad = run_cli("gaps", "--store", str(store), "--type", "kookclub", "--out", str(out))
     assert bad.returncode == 2 and "Onbekende soort" in bad.stderr
+
+
+def test_in_reach_supply_and_points_outside_the_areas(grid):
+    """V1 reaches West and Midden (in_reach), not Oost. A visiting service without a capacity but with 10
+    volunteers (2 visits each: 20 places) gives the same supply as V1's 20. A point outside the loaded areas
+    never counts, not even as the stopped one named in the reason."""
+    buurten, provisions = grid
+    table = gaps_from_need_and_supply(buurten, provisions, types=["bezoekdienst_weduwen"]).set_index("area_code")
+    assert table["in_reach"].to_dict() == {"BU00010001": True, "BU00010002": True, "BU00010003": False}
+    by_volunteers = provisions.assign(capacity_per_year=[np.nan, 50], volunteers=[10, 0])
+    again = gaps_from_need_and_supply(buurten, by_volunteers, types=["bezoekdienst_weduwen"]).set_index("area_code")
+    assert again["accessibility"].tolist() == pytest.approx(table["accessibility"].tolist())
+    outside = gaps_from_need_and_supply(buurten, provisions.assign(outside_areas=[True, True]),
+                                        types=["bezoekdienst_weduwen"]).set_index("area_code")
+    assert not outside["in_reach"].any() and (outside["accessibility"] == 0).all()
+    assert "gestopt" not in outside.loc["BU00010002", "reason"]
+    # A buurthuis's visitors are its 2SFCA supply for buurthuis-need (a measure of reach, not of places):
+    # need 0,3 × older alone + 0,2 × low income: West 0,3 × 50 + 0,2 × 40 = 23, Midden 0,3 × 100 + 0,2 × 80 = 46,
+    # so R = 1000 / 69 visitors per person in need in reach.
+    house = provisions.assign(type="buurthuis", capacity_per_year=[1000, 0], reach_m=[1500.0, 1500.0])
+    huis = gaps_from_need_and_supply(buurten.assign(aantal_part_huishoudens=[400.0, 800.0, 400.0],
+                                                    percentage_personen_65_jaar_en_ouder=10.0,
+                                                    percentage_eenpersoonshuishoudens=50.0,
+                                                    percentage_huishoudens_onder_of_rond_sociaal_minimum=10.0),
+                                     house, types=["buurthuis"]).set_index("area_code")
+    assert huis.loc[["BU00010001", "BU00010002"], "accessibility"].tolist() == pytest.approx([1000 / 69] * 2)
+    assert huis.loc[["BU00010001", "BU00010002"], "need"].tolist() == pytest.approx([23, 46])

@@ -13,6 +13,7 @@ from data.formatting import format_number
 from mapping.choropleth import choropleth_map
 from mapping.gaps import _format_numbers, _nearest, _reached_at_risk, gaps_from_need_and_supply
 from mapping.hotspots import CLUSTER_LABELS, LAYER_NAME, add_hotspot_layer, gap_hotspots, queen_adjacency
+from mapping.scenarios import Scenario, run_scenario
 
 
 def grid(rows: int, cols: int, size: float = 100.0) -> gpd.GeoDataFrame:
@@ -171,6 +172,111 @@ def test_demo_store_visiting_service(demo_store):
     inhabited = gap_index.reindex(spots.index).notna() & ~buurten.set_index("area_code")["water"].astype(bool)
     assert not spots.loc[~inhabited.to_numpy(), "cluster"].notna().any()
     assert spots.loc[inhabited.to_numpy(), "z"].notna().any()
+
+
+@pytest.fixture()
+def few_and_many():
+    """7 × 7 grid: in the top-left 3 × 3 block nothing is in reach (gap index 1) but almost nobody
+    is in need (0–4.9 persons, one buurt exactly 5); in the bottom-right block 60 persons each (80 in
+    its centre) with index 0.8 (48 and 64 uncovered people); elsewhere 20 persons, index 0.2 ± 0.05."""
+    buurten = grid(7, 7)
+    need = np.full((7, 7), 20.0)
+    index = 0.2 + np.random.default_rng(7).uniform(-0.05, 0.05, (7, 7))
+    need[:3, :3] = [[0, 1, 2], [3, 5, 4.9], [4, 2, 1]]
+    index[:3, :3] = 1.0
+    need[4:, 4:], index[4:, 4:] = 60.0, 0.8
+    need[5, 5] = 80.0
+    codes = buurten["area_code"].to_numpy()
+    frame = pd.DataFrame({"need": need.ravel(), "gap_index": index.ravel(), "gap_people": (need * index).ravel()},
+                         index=codes)
+    return buurten, frame
+
+
+def test_tiny_need_is_never_a_hot_spot_but_stays_an_observation(few_and_many):
+    buurten, frame = few_and_many
+    plain = gap_hotspots(buurten, frame["gap_index"])
+    ruled = gap_hotspots(buurten, frame["gap_index"], need=frame["need"])
+    tiny = plain["cluster"].to_numpy().reshape(7, 7)[:3, :3]
+    # Without the rule the corner where nobody is in need is the strongest hot spot of the index.
+    assert (tiny == "hot").sum() == 6 and plain.loc["BU0000", "cluster"] == "hot"
+    assert plain["z"].idxmax() == "BU0101"
+    cluster = ruled["cluster"].to_numpy().reshape(7, 7)
+    assert cluster[1, 1] == "hot"  # exactly 5 persons in need: may be a hot spot
+    assert [c for c in cluster[:3, :3].ravel() if c is not None] == ["hot"]
+    # Kept as observations and neighbours: every z and p is the same as without the rule ...
+    np.testing.assert_allclose(ruled["z"], plain["z"], rtol=1e-12)
+    np.testing.assert_allclose(ruled["p"], plain["p"], rtol=1e-12)
+    assert ruled.attrs["n_small_need"] == 8 and ruled.attrs["min_need"] == 5.0
+    # ... but the eight small buurten are no hypotheses of the FDR correction: Benjamini-Hochberg
+    # runs over the 41 others.
+    assert ruled.attrs["n_tested"] == 41 and plain.attrs["n_tested"] == 49
+    eligible = (frame["need"] >= 5).to_numpy()
+    p = ruled["p"].to_numpy()[eligible]
+    ranked = np.sort(p)
+    k = np.max(np.flatnonzero(ranked <= np.arange(1, len(p) + 1) * 0.05 / len(p))) + 1
+    assert (ruled["cluster"].notna().to_numpy()[eligible] == (p <= ranked[k - 1])).all()
+    # Unknown need is not shown to point at people either; other thresholds are possible.
+    unknown = gap_hotspots(buurten, frame["gap_index"], need=frame["need"].drop("BU0101"))
+    assert unknown.loc["BU0101", "cluster"] is None
+    assert gap_hotspots(buurten, frame["gap_index"], need=frame["need"], min_need=0).loc["BU0000", "cluster"] == "hot"
+    with pytest.raises(ValueError, match="need has duplicate"):
+        gap_hotspots(buurten, frame["gap_index"], need=pd.concat([frame["need"], frame["need"].iloc[:1]]))
+
+
+def test_the_cluster_with_the_largest_shortage_in_people_is_hot(few_and_many):
+    buurten, frame = few_and_many
+    on_index = gap_hotspots(buurten, frame["gap_index"], need=frame["need"])
+    on_people = gap_hotspots(buurten, frame["gap_people"], need=frame["need"])
+    block = {f"BU{r:02d}{c:02d}" for r in (4, 5, 6) for c in (4, 5, 6)}
+    hot = set(on_people.index[on_people["cluster"] == "hot"])
+    assert hot == block - {"BU0404"}  # the corner has five of its eight neighbours outside the block
+    assert frame["gap_people"].idxmax() == "BU0505" and "BU0505" in hot
+    assert on_people["cluster"].isin(["cold"]).sum() == 0
+    # The index, even with the rule, sees one buurt of the 64 + 8 × 48 uncovered people, and the
+    # buurt where 5 people are in need as just as hot.
+    assert set(on_index.index[on_index["cluster"] == "hot"]) == {"BU0101", "BU0505"}
+
+
+def test_scenario_that_stops_everything_keeps_hot_spots_in_people(demo_store):
+    """The issue's 'in the scenario the hot spots vanish': with every visiting service stopped the gap
+    index is 1 in every inhabited buurt, so Gi* has nothing to compare; the gap in people still varies."""
+    buurten = demo_store.read_areas("buurt")
+    provisions = demo_store.read_table("provisions")
+    running = provisions.loc[(provisions["type"] == "bezoekdienst_weduwen") & (provisions["status"] != "gestopt"),
+                             "provision_id"]
+    result = run_scenario(buurten, provisions, Scenario("alles uit", tuple(running), ()),
+                          types=["bezoekdienst_weduwen"])
+    table = result.per_buurt.set_index("area_code")
+    assert table["index_after"].dropna().eq(1.0).all() and table["index_before"].dropna().nunique() > 1
+    adjacency = queen_adjacency(buurten)
+    index_now, index_then = (gap_hotspots(buurten, table[c], adjacency=adjacency, need=table["need"])
+                             for c in ("index_before", "index_after"))
+    assert index_now["cluster"].notna().any() and index_then["cluster"].isna().all()  # the vanishing
+    people_now, people_then = (gap_hotspots(buurten, table[c], adjacency=adjacency, need=table["need"])
+                               for c in ("gap_before", "gap_after"))
+    hot_now = set(people_now.index[people_now["cluster"] == "hot"])
+    hot_then = set(people_then.index[people_then["cluster"] == "hot"])
+    assert hot_now and hot_now <= hot_then
+    small = table.index[table["need"] < 5]
+    assert len(small) and people_now.loc[small, "cluster"].isna().all() and people_then.loc[small, "cluster"].isna().all()
+
+
+def test_tekorten_page_clusters_on_people_now_and_in_the_scenario(app):
+    app.switch_page("pages/tekorten.py").run()
+    assert not app.exception
+    assert app.radio(key="tk_clusters").value == "gap_people"
+    app.selectbox(key="tk_soort").set_value("bezoekdienst_weduwen").run()
+    app.multiselect(key="tk_uit").set_value(["V002", "V003"]).run()
+    assert not app.exception
+    caption = next(c.value for c in app.caption if "hotspots" in c.value)
+    assert "coldspots van de tekort in personen" in caption
+    assert "behoefte van minder dan 5 personen is nooit een hot- of coldspot" in caption
+    assert "dezelfde maat en dezelfde regel" in caption
+    now, then = map(int, re.search(r"Nu (\d+) hot- en \d+ coldspots, in het scenario (\d+) en", caption).groups())
+    assert 0 < now <= then
+    app.radio(key="tk_clusters").set_value("gap_index").run()
+    caption = next(c.value for c in app.caption if "hotspots" in c.value)
+    assert "tekortindex" in caption and re.search(r"in het scenario 0 en 0\.", caption)
 
 
 def test_hotspot_layer_on_the_choropleth(corner):

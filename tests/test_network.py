@@ -153,10 +153,13 @@ def test_share_by_buurt_hides_small_cells():
 
 
 def test_suitable_provisions_by_hand():
+    """Suggestions follow the suitability table: Grip & Glans for a social need, the visiting service for the
+    widowed, a buurthuis only as a meeting place without places (never as a free place), nothing for an
+    emotional need when the only maatjesproject has stopped. Volunteers take no place."""
     import geopandas as gpd
     import shapely
 
-    from graphs.aggregates import suitable_provisions
+    from graphs.aggregates import NO_PLACES, suitable_provisions
 
     buurten = gpd.GeoDataFrame({"area_code": ["B1", "B2"]},
                                geometry=[shapely.box(0, 0, 100, 100), shapely.box(5000, 0, 5100, 100)], crs=28992)
@@ -168,15 +171,23 @@ def test_suitable_provisions_by_hand():
         "capacity_per_year": [10, 5, 1, 50], "reach_m": [1000.0, 1000.0, 1000.0, 9000.0],
     }, geometry=[shapely.Point(50, 50), shapely.Point(60, 60), shapely.Point(70, 70), shapely.Point(50, 50)],
         crs=28992)
-    participation = pd.DataFrame({"person_id": ["x", "y", "z"], "provision_id": ["V1", "V1", "V3"]})
-    persons = pd.DataFrame({"person_id": ["p1", "p2", "p3"], "buurt_code": ["B1", "B1", "B2"],
-                            "widowed_since": [pd.Timestamp("2025-01-01"), pd.NaT, pd.NaT]})
-    signals = pd.DataFrame({"signal": [True, True, True]}, index=pd.Index(["p1", "p2", "p3"], dtype="string"))
+    participation = pd.DataFrame({"person_id": ["x", "y", "z"], "provision_id": ["V1", "V1", "V3"],
+                                  "role": ["deelnemer", "vrijwilliger", "deelnemer"]})
+    persons = pd.DataFrame({"person_id": ["p1", "p2", "p3", "p4"], "buurt_code": ["B1", "B1", "B2", "B1"],
+                            "widowed_since": [pd.Timestamp("2025-01-01"), pd.NaT, pd.NaT, pd.NaT]})
+    # p1-p3 have no informal contacts (a social need), p4 has nobody for emotional support only.
+    signals = pd.DataFrame({"signal": True, "informal_size": [0, 0, 0, 5], "emotional_supporters": [2, 2, 2, 0]},
+                           index=pd.Index(["p1", "p2", "p3", "p4"], dtype="string"))
     out = suitable_provisions(signals, persons, provisions, buurten, participation)
-    assert out["p1"] == ("Grip Oost (Grip & Glans; 8 plekken vrij); "
-                         "Weduwenkring (Bezoekdienst weduwen en weduwnaars; 5 plekken vrij)")
-    assert out["p2"] == "Grip Oost (Grip & Glans; 8 plekken vrij)"  # the full buurthuis and stopped one drop out
+    meeting = f"Vol huis (Buurthuis / ontmoetingsplek; {NO_PLACES})"
+    assert out["p1"] == ("Grip Oost (Grip & Glans; 9 plekken vrij); "
+                         f"Weduwenkring (Bezoekdienst weduwen en weduwnaars; 5 plekken vrij); {meeting}")
+    assert out["p2"] == f"Grip Oost (Grip & Glans; 9 plekken vrij); {meeting}"
     assert out["p3"] == ""  # nothing reaches B2
+    assert out["p4"] == ""  # the maatjesproject has stopped; a group or a buurthuis is no answer to this need
+    widowed_only = suitable_provisions(signals.assign(informal_size=5, emotional_supporters=2), persons,
+                                       provisions, buurten, participation)
+    assert widowed_only.tolist() == ["Weduwenkring (Bezoekdienst weduwen en weduwnaars; 5 plekken vrij)", "", "", ""]
 
 
 def test_ecogram_is_escaped_and_complete(demo):

@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -139,7 +140,6 @@ def test_changed_export_updates_instead_of_duplicating(town_store, tmp_path):
     [
         (";Iets;kookclub;;52,04;5,57;;;10;;;;;;;;;", "soort", "onbekende soort 'kookclub'"),
         (";Iets;buurthuis;;52,04;5,57;;;veel;;;;;;;;;", "capaciteit_per_jaar", "'veel' is geen getal"),
-        (";Iets;buurthuis;;53,20;5,80;;;10;;;;;;;;;", "breedtegraad", "buiten de gemeente"),
         (";Iets;buurthuis;;40,0;5,57;;;10;;;;;;;;;", "breedtegraad", "niet in Nederland"),
         (";Iets;buurthuis;;52,04;5,57;;;10;;;misschien;;;;;;", "status", "onbekende status 'misschien'"),
         (";Iets;buurthuis;;52,04;5,57;;;10;;;;;31-02-2027;;;;", "financiering_tot", "geen datum"),
@@ -204,7 +204,7 @@ def test_second_of_two_simultaneous_edits_is_refused(town_store):
 
 def test_real_facility_points_need_a_type_map(tmp_path):
     path = realdata("haarlem_facilities_nonosm.geojson")
-    with pytest.raises(DataValidationError, match=r"64 punten.*school_primary.*vertaling van bronwaarde naar soort"):
+    with pytest.raises(DataValidationError, match=r"64 rijen.*school_primary.*vertaling van bronwaarde naar soort"):
         read_provision_points(path)
     mapping = {"school_primary": "jongerenwerk", "school_secondary": "jongerenwerk", "care_ggz": "grip_en_glans",
                "care_ghz": "maatjesproject", "care_vvt": "mantelzorgondersteuning", "hospital": "buurthuis"}
@@ -218,15 +218,35 @@ def test_real_facility_points_need_a_type_map(tmp_path):
     assert set(one_type["type"]) == {"buurthuis"}
 
 
-def test_real_points_outside_the_municipality_are_refused(town_store, tmp_path):
+def test_real_points_outside_the_areas_are_flagged_or_skipped(town_store, tmp_path):
+    """Zaanstad's facilities are all outside the demo municipality: a choice, not a failure."""
     path = realdata("zaanstad_facilities_nonosm.geojson")
     mapping = tmp_path / "map.json"
     mapping.write_text(json.dumps({k: "buurthuis" for k in ("school_primary", "school_secondary", "care_ggz",
                                                              "care_ghz", "care_vvt", "hospital")}))
     before = _digest(town_store.path)
-    result = run_cli("import-provisions", str(path), "--type-map", str(mapping), "--store", str(town_store.path))
-    assert result.returncode == 2 and "buiten de gemeente" in result.stderr
+    skipped = run_cli("import-provisions", str(path), "--type-map", str(mapping), "--outside-areas", "skip",
+                      "--store", str(town_store.path))
+    assert skipped.returncode == 0, skipped.stderr
+    assert "Niets te importeren: 0 nieuw, 0 bijgewerkt, 0 ongewijzigd, 67 overgeslagen (67 buiten de geladen " \
+           "gebieden)" in skipped.stdout
     assert _digest(town_store.path) == before
+    flagged = run_cli("import-provisions", str(path), "--type-map", str(mapping), "--store", str(town_store.path))
+    assert flagged.returncode == 0, flagged.stderr
+    assert "67 nieuw" in flagged.stdout and "67 buiten de geladen gebieden" in flagged.stdout
+    prov = town_store.read_table("provisions")
+    outside = prov.loc[prov["outside_areas"]]
+    assert len(outside) == 67 and outside["buurt_code"].isna().all()
+    assert not prov.loc[~prov["outside_areas"], "buurt_code"].isna().any()
+
+
+def test_template_row_outside_the_municipality_is_flagged(town_store, tmp_path):
+    path = _write(tmp_path, [GOOD_ROWS[0], ";Iets;buurthuis;;53,20;5,80;;;10;;;;;;;;;"])
+    result = run_cli("import-provisions", str(path), "--store", str(town_store.path))
+    assert result.returncode == 0, result.stderr
+    assert "2 nieuw" in result.stdout and "1 buiten de geladen gebieden" in result.stdout
+    prov = town_store.read_table("provisions").set_index("name")
+    assert bool(prov.loc["Iets", "outside_areas"]) and not bool(prov.loc["Koffieochtend De Linde", "outside_areas"])
 
 
 def test_real_points_import_into_their_own_municipality(tmp_path):
@@ -275,10 +295,17 @@ def test_reach_by_type_counts_by_hand():
         "funding_end": pd.to_datetime(["2027-01-01", None, None, "2025-01-01"]),
     }, geometry=[shapely.Point(500, 500), shapely.Point(1700, 500), shapely.Point(2000, 500),
                  shapely.Point(1200, 500)], crs=28992)
+    # The area's location is the point inside it the gap page uses for a buurt: (500, 500) here. 'Dichtbij'
+    # is 700 m from the edge but 1 200 m from that point, beyond its 800 m; a stopped one reaches nobody.
+    assert shapely.equals(shapely.point_on_surface(area), shapely.Point(500, 500))
     table = reach_by_type(prov, area).set_index("Soort")
-    assert table.loc["Buurthuis / ontmoetingsplek"].tolist() == [1, 1, 0, "in het gebied"]
+    assert table.loc["Buurthuis / ontmoetingsplek"].tolist() == [1, 0, 0, "in het gebied"]
     assert table.loc["Bezoekdienst weduwen en weduwnaars"].tolist() == [0, 0, 1, "geen"]
     near = provisions_near(prov, area, distance_m=1000)
     assert near["Naam"].tolist() == ["In", "Gestopt", "Dichtbij", "Ver"]
-    assert near["Binnen bereik"].tolist() == ["ja", "ja", "ja", "nee"]
+    assert near["Binnen bereik"].tolist() == ["ja", "nee (gestopt)", "nee", "nee"]
+    # Without a reach of its own the type's default counts (buurthuis: 1 000 m), never 0.
+    prov.loc[1, "reach_m"] = np.nan
+    prov.loc[1, "geometry"] = shapely.Point(1400, 500)  # 900 m from the area's point
+    assert reach_by_type(prov, area).set_index("Soort").loc["Buurthuis / ontmoetingsplek"].tolist()[:2] == [1, 1]
     assert near["Afstand"].tolist() == ["in het gebied", "200 m", "700 m", "1.000 m"]

@@ -162,3 +162,30 @@ def test_part_of_a_scenario_for_one_wijk_sums_to_the_whole(grid):
     assert west.summary["gap_after"].iloc[0] == pytest.approx(10)  # as computed with all demand, by hand above
     assert west.summary["gap_after"].iloc[0] + rest.summary["gap_after"].iloc[0] == pytest.approx(35)
     assert west.signalled == {}
+
+
+def test_signalled_counts_follow_the_needs_and_places(grid):
+    """With needs (as signal_groups gives them): in West, 3 widowed persons whose only need is the bereavement
+    and 2 with a social need only. Grip & Glans West gets room (capacity 20, 10 taken) and a buurthuis with
+    1000 visitors stands in West. Switching Kring West off leaves the 3 bereaved without a provision with room
+    (Grip & Glans does not suit them, the buurthuis has no places); the 2 keep Grip & Glans."""
+    buurten, provisions, participation, _ = grid
+    provisions = pd.concat([provisions.assign(capacity_per_year=[20, 50, 20]), gpd.GeoDataFrame({
+        "provision_id": ["H1"], "name": ["Buurthuis West"], "type": ["buurthuis"], "status": ["actief"],
+        "capacity_per_year": [1000], "reach_m": [1000.0], "funding_end": pd.NaT,
+    }, geometry=[shapely.Point(500, 500)], crs=28992)], ignore_index=True)
+    signalled = pd.DataFrame({"buurt_code": ["BU00010001", "BU00010001"], "widowed": [True, False],
+                              "needs": ["verweduwd", "sociaal"], "count": [3, 2]})
+    res = run_scenario(buurten, provisions, Scenario("Kring West stopt", off=("V1",)), types=[VISIT],
+                       signalled=signalled, participation=participation)
+    assert res.signalled == {"lose": 3, "gain": 0, "without_before": 0, "without_after": 3, "signalled": 5}
+    # Without the needs column (an older caller) every signalled person counts as needing social and emotional
+    # support too, so the bereaved keep Grip & Glans.
+    old = run_scenario(buurten, provisions, Scenario("Kring West stopt", off=("V1",)), types=[VISIT],
+                       signalled=signalled.drop(columns="needs"), participation=participation)
+    assert old.signalled["lose"] == 0
+    # A buurthuis listed for the bereaved by the administrator still gives no place.
+    listed = run_scenario(buurten, provisions, Scenario("Kring West stopt", off=("V1",)), types=[VISIT],
+                          signalled=signalled, participation=participation,
+                          suitability={"buurthuis": ("verweduwd",), "grip_en_glans": ("sociaal",)})
+    assert listed.signalled["without_before"] == 3 and listed.signalled["without_after"] == 3

@@ -156,3 +156,93 @@ def build_state(store: GeoPackageStore, files: dict[str, Path], state: str) -> G
         store.merge_network(frames["persons"], frames["ties"], frames.get("participation"), user="test",
                             source=files["personen"].name, sha256=file_sha256(files["personen"]))
     return store
+
+
+# --------------------------------------------------------------------------- a municipal open-data set
+
+# As a city publishes its "maatschappelijke voorzieningen" (cf. Amsterdam's MVZN data set): a GeoJSON
+# FeatureCollection without a ``crs`` member, the city's own categories in two columns (Categorie and a
+# coarser Soort), an id of its own (MVZN_ID), the address split over Adres/Huisnummer/Postcode/Plaats, an
+# organisation's phone and e-mail (not stored, not refused), letters damaged to '?' by a character-set
+# round trip, house numbers that Excel turned into date serials, empty categories and points outside.
+OPEN_DATA_CATEGORIES = (  # Categorie, Soort, how many (inside Teststad)
+    ("Buurtkamer", "Ontmoeten", 9),
+    ("Huis van de wijk", "Ontmoeten", 6),
+    ("Jongerencentrum", "Jeugd", 5),
+    ("Buurtteamlocatie", "Zorg en welzijn", 6),
+    ("Bibliotheek", "Cultuur", 4),
+    ("", "", 3),
+)
+OPEN_DATA_OUTSIDE = 4  # Buurtkamers in the next municipality east of Teststad
+OPEN_DATA_MAPPING = {
+    "type_column": "Categorie", "id_column": "MVZN_ID", "name_column": "Naam",
+    "address_columns": {"straat": "Adres", "huisnummer": "Huisnummer", "postcode": "Postcode", "plaats": "Plaats"},
+    "types": {"Buurtkamer": "buurthuis", "Jongerencentrum": "jongerenwerk", "Huis van de wijk": "sociaal_cultureel_werk",
+              "*": None},
+    "outside_areas": "flag",
+}
+DAMAGED_NAMES = {3: "Buurtkamer Caf? De Hoek", 11: "Huis van de Wijk Bu?rtzorg"}  # feature number -> name
+DATE_SERIAL_NUMBERS = {5: 44929, 12: "45293"}  # feature number -> house number as Excel left it
+
+
+def open_data_features() -> list[dict]:
+    """The features of the open-data set (properties and WGS84 points), in file order."""
+    to_wgs = gpd.GeoSeries(crs=28992)
+    points, props = [], []
+    k = 0
+    for categorie, soort, count in OPEN_DATA_CATEGORIES:
+        for i in range(count):
+            k += 1
+            # Spread over the 2 700 x 1 800 m of Teststad, 100 m from the edges.
+            x = ORIGIN_RD[0] + 100 + (k * 373) % 2500
+            y = ORIGIN_RD[1] + 100 + (k * 587) % 1600
+            points.append(shapely.Point(x, y))
+            props.append({"MVZN_ID": f"MVZN-{k:04d}", "Categorie": categorie or None, "Soort": soort or None,
+                          "Naam": DAMAGED_NAMES.get(k, f"{categorie or 'Voorziening'} {i + 1}"),
+                          "Adres": ("Kerkstraat", "Havenkade", "Parklaan", "Bloemstraat")[k % 4],
+                          "Huisnummer": DATE_SERIAL_NUMBERS.get(k, f"{k * 2}{'a' if k % 5 == 0 else ''}"),
+                          "Postcode": f"1999 {chr(65 + k % 26)}{chr(65 + (k * 7) % 26)}" if k % 3 else
+                          f"1999{chr(65 + k % 26)}{chr(65 + (k * 7) % 26)}",
+                          "Plaats": "Teststad", "Telefoon": f"020-555{k:04d}", "Email": f"info{k}@welzijn.example",
+                          "Website": "https://welzijn.example"})
+    for j in range(OPEN_DATA_OUTSIDE):
+        k += 1
+        points.append(shapely.Point(ORIGIN_RD[0] + 3 * SIDE_M + 400 + j * 300, ORIGIN_RD[1] + 500))
+        props.append({"MVZN_ID": f"MVZN-{k:04d}", "Categorie": "Buurtkamer", "Soort": "Ontmoeten",
+                      "Naam": f"Buurtkamer Buurgemeente {j + 1}", "Adres": "Dorpsweg", "Huisnummer": str(j + 1),
+                      "Postcode": "1998 ZZ", "Plaats": "Buurdorp", "Telefoon": None, "Email": None, "Website": None})
+    wgs = gpd.GeoSeries(points, crs=28992).to_crs(4326)
+    del to_wgs
+    return [{"type": "Feature", "properties": p, "geometry": {"type": "Point", "coordinates": [round(g.x, 7),
+                                                                                               round(g.y, 7)]}}
+            for p, g in zip(props, wgs, strict=True)]
+
+
+def write_open_data(folder: Path) -> dict[str, Path]:
+    """Write the open-data set as GeoJSON (no crs), as a Dutch Excel CSV (CRLF, decimal commas, a quoted
+    cell with ';') and the saved mapping; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    features = open_data_features()
+    geojson = folder / "maatschappelijke_voorzieningen_mvzn.geojson"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "name": "MVZN", "features": features},
+                                  ensure_ascii=False), encoding="utf-8")
+    columns = ["MVZN_ID", "Categorie", "Soort", "Naam", "Adres", "Huisnummer", "Postcode", "Plaats", "Telefoon",
+               "Email", "LAT", "LNG"]
+
+    def cell(value) -> str:
+        text = "" if value is None else str(value)
+        return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ';"\r\n') else text
+
+    lines = [";".join(columns)]
+    for k, f in enumerate(features):
+        p = dict(f["properties"])
+        if k == 6:
+            p["Naam"] = "Buurtkamer; koffie & taal"  # Excel quotes a cell with the delimiter in it
+        lon, lat = f["geometry"]["coordinates"]
+        p["LAT"], p["LNG"] = f"{lat:.6f}".replace(".", ","), f"{lon:.6f}".replace(".", ",")
+        lines.append(";".join(cell(p.get(c)) for c in columns))
+    csv_path = folder / "maatschappelijke_voorzieningen_mvzn.csv"
+    csv_path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
+    mapping = folder / "koppeling_mvzn.json"
+    mapping.write_text(json.dumps(OPEN_DATA_MAPPING, ensure_ascii=False, indent=2), encoding="utf-8")
+    return {"geojson": geojson, "csv": csv_path, "koppeling": mapping}
