@@ -83,6 +83,20 @@ def rerun_with_message(key: str, text: str) -> None:
     st.rerun()
 
 
+def save_edit(pid: str, changes: dict, version: int, message: str) -> None:
+    """Save a change with the version shown; on success rerun with ``message``, else say why (in Dutch)."""
+    try:
+        get_store().update_provision(pid, changes, expected_version=version)
+    except ConflictError as exc:
+        show_error(exc)
+        st.info("Gebruik 'Opnieuw laden' om de nieuwste versie te zien.")
+    except DataValidationError as exc:
+        show_error(exc)
+    else:
+        st.session_state.pop(SNAPSHOT, None)
+        rerun_with_message("vz_melding", message)
+
+
 def options_with(current: str, options: list, labels: dict) -> tuple[list, dict]:
     """The options of a selectbox, with a stored value that is not (or no longer) among them kept."""
     return (options, labels) if current in labels else ([*options, current], {**labels, current: current})
@@ -153,21 +167,17 @@ if editable:
                 notes = st.text_area("Notities", snap["notes"])
                 save = st.form_submit_button("Opslaan", type="primary")
             if save:
-                try:
-                    get_store().update_provision(pid, provision_changes({
+                try:  # a bad postcode or an empty name: refused before anything is written
+                    changes = provision_changes({
                         "name": name, "type": ptype, "status": status, "organisation": org,
                         "capacity_per_year": capacity, "reach_m": reach, "funding_end": funding_end,
                         "last_verified": verified, "street": street, "house_number": number, "postcode": postcode,
                         "city": city, "notes": notes,
-                    }), expected_version=snap["version"])
-                except ConflictError as exc:
-                    show_error(exc)
-                    st.info("Gebruik 'Opnieuw laden' hieronder om de nieuwste versie te zien.")
+                    })
                 except DataValidationError as exc:
                     show_error(exc)
                 else:
-                    st.session_state.pop(SNAPSHOT, None)
-                    rerun_with_message("vz_melding", "Opgeslagen.")
+                    save_edit(pid, changes, snap["version"], "Opgeslagen.")
             if st.button("Opnieuw laden", key="vz_herlaad", help="Toon de nieuwste opgeslagen versie; wat u hier "
                          "nog niet opsloeg, vervalt."):
                 st.session_state.pop(SNAPSHOT, None)
@@ -185,17 +195,9 @@ if editable:
                 st.caption("Deze voorziening staat al op gestopt; zet de status hierboven terug als ze weer loopt.")
             if st.button("Markeer als gestopt", type="primary", disabled=stopped, key="vz_stop",
                          help="Zet de status op gestopt; de voorziening blijft in de sociale kaart."):
-                try:
-                    get_store().update_provision(pid, {"status": "gestopt"}, expected_version=snap["version"])
-                except ConflictError as exc:
-                    show_error(exc)
-                    st.info("Gebruik 'Opnieuw laden' hierboven om de nieuwste versie te zien.")
-                except DataValidationError as exc:
-                    show_error(exc)
-                else:
-                    st.session_state.pop(SNAPSHOT, None)
-                    rerun_with_message("vz_melding", f"'{md(snap['name'])}' staat nu op gestopt. Ze blijft in de "
-                                                     "sociale kaart en telt niet meer mee als lopend aanbod.")
+                save_edit(pid, {"status": "gestopt"}, snap["version"],
+                          f"'{md(snap['name'])}' staat nu op gestopt. Ze blijft in de sociale kaart en telt niet meer "
+                          "mee als lopend aanbod.")
             sure = st.checkbox(f"Ja, verwijder '{md(snap['name'])}' definitief", key=f"vz_zeker_{pid}")
             if st.button("Definitief verwijderen", disabled=not sure, key=f"vz_weg_{pid}"):
                 try:
