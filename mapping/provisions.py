@@ -36,7 +36,7 @@ def provisions_table(provisions: pd.DataFrame, catalogue: dict | None = None) ->
         "Naam": provisions["name"],
         "Soort": provisions["type"].map(lambda t: types[t].label if t in types else t),
         "Status": provision_status_labels(provisions),
-        "Organisatie": provisions["organisation"],
+        "Organisatie": provisions["organisation"].astype(object).where(provisions["organisation"].notna(), ""),
         "Adres": address_lines(provisions),
         "Capaciteit per jaar": [format_number(c) if pd.notna(c) else "" for c in provisions["capacity_per_year"]],
         "Financiering tot": provisions["funding_end"].map(format_date),

@@ -162,12 +162,13 @@ with right:
 if spots_now is not None:
     def _count(spots, kind):
         return int((spots["cluster"] == kind).sum())
-    measure = "tekortindex" if cluster_on == "gap_index" else "tekort in personen"
+    measure = "de tekortindex" if cluster_on == "gap_index" else "het tekort in personen"
+    small = int(spots_now.attrs["n_small_need"])
     st.caption(
-        f"Rood gearceerd: hotspots, blauwe rand: coldspots van de {measure} "
+        f"Rood gearceerd: hotspots, blauwe rand: coldspots van {measure} "
         "(Getis-Ord Gi*, buren delen een grens of hoekpunt, significant na FDR-correctie 5%). "
         f"Een buurt met een behoefte van minder dan {MIN_NEED} personen is nooit een hot- of coldspot (hier "
-        f"{spots_now.attrs['n_small_need']} buurten); ze telt wel mee als waarneming en als buur. De scenariokaart "
+        f"{small} {'buurt' if small == 1 else 'buurten'}); ze telt wel mee als waarneming en als buur. De scenariokaart "
         f"gebruikt dezelfde maat en dezelfde regel. Nu {_count(spots_now, 'hot')} hot- en {_count(spots_now, 'cold')} "
         f"coldspots, in het scenario {_count(spots_then, 'hot')} en {_count(spots_then, 'cold')}."
         + (" De tekortindex is 1 overal waar niets binnen bereik is: stopt een scenario alles van deze soort, dan "

@@ -269,7 +269,7 @@ def test_tekorten_page_clusters_on_people_now_and_in_the_scenario(app):
     app.multiselect(key="tk_uit").set_value(["V002", "V003"]).run()
     assert not app.exception
     caption = next(c.value for c in app.caption if "hotspots" in c.value)
-    assert "coldspots van de tekort in personen" in caption
+    assert "coldspots van het tekort in personen" in caption
     assert "behoefte van minder dan 5 personen is nooit een hot- of coldspot" in caption
     assert "dezelfde maat en dezelfde regel" in caption
     now, then = map(int, re.search(r"Nu (\d+) hot- en \d+ coldspots, in het scenario (\d+) en", caption).groups())
