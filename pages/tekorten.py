@@ -170,7 +170,8 @@ if spots_now is not None:
         f"Een buurt met een behoefte van minder dan {MIN_NEED} personen is nooit een hot- of coldspot (hier "
         f"{small} {'buurt' if small == 1 else 'buurten'}); ze telt wel mee als waarneming en als buur. De "
         f"scenariokaart gebruikt dezelfde maat en dezelfde regel. Nu {_count(spots_now, 'hot')} hot- en "
-        f"{_count(spots_now, 'cold')} coldspots, in het scenario {_count(spots_then, 'hot')} en {_count(spots_then, 'cold')}."
+        f"{_count(spots_now, 'cold')} coldspots, in het scenario {_count(spots_then, 'hot')} en "
+        f"{_count(spots_then, 'cold')}."
         + (" De tekortindex is 1 overal waar niets binnen bereik is: stopt een scenario alles van deze soort, dan "
            "is er geen verschil meer tussen buurten en verdwijnen de clusters." if cluster_on == "gap_index" else ""))
 
