@@ -337,35 +337,77 @@ def _cmd_import_hsds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_problems(exc: DataValidationError) -> int:
+    """Every problem of a refused import on stderr (the first is in the message), then the exit code."""
+    print(f"Fout: {exc}", file=sys.stderr)
+    for problem in exc.problems[1:]:
+        where = ", ".join(f"{k} {problem[k]}" if k != "kolom" else f"kolom '{problem[k]}'"
+                          for k in ("bestand", "rij", "kolom") if problem.get(k) not in (None, ""))
+        print(f"  - {where}: {problem.get('melding', '')}" if where else f"  - {problem.get('melding', '')}",
+              file=sys.stderr)
+    return EXIT_INPUT
+
+
 def _cmd_import_network(args: argparse.Namespace) -> int:
-    from data.network_formats import network_from_graphml, read_nc_mapping, read_network_canvas
+    try:
+        return _import_network(args)
+    except DataValidationError as exc:
+        if not exc.problems:
+            raise
+        return _print_problems(exc)
+
+
+def _import_network(args: argparse.Namespace) -> int:
+    from data.network_formats import (
+        is_network_canvas_graphml,
+        network_from_graphml,
+        preview_network_canvas,
+        read_network_canvas_export,
+        read_network_canvas_mapping,
+    )
     from data.network_import import read_network_files
     from data.store import file_sha256
 
-    store = _open_for_import(args.store)
-    areas = store.read_table("areas")
-    buurten = set(areas.loc[areas["level"] == "buurt", "area_code"])
     sources = [bool(args.personen or args.relaties), bool(args.network_canvas), bool(args.graphml)]
     if sum(sources) != 1:
         raise DataValidationError("Kies één bron: --personen met --relaties, --network-canvas of --graphml.")
-    if args.network_canvas:
-        frames = read_network_canvas(args.network_canvas, read_nc_mapping(args.koppeling), known_buurten=buurten)
-        source = Path(args.network_canvas[0]).name
+    if args.mapping and not (args.network_canvas or args.graphml):
+        raise DataValidationError("--mapping (--koppeling) hoort bij --network-canvas.")
+    canvas = list(args.network_canvas or [])
+    if args.graphml and is_network_canvas_graphml(args.graphml):
+        canvas = [args.graphml]  # a Network Canvas GraphML: read as that export, with the mapping
+    store = _open_for_import(args.store)
+    areas = store.read_table("areas")
+    buurten = set(areas.loc[areas["level"] == "buurt", "area_code"])
+    warnings: list[dict] = []
+    if canvas:
+        source_files = read_network_canvas_export(canvas)
+        preview = preview_network_canvas(source_files, read_network_canvas_mapping(args.mapping),
+                                         known_buurten=buurten)
+        for line in preview.report_lines():
+            print(line)
+        preview.raise_if_problems()
+        frames = preview.frames
+        # File names of an export carry the interviewer's case id (it can be a name): not stored.
+        source, first = source_files.label, Path(canvas[0]) if Path(canvas[0]).is_file() else None
     elif args.graphml:
         frames = network_from_graphml(args.graphml)
-        source = Path(args.graphml).name
+        warnings = frames.get("warnings", [])
+        source, first = Path(args.graphml).name, Path(args.graphml)
     else:
-        if not (args.personen and args.relaties):
-            raise DataValidationError("Geef zowel --personen als --relaties op.")
+        if not args.personen:
+            raise DataValidationError("Geef --personen (en --relaties, of één Excel-sjabloon met beide bladen).")
         frames = read_network_files(
             args.personen, args.relaties, args.deelname, known_buurten=buurten,
             known_persons=set(store.read_table("persons")["person_id"]),
             known_provisions=set(store.read_table("provisions")["provision_id"]))
-        source = Path(args.personen).name
-    first = args.network_canvas[0] if args.network_canvas else (args.graphml or args.personen)
+        source, first = Path(args.personen).name, Path(args.personen)
+    for warning in warnings:
+        where = ", ".join(f"{k} {warning[k]}" for k in ("bestand", "rij", "kolom") if warning.get(k) not in (None, ""))
+        print(f"Let op: {warning['melding']}" + (f" ({where})" if where else ""))
     counts = store.merge_network(frames["persons"], frames["ties"], frames.get("participation"),
                                  alter_links=frames.get("alter_links"), user=args.gebruiker, source=source,
-                                 sha256=file_sha256(first))
+                                 sha256=file_sha256(first) if first else None)
     print(f"Netwerk geïmporteerd: {counts['personen']} personen, {counts['relaties']} relaties, "
           f"{counts['deelnames']} deelnames, {counts['onderlinge_banden']} banden tussen anderen "
           f"(import {store.last_batch_id}).")
@@ -405,12 +447,9 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     persons = store.read_table("persons")
     signals_per_buurt = None
     if len(persons):
-        from graphs.measures import person_measures
-        from graphs.signals import poor_network_signals
+        from graphs.signals import signals_from_store
 
-        ties, participation = store.read_table("ties"), store.read_table("participation")
-        signals = poor_network_signals(persons, ties, participation, measures=person_measures(
-            persons, ties, participation, store.read_table("alter_links")))
+        signals = signals_from_store(store)
         signals_per_buurt = signals.groupby("buurt_code")["signal"].sum()
     table = gaps_from_need_and_supply(store.read_areas("buurt"), store.read_table("provisions"),
                                       types=[args.type] if args.type else None, decay=args.verval,
@@ -427,13 +466,10 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
 
 def _cmd_signals(args: argparse.Namespace) -> int:
     from data.export import frame_to_csv_bytes
-    from graphs.measures import person_measures
-    from graphs.signals import DEFAULT_RULES, poor_network_signals
+    from graphs.signals import DEFAULT_RULES, signals_from_store
 
     store = GeoPackageStore.open(args.store, create=False)
-    persons, ties, participation = (store.read_table(n) for n in ("persons", "ties", "participation"))
-    measures = person_measures(persons, ties, participation, store.read_table("alter_links"))
-    signals = poor_network_signals(persons, ties, participation, measures=measures)
+    signals = signals_from_store(store)
     flagged = signals.loc[signals["signal"]].reset_index()
     columns = {"person_id": "persoon", "buurt_code": "buurtcode", "age_band": "leeftijd", "lsns6": "lsns6",
                "djg11": "djg11", "network_size": "netwerkgrootte", "informal_size": "informele_contacten",
@@ -456,16 +492,15 @@ def _cmd_match(args: argparse.Namespace) -> int:
     from data.export import frame_to_csv_bytes
     from data.formatting import format_number
     from graphs.matching import match_signalled
-    from graphs.measures import person_measures
-    from graphs.signals import poor_network_signals
+    from graphs.signals import needs_of, signals_from_store
 
     store = GeoPackageStore.open(args.store, create=False)
-    persons, ties, participation = (store.read_table(n) for n in ("persons", "ties", "participation"))
-    signals = poor_network_signals(persons, ties, participation, measures=person_measures(
-        persons, ties, participation, store.read_table("alter_links")))
+    persons, participation = store.read_table("persons"), store.read_table("participation")
+    signals = signals_from_store(store)
     catalogue = store.read_provision_types()
     result = match_signalled(signals, persons, store.read_table("provisions"), store.read_areas("buurt"),
-                             participation, catalogue=catalogue, suitability=store.read_suitability())
+                             participation, catalogue=catalogue, suitability=store.read_suitability(),
+                             needs=needs_of(signals))
     labels = {code: t.label for code, t in catalogue.items()}
     table = pd.concat([result.assignments.assign(reason=""), result.unmatched], ignore_index=True)
     table = table.sort_values("person_id", kind="stable")
@@ -490,6 +525,25 @@ def _cmd_match(args: argparse.Namespace) -> int:
     store.log(args.gebruiker, "export-koppeling", "persons",
               {"bestand": out.name, "aantal": len(table), "personen": sorted(set(table["person_id"].astype(str)))})
     print(f"Geschreven naar {out}. Een voorstel is een aanleiding voor een gesprek, geen verwijzing.")
+    return 0
+
+
+def _cmd_export_measures(args: argparse.Namespace) -> int:
+    from graphs.card import measures_export_bytes
+    from graphs.signals import signals_from_store
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise DataValidationError("Kies een .csv- of .xlsx-bestand voor --out.")
+    store = GeoPackageStore.open(args.store, create=False)
+    signals = signals_from_store(store)
+    out.write_bytes(measures_export_bytes(signals, excel=out.suffix.lower() == ".xlsx"))
+    store.log(args.gebruiker, "export-netwerkmaten", "persons,ties",
+              {"bestand": out.name, "aantal": len(signals), "personen": sorted(signals.index.astype(str))})
+    print(f"Netwerkmaten van {len(signals)} personen geschreven naar {out}"
+          + (" (met een blad 'Toelichting' per kolom)." if out.suffix.lower() == ".xlsx" else "."))
+    print("De maten volgen het eigen verhaal van elke persoon; wie door anderen genoemd wordt, staat apart. "
+          "LSNS-6 en De Jong Gierveld zijn screeningsinstrumenten, geen diagnose.")
     return 0
 
 
@@ -562,14 +616,17 @@ def build_parser() -> argparse.ArgumentParser:
                     _cmd_import_hsds)
     ihsds.add_argument("folder", metavar="MAP", help="map met services.csv en de andere tabellen, of services.json")
 
-    net = command("import-network", "importeer steunnetwerken (sjablonen personen, relaties, deelname)",
-                  _cmd_import_network)
-    net.add_argument("--personen", help="CSV/Excel met kolommen persoon, buurtcode, leeftijd, ...")
+    net = command("import-network", "importeer steunnetwerken (sjablonen personen, relaties, deelname; Network "
+                  "Canvas; GraphML)", _cmd_import_network)
+    net.add_argument("--personen", help="CSV/Excel met kolommen persoon, buurtcode, leeftijd, ... (of het "
+                                        "Excel-sjabloon met de bladen Personen, Relaties en Deelname)")
     net.add_argument("--relaties", help="CSV/Excel met kolommen ego, alter of alter_label, rol, ...")
-    net.add_argument("--network-canvas", nargs="+", metavar="BESTAND",
-                     help="de CSV-bestanden van een Network Canvas-export (ego, attributeList, edgeList)")
-    net.add_argument("--koppeling", help="JSON: welke Network Canvas-variabelen rol, steun, buurt en leeftijd zijn")
-    net.add_argument("--graphml", help="GraphML-bestand (zoals export-network het schrijft)")
+    net.add_argument("--network-canvas", nargs="+", metavar="PAD",
+                     help="een Network Canvas-export: de CSV- en/of GraphML-bestanden, hun zip of de map")
+    net.add_argument("--mapping", "--koppeling", dest="mapping", metavar="KOPPELING.json",
+                     help="JSON: welke Network Canvas-variabelen en -waarden onze velden zijn (zonder: de Network "
+                          "Canvas-preset; niet gekoppelde variabelen staan in het verslag)")
+    net.add_argument("--graphml", help="GraphML-bestand (zoals export-network het schrijft, of van Network Canvas)")
     net.add_argument("--deelname", help="CSV/Excel met kolommen persoon, voorziening, rol, sinds")
 
     xnet = command("export-network", "exporteer het steunnetwerk als GraphML (Gephi) of CSV", _cmd_export_network)
@@ -582,6 +639,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sig = command("signals", "schrijf de personen met een signaal van een arm netwerk naar CSV", _cmd_signals)
     sig.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
+
+    emeasures = command("export-measures", "exporteer alle netwerkmaten per persoon (de netwerkkaart) naar CSV of "
+                        "Excel", _cmd_export_measures)
+    emeasures.add_argument("--out", required=True, help="doelbestand, .csv of .xlsx")
 
     match = command("match", "stel personen met een signaal een passende voorziening voor (min-cost flow) en "
                     "schrijf het resultaat naar CSV", _cmd_match)

@@ -12,7 +12,13 @@ signed-in :class:`~data.auth.User`, so a page cannot forget a rule:
   figures, participants per provision) are computed here from all data; for everyone but the
   administrator, persons they may not see one by one enter them only through the protected table of
   :mod:`data.disclosure` (cell-key method, cells under 5 persons as 0), with the fixed default
-  rules: a wijkteam's own rule changes apply to its own persons only.
+  rules: a wijkteam's own rule changes apply to its own persons only;
+* roles that see only totals (gemeente, gebiedsverbinder, opbouwwerker) always get the fixed default
+  rules, whatever rules a page passes (:meth:`ScopedStore.effective_rules`): varied rules would let
+  totals be subtracted from each other;
+* the signal table per person (:meth:`ScopedStore.person_signals`) comes from the one pipeline
+  :func:`graphs.signals.signal_table` on all data (a person's measures do not depend on who else
+  the user may see), limited to the persons the user may see one by one.
 
 This module is the one place in ``data/`` that calls the pure network functions of ``graphs/``:
 an aggregate must be made where the person data still is.
@@ -159,7 +165,25 @@ class ScopedStore:
         self._require(self.user.is_admin, "het logboek")
         return self._store.read_audit()
 
-    # ------------------------------------------------------------------ aggregates of persons
+    # ------------------------------------------------------------------ signals and aggregates of persons
+    def effective_rules(self, rules=None):
+        """The signal rules that apply for this user: the given ones (default: the default rules) for roles
+        that see persons, always the fixed default rules for roles that see only totals."""
+        from graphs.signals import DEFAULT_RULES
+
+        return (rules or DEFAULT_RULES) if self.user.sees_persons else DEFAULT_RULES
+
+    def person_signals(self, rules=None) -> pd.DataFrame:
+        """The signal table (:func:`graphs.signals.signal_table`: measures, scores, signal, reasons and needs)
+        of the persons this user may see one by one; refused to roles without person access.
+
+        Computed from all data, so measures that look beyond the user's scope (where an alter lives, who
+        else names the person) are the same for every user who may see the person.
+        """
+        self._require(self.user.sees_persons, "gegevens over personen")
+        signals = self._signals_with(self.effective_rules(rules))
+        return signals.loc[signals.index.astype(str).isin(self._own_ids())]
+
     # Every figure from person data leaves through here. For anyone but the administrator it is computed
     # from the one protected table of data/disclosure.py (the rule and why it holds are written there),
     # except a wijkteam's own persons, whom it sees one by one anyway.
@@ -204,10 +228,11 @@ class ScopedStore:
             signalled = (base["cells"].groupby("buurt_code")["count"].sum()
                          .reindex(measured.index, fill_value=0).astype(int))
             # Separate cells with their own noise need not add up: where the complement (persons without a
-            # signal) is under 5 by these counts, or below 0, the signalled count is hidden too.
+            # signal) is under 5 by these counts, or below 0, the signalled count is hidden and the share
+            # shown as a band ('80% of meer', from the published count of persons only).
             # A protected 0 is 0 to 4 persons: hidden as small, never shown as "0%".
-            parts.append(share_from_counts(measured, signalled,
-                                           hide=((measured - signalled) < MIN_CELL) | (signalled == 0)))
+            parts.append(share_from_counts(measured, signalled, hide=signalled == 0,
+                                           band=(measured - signalled) < MIN_CELL))
         if not parts:
             return signal_share_by_buurt(pd.DataFrame({"buurt_code": pd.Series(dtype=object),
                                                        "signal": pd.Series(dtype=bool)}))
@@ -317,11 +342,12 @@ class ScopedStore:
         return self._aggregate_memo("tables", make)
 
     def _signals_with(self, rules):
-        from graphs.signals import poor_network_signals
+        from graphs.signals import signal_table
 
         def make():
             tables = self._aggregate_tables()
-            return poor_network_signals(tables["persons"], tables["ties"], rules=rules, measures=tables["measures"])
+            return signal_table(tables["persons"], tables["ties"], tables["participation"], tables["alter_links"],
+                                rules=rules, measures=tables["measures"])
         return self._aggregate_memo(("signals", rules), make)
 
     def _own_ids(self) -> set:
@@ -358,10 +384,10 @@ class ScopedStore:
         (protected persons with data per buurt).
         """
         from data.reach import NEED_CODES, needs_from_pattern, needs_pattern
-        from graphs.signals import DEFAULT_RULES, need_categories
+        from graphs.signals import DEFAULT_RULES, needs_of
 
         # Roles that see only totals always get the fixed rules: varied rules are a differencing tool.
-        rules = (rules or DEFAULT_RULES) if self.user.sees_persons else DEFAULT_RULES
+        rules = self.effective_rules(rules)
 
         def make():
             persons = self._aggregate_tables()["persons"]
@@ -369,7 +395,7 @@ class ScopedStore:
             widowed_ids = set(persons.loc[persons["widowed_since"].notna(), "person_id"].astype(str))
             signals = self._signals_with(rules)
             own_signals = signals.loc[signals.index.astype(str).isin(own_ids)]
-            own_needs = need_categories(own_signals, persons, rules=rules)
+            own_needs = needs_of(own_signals)
             cells = pd.DataFrame({"buurt_code": pd.Series(dtype=object), "needs": pd.Series(dtype=object),
                                   "widowed": pd.Series(dtype=bool), "count": pd.Series(dtype=int)})
             measured = pd.Series(dtype=int)
@@ -380,7 +406,7 @@ class ScopedStore:
                 flagged = others["signal"].to_numpy(bool)
                 buurt = others["buurt_code"].to_numpy(dtype=object)
                 # One cell per buurt and needs pattern: the matching needs the needs of the stand-ins.
-                pattern = needs_pattern(need_categories(others, persons, rules=DEFAULT_RULES))
+                pattern = needs_pattern(needs_of(others))
                 cells = (protected_counts(keys[flagged], [buurt[flagged], pattern[flagged]])
                          .rename_axis(["buurt_code", "needs"]).rename("count").reset_index())
                 cells["widowed"] = needs_from_pattern(cells["needs"])[:, NEED_CODES.index("verweduwd")]

@@ -1,150 +1,66 @@
-"""Support networks in other formats: Network Canvas CSV export (import) and GraphML (both ways).
+"""Support networks in other formats: Network Canvas exports (import) and GraphML (both ways).
 
-Network Canvas writes, per interview, an ego file (``networkCanvasEgoUUID``), node attribute lists
-(one row per alter: ``networkCanvasEgoUUID``, ``networkCanvasUUID``, categorical variables as one
-boolean column per value) and edge lists (``networkCanvasSourceUUID`` → ``networkCanvasTargetUUID``:
-alters who know each other). A mapping tells which ego variables hold the buurt and age band and
-which boolean columns mean which role and support type. Alters become anonymous alters keyed by
-their Network Canvas UUID; edges between them become alter links (density among alters).
+Network Canvas is read by :mod:`data.network_canvas` (CSV set, GraphML or their zip; a mapping
+with a preset; identifying columns listed and not imported; other node types skipped); this
+module keeps the short entry points :func:`read_network_canvas` and :func:`read_nc_mapping`.
+GraphML written by :func:`network_to_graphml` (persons and anonymous alters as nodes, support ties
+and alter links as edges) is read back by :func:`network_from_graphml` with the robust reader of
+:mod:`data.graphml`: never a traceback, a Dutch message that says why.
 """
 
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 
 from data.errors import DataValidationError
+from data.graphml import graphml_bool, read_graphml
+from data.network_canvas import (
+    NETWORK_CANVAS_PRESET,
+    NetworkCanvasMapping,
+    NetworkCanvasPreview,
+    NetworkCanvasSource,
+    network_canvas_frames,
+    network_canvas_preset_table,
+    preview_network_canvas,
+    read_network_canvas_export,
+    read_network_canvas_mapping,
+)
 from data.privacy import check_pseudonymous
-from data.schema import AGE_BANDS, ROLES, SUPPORT_TYPES
-from data.tabular import read_table_file
+from data.schema import CONTACT_FREQUENCIES, ROLES
 
-DEFAULT_NC_MAPPING = {
-    "persoon": None,  # ego variable with an opaque code; default: "NC-" + the first 8 characters of the ego UUID
-    "buurtcode": "buurtcode",
-    "leeftijd": "leeftijd",
-    "rollen": {f"rol_{r}": r for r in ROLES},
-    "steun": {f"steun_{s}": s for s in SUPPORT_TYPES},
-    "nabijheid": "nabijheid",
-    "contact": "contact",
-}
-_TRUE = {"true", "1", "ja", "yes", "waar"}
-
-
-def read_nc_mapping(path: str | Path | None) -> dict:
-    """The mapping from Network Canvas variables to Steunkaart's fields (JSON), over the defaults."""
-    if path is None:
-        return dict(DEFAULT_NC_MAPPING)
-    path = Path(path)
-    try:
-        given = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataValidationError(f"De koppeling is geen geldige JSON ({exc}).", file=path.name) from exc
-    if not isinstance(given, dict):
-        raise DataValidationError("De koppeling moet een JSON-object zijn.", file=path.name)
-    unknown_roles = [r for r in given.get("rollen", {}).values() if r not in ROLES]
-    if unknown_roles:
-        raise DataValidationError(f"Onbekende rol(len) in de koppeling: {', '.join(unknown_roles)}.", file=path.name)
-    unknown_support = [s for s in given.get("steun", {}).values() if s not in SUPPORT_TYPES]
-    if unknown_support:
-        raise DataValidationError(f"Onbekende steunsoort(en) in de koppeling: {', '.join(unknown_support)} "
-                                  f"(kies uit {', '.join(SUPPORT_TYPES)}).", file=path.name)
-    return {**DEFAULT_NC_MAPPING, **given}
+__all__ = [
+    "NETWORK_CANVAS_PRESET",
+    "NetworkCanvasMapping",
+    "NetworkCanvasPreview",
+    "NetworkCanvasSource",
+    "is_network_canvas_graphml",
+    "network_canvas_frames",
+    "network_canvas_preset_table",
+    "network_from_graphml",
+    "network_to_graphml",
+    "preview_network_canvas",
+    "read_nc_mapping",
+    "read_network_canvas",
+    "read_network_canvas_export",
+    "read_network_canvas_mapping",
+]
 
 
-def _truthy(frame: pd.DataFrame, col: str) -> pd.Series:
-    if col not in frame:
-        return pd.Series(False, index=frame.index)
-    return frame[col].astype("string").str.strip().str.lower().isin(_TRUE)
+def read_nc_mapping(path: str | Path | None) -> NetworkCanvasMapping:
+    """The mapping from a JSON file (new or the first import's format), or the preset for ``None``."""
+    return read_network_canvas_mapping(path)
 
 
-def read_network_canvas(files: list[str | Path], mapping: dict | None = None, *,
+def read_network_canvas(files, mapping: NetworkCanvasMapping | dict | None = None, *,
                         known_buurten: set[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Read a Network Canvas CSV export into persons, ties and alter links."""
-    mapping = mapping or dict(DEFAULT_NC_MAPPING)
-    paths = [Path(f) for f in files]
-    ego_files = [p for p in paths if "ego" in p.stem.lower() and "attributelist" not in p.stem.lower()
-                 and "edgelist" not in p.stem.lower()]
-    node_files = [p for p in paths if "attributelist" in p.stem.lower()]
-    edge_files = [p for p in paths if "edgelist" in p.stem.lower()]
-    if not ego_files or not node_files:
-        raise DataValidationError("Een Network Canvas-export heeft een ego-bestand (…_ego.csv) en minstens één "
-                                  "attributenlijst (…_attributeList_….csv) nodig.")
-    frames = {}
-    for path in paths:
-        frame = read_table_file(path)
-        check_pseudonymous(frame, file=path.name)
-        frames[path] = frame
-    egos = pd.concat([frames[p] for p in ego_files], ignore_index=True)
-    if "networkCanvasEgoUUID" not in egos:
-        raise DataValidationError("Kolom networkCanvasEgoUUID ontbreekt.", file=ego_files[0].name,
-                                  column="networkCanvasEgoUUID")
-    ego_uuid = egos["networkCanvasEgoUUID"].astype("string").str.strip()
-    id_col = mapping.get("persoon")
-    person_id = (egos[id_col].astype("string").str.strip() if id_col and id_col in egos
-                 else "NC-" + ego_uuid.str.replace("-", "").str[:8])
-    check_pseudonymous(pd.DataFrame({"persoon": person_id}), file=ego_files[0].name, id_columns=("persoon",))
-    buurt_col, age_col = mapping.get("buurtcode"), mapping.get("leeftijd")
-    buurt = egos[buurt_col].astype("string").str.strip().str.upper() if buurt_col in egos else pd.Series(
-        pd.NA, index=egos.index, dtype="string")
-    if known_buurten is not None:
-        bad = buurt.notna() & ~buurt.isin(known_buurten)
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise DataValidationError(f"buurtcode '{buurt.iloc[row - 2]}' staat niet in de opslag.",
-                                      file=ego_files[0].name, row=row, column=buurt_col)
-    age = egos[age_col].astype("string").str.strip() if age_col in egos else pd.Series(pd.NA, index=egos.index)
-    age = age.where(age.isin(AGE_BANDS))
-    persons = pd.DataFrame({"person_id": person_id, "buurt_code": buurt, "age_band": age, "consent": True})
-    ego_of = dict(zip(ego_uuid, person_id, strict=True))
-
-    nodes = pd.concat([frames[p] for p in node_files], ignore_index=True)
-    for col in ("networkCanvasEgoUUID", "networkCanvasUUID"):
-        if col not in nodes:
-            raise DataValidationError(f"Kolom {col} ontbreekt in de attributenlijst.", file=node_files[0].name,
-                                      column=col)
-    node_ego = nodes["networkCanvasEgoUUID"].astype("string").str.strip().map(ego_of)
-    if node_ego.isna().any():
-        row = int(np.flatnonzero(node_ego.isna().to_numpy())[0]) + 2
-        raise DataValidationError("Deze alter hoort bij een ego die niet in het ego-bestand staat.",
-                                  file=node_files[0].name, row=row, column="networkCanvasEgoUUID")
-    role = pd.Series("anders", index=nodes.index, dtype=object)
-    for col, value in reversed(list(mapping.get("rollen", {}).items())):  # the first listed role wins
-        role = role.mask(_truthy(nodes, col), value)
-    ties = pd.DataFrame({
-        "ego_id": node_ego.to_numpy(), "alter_id": None,
-        "alter_key": nodes["networkCanvasUUID"].astype("string").str.strip().to_numpy(), "role": role.to_numpy(),
-    })
-    for col, support in mapping.get("steun", {}).items():
-        ties[f"support_{support}"] = ties.get(f"support_{support}", False) | _truthy(nodes, col).to_numpy()
-    for support in SUPPORT_TYPES:
-        if f"support_{support}" not in ties:
-            ties[f"support_{support}"] = False
-    close_col = mapping.get("nabijheid")
-    if close_col in nodes:
-        ties["closeness"] = pd.to_numeric(nodes[close_col], errors="coerce").clip(1, 3).astype("Int64").to_numpy()
-    contact_col = mapping.get("contact")
-    if contact_col in nodes:
-        ties["contact_frequency"] = nodes[contact_col].astype("string").str.strip().str.lower().to_numpy()
-
-    links = pd.DataFrame(columns=["ego_id", "source", "target"])
-    if edge_files:
-        edges = pd.concat([frames[p] for p in edge_files], ignore_index=True)
-        needed = ["networkCanvasEgoUUID", "networkCanvasSourceUUID", "networkCanvasTargetUUID"]
-        missing = [c for c in needed if c not in edges]
-        if missing:
-            raise DataValidationError(f"Kolom {missing[0]} ontbreekt in de relatielijst.", file=edge_files[0].name,
-                                      column=missing[0])
-        links = pd.DataFrame({
-            "ego_id": edges["networkCanvasEgoUUID"].astype("string").str.strip().map(ego_of).to_numpy(),
-            "source": edges["networkCanvasSourceUUID"].astype("string").str.strip().to_numpy(),
-            "target": edges["networkCanvasTargetUUID"].astype("string").str.strip().to_numpy(),
-        }).drop_duplicates(["ego_id", "source", "target"])
-    return {"persons": persons, "ties": ties, "participation": pd.DataFrame(), "alter_links": links}
+    """Read a Network Canvas export (files, zip or folder) into persons, ties and alter links, or raise one error."""
+    if isinstance(mapping, dict):
+        mapping = NetworkCanvasMapping.from_dict(mapping)
+    return network_canvas_frames(read_network_canvas_export(files), mapping, known_buurten=known_buurten)
 
 
 # --------------------------------------------------------------------------- GraphML
@@ -154,19 +70,23 @@ _TIE_ATTRS = ["role", "support_practical", "support_emotional", "support_informa
 
 
 def network_to_graphml(persons: pd.DataFrame, ties: pd.DataFrame, alter_links: pd.DataFrame | None = None) -> bytes:
-    """The support network as GraphML (opens in Gephi): persons and anonymous alters as nodes."""
-    graph = nx.DiGraph()
+    """The support network as GraphML (opens in Gephi): persons and anonymous alters as nodes.
+
+    A value that is not known (a buurt, closeness, an unknown 'wederzijds') is left out of the
+    element instead of written as an empty text, so every attribute keeps one type.
+    """
+    graph = nx.MultiDiGraph()  # a person's own tie and a link between the same two persons are two edges
     for row in persons.itertuples(index=False):
-        graph.add_node(str(row.person_id), kind="persoon", buurt_code=str(row.buurt_code or ""),
-                       age_band=str(row.age_band or ""))
+        attrs = {k: str(getattr(row, k)) for k in ("buurt_code", "age_band")
+                 if hasattr(row, k) and not pd.isna(getattr(row, k)) and str(getattr(row, k))}
+        graph.add_node(str(row.person_id), kind="persoon", **attrs)
     alter = ties["alter_id"].astype("string").fillna(ties["ego_id"].astype("string") + "|" + ties["alter_key"])
     for ego, target, row in zip(ties["ego_id"], alter, ties.itertuples(index=False), strict=True):
         if target not in graph:
             graph.add_node(str(target), kind="alter")
-        attrs = {k: ("" if pd.isna(getattr(row, k)) else
-                     (bool(getattr(row, k)) if k.startswith(("support", "recip", "same")) else
-                      (int(getattr(row, k)) if k == "closeness" else str(getattr(row, k)))))
-                 for k in _TIE_ATTRS if hasattr(row, k)}
+        attrs = {k: (bool(getattr(row, k)) if k.startswith(("support", "recip", "same")) else
+                     (int(getattr(row, k)) if k == "closeness" else str(getattr(row, k))))
+                 for k in _TIE_ATTRS if hasattr(row, k) and not pd.isna(getattr(row, k))}
         graph.add_edge(str(ego), str(target), kind="steun", **attrs)
     if alter_links is not None:
         for row in alter_links.itertuples(index=False):
@@ -177,30 +97,103 @@ def network_to_graphml(persons: pd.DataFrame, ties: pd.DataFrame, alter_links: p
     return buffer.getvalue()
 
 
-def network_from_graphml(path: str | Path) -> dict[str, pd.DataFrame]:
-    """Read GraphML written by :func:`network_to_graphml` (or in the same shape) back into frames."""
-    path = Path(path)
+def is_network_canvas_graphml(path: str | Path | bytes) -> bool:
+    """Whether a GraphML file was written by Network Canvas (its namespace or UUID keys); False if unreadable."""
     try:
-        graph = nx.read_graphml(path)
-    except Exception as exc:
-        raise DataValidationError("Het GraphML-bestand kan niet gelezen worden.", file=path.name) from exc
-    nodes = pd.DataFrame([{"id": n, **d} for n, d in graph.nodes(data=True)])
-    check_pseudonymous(nodes.drop(columns=["kind"], errors="ignore"), file=path.name, id_columns=("id",))
-    people = nodes.loc[nodes.get("kind", pd.Series("persoon", index=nodes.index)) == "persoon"]
-    persons = pd.DataFrame({"person_id": people["id"], "buurt_code": people.get("buurt_code"),
-                            "age_band": people.get("age_band"), "consent": True}).replace("", None)
-    edges = pd.DataFrame([{"source": u, "target": v, **d} for u, v, d in graph.edges(data=True)])
-    steun = edges.loc[edges.get("kind", "steun") == "steun"]
+        return read_graphml(path if isinstance(path, bytes) else Path(path)).is_network_canvas
+    except DataValidationError:
+        return False
+
+
+def network_from_graphml(path: str | Path | bytes, *, file: str | None = None) -> dict[str, pd.DataFrame]:
+    """Read GraphML written by :func:`network_to_graphml` (a path, or an upload's bytes with ``file``) back
+    into frames (and ``warnings``).
+
+    Raises
+    ------
+    DataValidationError
+        For XML that is not GraphML (with the line), a Network Canvas GraphML (import that as a
+        Network Canvas export), a GraphML without Steunkaart's node kinds, personal data, and every
+        tie whose role, contact frequency or closeness is not one of ours (all in ``problems``).
+    """
+    doc = read_graphml(path if isinstance(path, bytes) else Path(path), file=file)
+    name = doc.file
+    if doc.is_network_canvas:
+        raise DataValidationError(
+            "Dit GraphML-bestand komt uit Network Canvas; importeer het als Network Canvas-export (--network-canvas): "
+            "dan worden namen niet overgenomen en andere soorten knopen (zoals plekken) overgeslagen.", file=name)
+    nodes, edges = doc.nodes, doc.edges
+    if "kind" not in nodes or "kind" not in edges:
+        raise DataValidationError(
+            "Dit GraphML-bestand komt niet van Steunkaart: de knopen en banden hebben geen 'kind' (persoon/alter, "
+            "steun/kent). Exporteer met 'python cli.py export-network', of importeer een Network Canvas-export met "
+            "--network-canvas.", file=name)
+    problems: list[dict] = []
+    warnings = list(doc.warnings)
+
+    def bad(frame: pd.DataFrame, mask, column: str, message: str) -> None:
+        for line in frame.loc[mask.fillna(False).to_numpy(dtype=bool), "line"]:
+            problems.append({"bestand": name, "rij": None if pd.isna(line) else int(line), "kolom": column,
+                             "melding": message})
+
+    kind = nodes["kind"].str.strip().str.lower()
+    bad(nodes, ~kind.isin(["persoon", "alter"]), "kind", "Een knoop is 'persoon' of 'alter'.")
+    attrs = [c for c in nodes.columns if c not in ("graph", "node_id", "line", "kind")]
+    try:
+        check_pseudonymous(nodes[["node_id", *attrs]].rename(columns={"node_id": "id"}), file=name,
+                           id_columns=("id",))
+    except DataValidationError as exc:
+        problems.append({"bestand": name, "rij": exc.row, "kolom": exc.column or "",
+                         "melding": str(exc).split(" (bestand")[0]})
+    people = nodes.loc[kind.eq("persoon").fillna(False).to_numpy(dtype=bool)]
+    persons = pd.DataFrame({"person_id": people["node_id"].to_numpy(),
+                            "buurt_code": people.get("buurt_code", pd.Series(pd.NA, index=people.index)).to_numpy(),
+                            "age_band": people.get("age_band", pd.Series(pd.NA, index=people.index)).to_numpy(),
+                            "consent": True}).replace("", None)
+    edge_kind = edges["kind"].str.strip().str.lower()
+    bad(edges, ~edge_kind.isin(["steun", "kent"]), "kind", "Een band is 'steun' of 'kent'.")
+    loop = edges["source"] == edges["target"]
+    for line in edges.loc[loop.fillna(False).to_numpy(dtype=bool), "line"]:
+        warnings.append({"bestand": name, "rij": None if pd.isna(line) else int(line), "kolom": "",
+                         "melding": "Een band van een knoop naar zichzelf (lus) wordt overgeslagen."})
+    edges = edges.loc[~loop.fillna(False).to_numpy(dtype=bool)]
+    edge_kind = edge_kind.loc[edges.index]
+    steun = edges.loc[edge_kind.eq("steun").fillna(False).to_numpy(dtype=bool)]
     known = set(persons["person_id"])
+    bad(steun, ~steun["source"].isin(known), "source", "Een steunrelatie begint bij een persoon (kind 'persoon').")
     is_person = steun["target"].isin(known)
+
+    def text(col: str) -> pd.Series:
+        return steun[col].str.strip().replace("", None) if col in steun else pd.Series(pd.NA, index=steun.index,
+                                                                                       dtype="string")
+
+    role, contact = text("role"), text("contact_frequency")
+    bad(steun, role.isna() | ~role.isin(list(ROLES)), "role", f"Onbekende of lege rol; kies uit {', '.join(ROLES)}.")
+    bad(steun, contact.notna() & ~contact.isin(list(CONTACT_FREQUENCIES)), "contact_frequency",
+        f"Onbekende contactfrequentie; kies uit {', '.join(CONTACT_FREQUENCIES)}.")
+    closeness = pd.to_numeric(text("closeness"), errors="coerce")
+    bad(steun, text("closeness").notna() & ~closeness.isin([1, 2, 3]), "closeness", "Nabijheid is 1, 2 of 3.")
     ties = pd.DataFrame({
         "ego_id": steun["source"].to_numpy(),
         "alter_id": steun["target"].where(is_person).to_numpy(),
         "alter_key": steun["target"].where(~is_person).str.split("|").str[-1].to_numpy(),
-        **{k: steun[k].to_numpy() for k in _TIE_ATTRS if k in steun},
-    }).replace("", None)
-    kent = edges.loc[edges.get("kind", "") == "kent"]
-    links = pd.DataFrame({"ego_id": kent.get("ego_id"), "source": kent["source"].str.split("|").str[-1],
-                          "target": kent["target"].str.split("|").str[-1]}) if len(kent) else pd.DataFrame(
-        columns=["ego_id", "source", "target"])
-    return {"persons": persons, "ties": ties, "participation": pd.DataFrame(), "alter_links": links}
+        "role": role.to_numpy(),
+        **{f"support_{s}": graphml_bool(text(f"support_{s}")).fillna(False).astype(bool).to_numpy()
+           for s in ("practical", "emotional", "informational", "companionship")},
+        "contact_frequency": contact.to_numpy(),
+        "closeness": closeness.astype("Int64").to_numpy(),
+        "reciprocal": graphml_bool(text("reciprocal")).to_numpy(),
+        "same_buurt": graphml_bool(text("same_buurt")).to_numpy(),
+    })
+    kent = edges.loc[edge_kind.eq("kent").fillna(False).to_numpy(dtype=bool)]
+    links = pd.DataFrame({"ego_id": kent.get("ego_id", pd.Series(pd.NA, index=kent.index)).to_numpy(),
+                          "source": kent["source"].str.split("|").str[-1].to_numpy(),
+                          "target": kent["target"].str.split("|").str[-1].to_numpy()})
+    bad(kent, links["ego_id"].isna().set_axis(kent.index), "ego_id", "Een band 'kent' heeft een ego_id nodig.")
+    if problems:
+        first = problems[0]
+        raise DataValidationError(f"{len(problems)} probleem/problemen in het GraphML-bestand; er is niets "
+                                  f"geïmporteerd. Eerste: {first['melding']}", file=name, row=first["rij"],
+                                  column=first["kolom"] or None, problems=problems)
+    return {"persons": persons, "ties": ties, "participation": pd.DataFrame(), "alter_links": links,
+            "warnings": warnings}

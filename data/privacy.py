@@ -69,3 +69,49 @@ def check_pseudonymous(frame: pd.DataFrame, *, file: str, id_columns: tuple[str,
                 "De waarde is geen ondoorzichtige code (alleen letters, cijfers en - _ . : |, zonder spaties; geen "
                 "namen). De waarde zelf wordt niet getoond: het kan een persoonsgegeven zijn.", file=file, row=row,
                 column=col)
+
+
+_POSTCODE_WITH_NUMBER = (r"(?:\b[1-9]\d{3}\s?[A-Za-z]{2}\b.*\d|\d.*\b[1-9]\d{3}\s?[A-Za-z]{2}\b)")
+_STREET_WITH_NUMBER = (r"\b[A-Za-zÀ-ÿ'’.-]+(?:straat|laan|weg|plein|gracht|kade|dijk|singel|hof|park|pad|steeg|"
+                       r"markt|dreef|street|road|avenue|lane)\s+\d+")
+# Two or more capitalised words, Dutch infixes allowed between them ("Jan Jansen", "Oma de Vries").
+_NAME_LIKE = (r"[A-ZÀ-Ý][a-zà-ÿ'’-]+\.?(?:\s+(?:van|de|der|den|het|ter|ten|te|op|in|'t|la|le|du|da|von))*"
+              r"(?:\s+[A-ZÀ-Ý][a-zà-ÿ'’-]+)+")
+
+
+def personal_value_kind(values: pd.Series, *, names: bool = False) -> pd.Series:
+    """Which kind of personal data each value looks like (vectorised), in Dutch; ``<NA>`` where none.
+
+    Recognises BSNs (eleven-test), Dutch phone numbers, e-mail addresses, a postcode with a house
+    number or a street with a number, and with ``names=True`` also name-like values (two or more
+    capitalised words, Dutch infixes allowed). Use ``names`` only on free text or on values that a
+    mapping did not recognise: coded answers such as 'Very close' would look like a name.
+
+    Parameters
+    ----------
+    values : Series
+        Cells as text (missing values are never personal data).
+    names : bool
+        Also flag name-like values.
+
+    Returns
+    -------
+    Series
+        Same index; e.g. 'een telefoonnummer' or ``<NA>``. The values themselves are never repeated.
+    """
+    text = values.astype("string").str.strip()
+    present = text.notna() & (text != "")
+    kind = pd.Series(pd.NA, index=values.index, dtype="string")
+    checks = [
+        (passes_eleven_test(text), "een BSN (elfproef)"),
+        (text.str.replace(r"[\s\-()]", "", regex=True).str.fullmatch(_PHONE.pattern), "een telefoonnummer"),
+        (text.str.contains(_EMAIL.pattern[1:-1], case=False, regex=True), "een e-mailadres"),
+        (text.str.contains(_POSTCODE_WITH_NUMBER, regex=True), "een adres (postcode en huisnummer)"),
+        (text.str.contains(_STREET_WITH_NUMBER, case=False, regex=True), "een adres (straat en huisnummer)"),
+    ]
+    if names:
+        checks.append((text.str.fullmatch(_NAME_LIKE), "een naam"))
+    for mask, what in reversed(checks):  # the first check that matches names the kind
+        hit = mask.fillna(False).astype(bool) & present
+        kind = kind.mask(hit, what)
+    return kind

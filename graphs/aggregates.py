@@ -22,6 +22,10 @@ from data.reach import (
 )
 
 HIDDEN = f"minder dan {MIN_CELL}"
+BAND_STEP = 10  # a share shown as a band is rounded down to a multiple of this many percent
+FEW_PERSONS = f"minder dan {MIN_CELL} personen"  # the status of a buurt with too few persons to show anything
+HIDDEN_STATUS = "verborgen (kleine aantallen)"
+BAND_STATUS = f"minder dan {MIN_CELL} zonder signaal"  # the share is a band: 'at least ...%'
 
 
 def format_count(n: float, *, min_persons: int = MIN_CELL) -> str:
@@ -29,6 +33,31 @@ def format_count(n: float, *, min_persons: int = MIN_CELL) -> str:
     if pd.isna(n):
         return ""
     return f"minder dan {min_persons}" if 0 < n < min_persons else format_number(n)
+
+
+def format_share(share: float, at_least: float | None = None) -> str:
+    """A share for aggregate views: '62%', a band '80% of meer' (see :func:`share_from_counts`), or ''."""
+    if pd.notna(share):
+        return f"{format_number(share)}%"
+    if at_least is not None and pd.notna(at_least):
+        return f"{format_number(at_least)}% of meer"
+    return ""
+
+
+def share_band(measured: pd.Series, *, min_persons: int = MIN_CELL) -> pd.Series:
+    """The lower bound (percent) of the band shown for a share whose complement is 1 to ``min_persons - 1``.
+
+    ``floor((measured - (min_persons - 1)) / measured * 100 / BAND_STEP) * BAND_STEP``: the smallest share
+    the complement allows, rounded down to a step of :data:`BAND_STEP`. It depends on the (shown) number
+    of persons only, never on the complement itself, so the band is the same for a complement of 1, 2, 3
+    or 4 and gives away no more than 'minder dan 5 zonder signaal'. Only from ``2 * min_persons - 1`` (9)
+    persons: below that some complement of 1 to 4 would leave fewer than 5 with a signal (hidden as small),
+    and whether a band is shown would then tell which complements are possible (for 6 persons: exactly 1).
+    NaN where there is no band.
+    """
+    m = pd.to_numeric(measured, errors="coerce").astype(float)
+    lowest = 100 * (m - (min_persons - 1)) / m
+    return (np.floor(lowest / BAND_STEP) * BAND_STEP).where(m >= 2 * min_persons - 1)
 
 
 def suppressed(counts: pd.Series, *, min_persons: int = MIN_CELL, total_shown: bool = True,
@@ -66,8 +95,23 @@ def signal_share_by_buurt(signals: pd.DataFrame, *, min_persons: int = MIN_CELL)
 
 
 def share_from_counts(measured: pd.Series, signalled: pd.Series, *, min_persons: int = MIN_CELL,
-                      hide: pd.Series | None = None) -> pd.DataFrame:
+                      hide: pd.Series | None = None, band: pd.Series | None = None) -> pd.DataFrame:
     """The share table of :func:`signal_share_by_buurt` from counts per buurt (same index).
+
+    The rules, in this order:
+
+    1. fewer than ``min_persons`` persons with data: nothing is shown (status 'minder dan 5 personen'),
+       and a second buurt's count where a total would give that one away (:func:`suppressed`);
+    2. 1 to 4 persons **without** a signal (the complement is a cell too) while the count of persons is
+       shown and is at least ``2 * min_persons - 1`` (so that at least ``min_persons`` are signalled
+       whatever the complement): the share is shown as a **band**, 'X% of meer' (``share_at_least``,
+       :func:`share_band`), instead of being hidden: a buurt where almost everyone has a signal stays
+       visible. The signalled count is not shown (with the count of persons it would give the complement
+       away) and counts as a hidden cell below; every figure of the table is then the same for a
+       complement of 1, 2, 3 or 4;
+    3. 1 to 4 persons with a signal, and a second buurt where a total would give a hidden signalled count
+       away (secondary suppression over every hidden cell, bands included): hidden (status 'verborgen
+       (kleine aantallen)').
 
     Parameters
     ----------
@@ -75,28 +119,39 @@ def share_from_counts(measured: pd.Series, signalled: pd.Series, *, min_persons:
         Persons with data and persons with a signal per buurt_code (exact, or the protected counts of
         :mod:`data.disclosure`).
     hide : Series of bool, optional
-        Buurten whose signalled count must be hidden for another reason (e.g. protected counts whose
-        complement, measured minus signalled, is under ``min_persons`` or below 0 by the noise).
+        Buurten whose signalled count must be hidden for another reason (e.g. a protected 0, which is 0
+        to 4 persons).
+    band : Series of bool, optional
+        Buurten to show as a band for another reason (e.g. protected counts whose complement is under
+        ``min_persons`` or below 0 by the noise); rule 2's conditions on the counts still apply.
 
     Returns
     -------
     DataFrame
-        Index buurt_code; measured, signalled (Int64), share (percentage) and status, as
-        :func:`signal_share_by_buurt`.
+        Index buurt_code; measured, signalled (Int64), share (percentage, exact), share_at_least (the
+        band's lower bound in percent, only where the share is a band) and status ('minder dan 5
+        personen', 'minder dan 5 zonder signaal' for a band, 'verborgen (kleine aantallen)' or None).
     """
-    # Counts under 5 are hidden, and a second cell where the total would give a hidden one away.
     small = suppressed(measured, min_persons=min_persons)
-    rest = measured - signalled  # the complement is a cell too (all but 2 signalled)
-    also = small | ((rest > 0) & (rest < min_persons))
+    rest = measured - signalled
+    near_all = (rest > 0) & (rest < min_persons)
+    if band is not None:
+        near_all = near_all | band.reindex(measured.index).fillna(False).astype(bool)
+    banded = near_all & ~small & share_band(measured, min_persons=min_persons).notna() & (signalled >= min_persons)
+    also = small | near_all
     if hide is not None:
         also = also | hide.reindex(measured.index).fillna(False).astype(bool)
+        banded = banded & ~hide.reindex(measured.index).fillna(False).astype(bool)
     few = suppressed(signalled, min_persons=min_persons, already=also)
+    banded = banded & few  # hidden as a count; shown as a band unless hidden for another reason
+    hidden = few & ~banded
     out = pd.DataFrame({
         "measured": measured.where(~small).astype("Int64"),
         "signalled": signalled.where(~few).astype("Int64"),
         "share": (100 * signalled / measured).where(~few),
-        "status": np.where(measured < min_persons, f"minder dan {min_persons} personen",
-                           np.where(few, "verborgen (kleine aantallen)", None)).astype(object),
+        "share_at_least": share_band(measured, min_persons=min_persons).where(banded),
+        "status": np.where(measured < min_persons, FEW_PERSONS,
+                           np.where(banded, BAND_STATUS, np.where(hidden, HIDDEN_STATUS, None))).astype(object),
     }, index=measured.index)
     out.index.name = "buurt_code"
     return out

@@ -3,6 +3,10 @@
 Default rules (any one is enough): LSNS-6 below 12; no one for emotional support; fewer than three
 informal ties. Persons without screening answers are judged on their network alone, and the
 reasons say so. A signal is a reason to look and ask, not a judgement about a person.
+
+:func:`signal_table` is the one pipeline from the store tables to the signal table (measures,
+screening scores, signal, reasons and needs): the pages (through the access layer), the command
+line and the access layer's aggregates all call it.
 """
 
 from __future__ import annotations
@@ -101,9 +105,12 @@ def poor_network_signals(persons: pd.DataFrame, ties: pd.DataFrame, participatio
 
 
 # A De Jong Gierveld subscale counts as high from half of its items (rounded up): emotional 3 of 6,
-# social 3 of 5. The subscales screen groups, as the total does; they do not diagnose a person.
+# social 3 of 5; on the 6-item short scale 2 of 3 for each (used when the 11-item subscale is missing).
+# The subscales screen groups, as the total does; they do not diagnose a person.
 DJG_EMOTIONAL_HIGH = 3
 DJG_SOCIAL_HIGH = 3
+DJG6_SUBSCALE_HIGH = 2
+NEED_PREFIX = "need_"
 
 
 def need_categories(signals: pd.DataFrame, persons: pd.DataFrame, *, rules: SignalRules = DEFAULT_RULES
@@ -113,12 +120,16 @@ def need_categories(signals: pd.DataFrame, persons: pd.DataFrame, *, rules: Sign
     The rule (any combination can hold; persons without a signal get none):
 
     * ``verweduwd``: the person is widowed (``persons.widowed_since`` is set);
-    * ``emotioneel``: fewer people for emotional support than the emotional-support rule asks
-      (``rules.min_emotional``, else 1: nobody), or a high De Jong Gierveld emotional subscale
-      (:data:`DJG_EMOTIONAL_HIGH` or more of 6);
-    * ``sociaal``: fewer informal contacts than the rule asks (``rules.min_informal``, else 3), an
-      LSNS-6 below its threshold (``rules.lsns_below``, else 12), or a high De Jong Gierveld social
-      subscale (:data:`DJG_SOCIAL_HIGH` or more of 5).
+    * ``emotioneel`` (points to individual support: a visiting service, a maatje): fewer people for
+      emotional support than the emotional-support rule asks (``rules.min_emotional``, else 1:
+      nobody), or a high De Jong Gierveld emotional subscale (:data:`DJG_EMOTIONAL_HIGH` or more of
+      6; without the 11 items, :data:`DJG6_SUBSCALE_HIGH` or more of 3 on the short scale);
+    * ``sociaal`` (points to groups): fewer informal contacts than the rule asks
+      (``rules.min_informal``, else 3), an LSNS-6 below its threshold (``rules.lsns_below``, else
+      12), or a high De Jong Gierveld social subscale (:data:`DJG_SOCIAL_HIGH` or more of 5; without
+      the 11 items, :data:`DJG6_SUBSCALE_HIGH` or more of 3 on the short scale).
+
+    The subscales are scored as in :mod:`graphs.screening` (the neutral answer counts as lonely).
 
     The thresholds follow the rules in use, so whoever a rule signals gets the matching need, and a
     switched-off rule still describes the person's network. A signal that fits none of these (e.g.
@@ -154,9 +165,58 @@ def need_categories(signals: pd.DataFrame, persons: pd.DataFrame, *, rules: Sign
     flagged = signals["signal"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     widowed_ids = persons.loc[persons["widowed_since"].notna(), "person_id"].astype(str)
     widowed = signals.index.astype(str).isin(widowed_ids)
+    def subscale_high(long: str, short: str, threshold: int) -> np.ndarray:
+        # The 11-item subscale where it was answered, else the short scale's.
+        return np.where(column(long).notna().to_numpy(), at_least(long, threshold),
+                        at_least(short, DJG6_SUBSCALE_HIGH))
+
     emotional = (below("emotional_supporters", rules.min_emotional or 1)
-                 | at_least("djg11_emotional", DJG_EMOTIONAL_HIGH))
+                 | subscale_high("djg11_emotional", "djg6_emotional", DJG_EMOTIONAL_HIGH))
     social = (below("informal_size", rules.min_informal or 3) | below("lsns6", rules.lsns_below or 12)
-              | at_least("djg11_social", DJG_SOCIAL_HIGH))
+              | subscale_high("djg11_social", "djg6_social", DJG_SOCIAL_HIGH))
     values = {"verweduwd": widowed, "emotioneel": emotional, "sociaal": social}
     return pd.DataFrame({need: values[need] & flagged for need in NEEDS}, index=signals.index)
+
+
+def signal_table(persons: pd.DataFrame, ties: pd.DataFrame, participation: pd.DataFrame | None = None,
+                 alter_links: pd.DataFrame | None = None, *, rules: SignalRules = DEFAULT_RULES,
+                 measures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The one pipeline from the store tables to the signal table.
+
+    Network measures (:func:`graphs.measures.person_measures`, each person's own report), screening
+    scores (:mod:`graphs.screening`), the signal with its reasons (:func:`poor_network_signals`) and
+    the needs (:func:`need_categories`, as ``need_<need>`` columns; read them with :func:`needs_of`),
+    all under the same ``rules``.
+
+    Parameters
+    ----------
+    persons, ties, participation, alter_links : DataFrame
+        The store tables (participation and alter_links may be None).
+    rules : SignalRules
+        The rules of the signal (and the thresholds of the needs).
+    measures : DataFrame, optional
+        Measures already computed from the same tables (they do not depend on the rules).
+
+    Returns
+    -------
+    DataFrame
+        Index person_id; the columns of :func:`poor_network_signals` and one boolean column per need.
+    """
+    m = measures if measures is not None else person_measures(persons, ties, participation, alter_links)
+    signals = poor_network_signals(persons, ties, participation, rules=rules, measures=m)
+    needs = need_categories(signals, persons, rules=rules)
+    return signals.join(needs.add_prefix(NEED_PREFIX))
+
+
+def needs_of(table: pd.DataFrame) -> pd.DataFrame:
+    """The need columns of a :func:`signal_table` as :func:`need_categories` gives them (columns in NEEDS order)."""
+    from data.provision_types import NEEDS
+
+    return pd.DataFrame({need: table[NEED_PREFIX + need].to_numpy(dtype=bool) for need in NEEDS}, index=table.index)
+
+
+def signals_from_store(store, *, rules: SignalRules = DEFAULT_RULES) -> pd.DataFrame:
+    """:func:`signal_table` of the tables of a store (anything with ``read_table``, e.g. the command line's)."""
+    tables = {name: store.read_table(name) for name in ("persons", "ties", "participation", "alter_links")}
+    return signal_table(tables["persons"], tables["ties"], tables["participation"], tables["alter_links"],
+                        rules=rules)

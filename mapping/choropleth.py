@@ -29,13 +29,15 @@ PALETTES = {
 }
 MISSING_FILL = "#d9d9d9"
 NO_BASE_FILL = "#ffffff"  # a rate of an area without inhabitants/households: nothing to colour
+FEW_FILL = "#f3f3f3"  # too few persons to show anything (``few_status``): lighter than a secret value
+MISSING_LABEL = "geen gegevens / geheim"
 _STYLE_JS = """
 function(feature, layer) {
     var p = feature.properties;
     layer.options.className = 'sk-area';  // read by Leaflet when the path element is created
     var base = {fillColor: p.fill, fillOpacity: p.missing ? 0.55 : 0.8,
                 color: p.selected ? '#111111' : '#555555', weight: p.selected ? 3.5 : 0.8,
-                dashArray: p.missing ? '4 3' : null};
+                dashArray: p.few ? '1 3' : (p.missing ? '4 3' : null)};
     layer.setStyle(base);
     layer.on('mouseover', function () { layer.setStyle({weight: 3, color: '#000000'}); });
     layer.on('mouseout', function () { layer.setStyle(base); });
@@ -127,7 +129,9 @@ def _palette(n: int, need: bool) -> list[str]:
 
 
 def _legend_html(title: str, bins: np.ndarray, colours: list[str], minimum: float | None, *,
-                 decimals: int, unit: str, n_missing: int, no_base: dict[str, int] | None = None) -> str:
+                 decimals: int, unit: str, n_missing: int, no_base: dict[str, int] | None = None,
+                 missing_label: str = MISSING_LABEL, few: tuple[str, int] | None = None,
+                 note: str | None = None) -> str:
     unit_txt = "%" if unit == "%" else (f" {unit}" if unit else "")
     rows = []
     lower = minimum
@@ -143,12 +147,17 @@ def _legend_html(title: str, bins: np.ndarray, colours: list[str], minimum: floa
     if n_missing:
         rows.append(
             f'<div class="sk-row"><span class="sk-swatch sk-missing"></span>'
-            f"geen gegevens / geheim ({n_missing})</div>"
+            f"{html.escape(missing_label)} ({n_missing})</div>"
         )
+    if few is not None and few[1]:
+        rows.append(f'<div class="sk-row"><span class="sk-swatch sk-few"></span>'
+                    f"{html.escape(few[0])} ({few[1]})</div>")
     for text, n in (no_base or {}).items():
         if n:
             rows.append(f'<div class="sk-row"><span class="sk-swatch sk-nobase"></span>'
                         f"{html.escape(text)} ({n})</div>")
+    if note:
+        rows.append(f'<div class="sk-note">{html.escape(note)}</div>')
     return f'<div class="sk-legend-title">{html.escape(title)}</div>' + "".join(rows)
 
 
@@ -168,6 +177,8 @@ class _Legend(MacroElement):
         .sk-missing { background: repeating-linear-gradient(45deg, #d9d9d9, #d9d9d9 3px,
           #ffffff 3px, #ffffff 6px); }
         .sk-nobase { background: #ffffff; }
+        .sk-few { background: #f3f3f3; border-style: dotted; }
+        .sk-note { margin-top: 4px; white-space: normal; font-size: 12px; color: #444; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -194,6 +205,43 @@ class _Legend(MacroElement):
         self.html_json = self.html_json.replace("{", "\\u007b").replace("}", "\\u007d")
 
 
+class _FitWhenShown(MacroElement):
+    """Fit the map to its areas again whenever its container gets (another) size, until the user moves it.
+
+    Leaflet fits the bounds once, when the map is created; a map created while its container has no
+    size yet (a tab that is not shown, an iframe still being laid out) would open at world zoom.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var bounds = {{ this.bounds_json }};
+            var el = map.getContainer();
+            var touched = false;
+            ['mousedown', 'touchstart', 'wheel', 'keydown'].forEach(function (kind) {
+                el.addEventListener(kind, function () { touched = true; }, {passive: true});
+            });
+            function fit() {
+                if (el.clientWidth > 0 && el.clientHeight > 0) {
+                    map.invalidateSize(false);
+                    if (!touched) { map.fitBounds(bounds); }
+                }
+            }
+            if (window.ResizeObserver) { new ResizeObserver(fit).observe(el); }
+            window.setTimeout(fit, 0);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitWhenShown"
+        self.bounds_json = json.dumps([[float(v) for v in corner] for corner in bounds])
+
+
 def choropleth_map(
     areas: gpd.GeoDataFrame,
     column: str,
@@ -215,6 +263,10 @@ def choropleth_map(
     provisions: gpd.GeoDataFrame | None = None,
     provision_types: dict | None = None,
     bins=None,
+    value_labels: pd.Series | None = None,
+    few_status: str | None = None,
+    missing_label: str = MISSING_LABEL,
+    legend_note: str | None = None,
 ) -> folium.Map:
     """Build a folium choropleth of ``areas`` coloured by ``column``.
 
@@ -242,6 +294,14 @@ def choropleth_map(
         Collective provisions to show as a layer per type on top of the areas.
     bins : sequence of float, optional
         Fixed upper class bounds instead of ``scheme``/``k`` (the same colours on two maps).
+    value_labels : Series, optional
+        Per area (aligned with ``areas``) a text for the tooltip instead of the formatted value (e.g. a
+        band '80% of meer' for an area coloured by the band's lower bound).
+    few_status : str, optional
+        The status of areas with too few persons to show anything: drawn lighter, with a dotted outline,
+        and counted apart in the legend under this text (the other missing areas under ``missing_label``).
+    missing_label, legend_note : str
+        Legend text for missing values (default 'geen gegevens / geheim'), and a note under the legend.
     simplify_m : float, optional
         Coverage simplification tolerance in metres (None: about a pixel of the full view;
         0: none). Neighbours stay gap- and overlap-free.
@@ -269,10 +329,16 @@ def choropleth_map(
     status = status.reindex(areas.index)
     no_base = (status.isin(list(NO_BASE_STATUS.values())) & (classes < 0)).to_numpy()
     fill = np.where(no_base, NO_BASE_FILL, fill)
+    few = ((status == few_status).fillna(False).to_numpy(dtype=bool) & (classes < 0).to_numpy()
+           if few_status is not None else np.zeros(len(areas), dtype=bool))
+    fill = np.where(few, FEW_FILL, fill)
     value_text = [
         format_value(v, decimals=decimals, unit=unit, status=s)
         for v, s in zip(values, status, strict=True)
     ]
+    if value_labels is not None:
+        labels = value_labels.reindex(areas.index)
+        value_text = [str(t) if isinstance(t, str) and t else v for v, t in zip(value_text, labels, strict=True)]
     shown = gpd.GeoDataFrame(
         {
             # Not shown, but it goes through the same Jinja pass (a code with braces no longer round-trips).
@@ -281,6 +347,7 @@ def choropleth_map(
             "value_text": [escape_html(t) for t in value_text],
             "fill": fill,
             "missing": classes.to_numpy() < 0,
+            "few": few,
         },
         geometry=web_geometries(areas.geometry.to_crs(28992).to_numpy(), tolerance_m=simplify_m),
         crs=4326,
@@ -310,9 +377,11 @@ def choropleth_map(
     ).add_to(m)
     legend = _legend_html(
         label, bins, colours, float(values.min()) if values.notna().any() else None,
-        decimals=decimals, unit=unit, n_missing=int(((classes < 0).to_numpy() & ~no_base).sum()),
+        decimals=decimals, unit=unit, n_missing=int(((classes < 0).to_numpy() & ~no_base & ~few).sum()),
         no_base={MISSING_LABELS[s]: int((no_base & status.isin([s]).to_numpy()).sum())
                  for s in NO_BASE_STATUS.values()},
+        missing_label=missing_label, few=(few_status, int(few.sum())) if few_status is not None else None,
+        note=legend_note,
     )
     m.add_child(_Legend(legend))
     if provisions is not None and not provisions.empty:
@@ -321,4 +390,5 @@ def choropleth_map(
         add_provision_layers(m, provisions, provision_types)
         folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.add_child(_FitWhenShown([[miny, minx], [maxy, maxx]]))
     return m

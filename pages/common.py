@@ -390,26 +390,15 @@ def cached_choropleth(level: str, indicator: str, scheme: str, k: int, tiles: st
 
 
 @st.cache_data(show_spinner="Netwerkmaten worden berekend…")
-def _measures(path: str, mtime: float, scope: tuple) -> pd.DataFrame:
-    from graphs.measures import person_measures
-
-    store = _scoped(path, scope)
-    persons, ties, participation = (store.read_table(n) for n in ("persons", "ties", "participation"))
-    return person_measures(persons, ties, participation, store.read_table("alter_links"))
-
-
-@st.cache_data(show_spinner=False)
 def _signals(path: str, mtime: float, rules, scope: tuple):
-    from graphs.signals import poor_network_signals
-
-    store = _scoped(path, scope)
-    return poor_network_signals(store.read_table("persons"), store.read_table("ties"), rules=rules,
-                                measures=_measures(path, mtime, scope))
+    # The access layer runs the one pipeline (graphs.signals.signal_table) and applies the role's rules.
+    return _scoped(path, scope).person_signals(rules)
 
 
 @store_errors_shown()
 def load_signals(rules=None) -> pd.DataFrame:
-    """Network measures, screening scores and the poor-network signal per person the user may see, cached.
+    """Network measures, screening scores, the poor-network signal and needs per person the user may see, cached
+    (:meth:`data.access.ScopedStore.person_signals`).
 
     Raises AccessDenied for roles without person access (use the aggregates below instead).
     """

@@ -4,14 +4,20 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from data.access import AccessDenied
 from data.auth import ROLES as ROLES_BY_CODE
 from data.disclosure import PROTECTION_NOTE
 from data.formatting import format_number
 from data.provision_types import NEEDS
 from data.reach import suitability_grid
 from data.schema import AGE_BANDS
-from graphs.aggregates import HIDDEN, format_count, suitable_provisions
+from graphs.aggregates import (
+    FEW_PERSONS,
+    HIDDEN,
+    HIDDEN_STATUS,
+    format_count,
+    format_share,
+    suitable_provisions,
+)
 from graphs.ecogram import ecogram_svg
 from graphs.matching import match_signalled
 from graphs.screening import SCREENING_NOTE
@@ -33,6 +39,9 @@ from pages.common import (
     person_table,
     stop_without_areas,
 )
+from pages.network_card import network_card
+from pages.network_form import entry_form
+from pages.network_import import import_tab
 
 st.title("Netwerken")
 st.info(SCREENING_NOTE + " Een signaal is een reden om te kijken en te vragen, geen oordeel over een persoon.",
@@ -67,30 +76,48 @@ stop_without_areas(buurten)
 names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
 types = load_provision_types()
 suitability = load_suitability()
+TOO_FEW = "te weinig personen"
 st.caption("Signaal van een arm netwerk bij: " + ("; ".join(rules.describe()) or "geen regel aangezet") + ".")
 
 
 def share_map() -> None:
-    """Share of persons with a signal per buurt: an aggregate with small cells hidden, for every role."""
+    """Share of persons with a signal per buurt: an aggregate with small cells hidden, for every role.
+
+    A buurt where almost everyone has a signal shows a band ('80% of meer', graphs.aggregates.share_band)
+    instead of disappearing; the legend tells 'te weinig personen' from 'geheim'.
+    """
     share = load_signal_share(rules)
     shown_areas = buurten.merge(share, left_on="area_code", right_index=True, how="left")
-    status = shown_areas["status"].where(shown_areas["status"].notna(), None)
-    fmap = choropleth_map(shown_areas, "share", label="Aandeel met signaal", unit="%", higher_is_need=True,
-                          status=status.fillna("geen netwerkgegevens" if user.is_admin
-                                               else "geen of minder dan 5 personen met gegevens")
-                          .where(shown_areas["share"].isna(), None))
+    few = shown_areas["status"].isna() & shown_areas["measured"].isna() | (shown_areas["status"] == FEW_PERSONS)
+    secret = shown_areas["share"].isna() & shown_areas["share_at_least"].isna() & ~few
+    status = pd.Series(None, index=shown_areas.index, dtype=object).mask(few, TOO_FEW).mask(secret, "geheim")
+    labels = pd.Series([format_share(s, b) for s, b in zip(shown_areas["share"], shown_areas["share_at_least"],
+                                                            strict=True)], index=shown_areas.index, dtype=object)
+    labels = labels.mask(few, "geen netwerkgegevens" if user.is_admin else "geen of minder dan 5 personen met gegevens")
+    labels = labels.mask(secret, "geheim (kleine aantallen)")
+    shown_areas["kaartwaarde"] = shown_areas["share"].fillna(shown_areas["share_at_least"])
+    fmap = choropleth_map(shown_areas, "kaartwaarde", label="Aandeel met signaal", unit="%", higher_is_need=True,
+                          status=status, value_labels=labels, few_status=TOO_FEW, missing_label="geheim",
+                          legend_note=("'… of meer': minder dan 5 personen zonder signaal; de kleur is die van de "
+                                       "ondergrens.") if shown_areas["share_at_least"].notna().any() else None)
     st_folium(fmap, key="nw_kaart", height=520, use_container_width=True, returned_objects=[])
-    st.caption("Aandeel van de personen met netwerkgegevens dat een signaal heeft, per buurt. Aantallen onder de 5 "
-               "zijn verborgen ('minder dan 5 personen'), en ook een tweede cel waar een totaal ze zou verraden."
+    st.caption("Aandeel van de personen met netwerkgegevens dat een signaal heeft, per buurt. Buurten met minder dan 5 "
+               "personen met gegevens tonen niets ('te weinig personen'). Aantallen onder de 5 met signaal zijn "
+               "verborgen ('geheim'), en ook een tweede cel waar een totaal ze zou verraden. Hebben bijna allen een "
+               "signaal (minder dan 5 zonder), dan staat er een ondergrens ('80% of meer') in plaats van het getal."
                + ("" if user.is_admin else " " + PROTECTION_NOTE
                   + (" Buiten uw eigen wijken tellen de standaardregels, niet de regels hiernaast."
                      if user.role == "wijkteam" else "")))
     table = share.assign(Buurt=share.index.map(lambda c: names.get(c, c)))
+    shown_share = pd.Series([format_share(s, b) for s, b in zip(table["share"], table["share_at_least"], strict=True)],
+                            index=table.index, dtype=object)
+    shown_share = shown_share.mask(table["status"] == FEW_PERSONS, TOO_FEW).mask(table["status"] == HIDDEN_STATUS,
+                                                                                "geheim")
     st.dataframe(pd.DataFrame({
         "Buurt": table["Buurt"],
         "Personen met gegevens": table["measured"].astype("string").fillna(table["status"]),
         "Met signaal": table["signalled"].astype("string").fillna(""),
-        "Aandeel": table["share"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}%"),
+        "Aandeel": shown_share,
     }), hide_index=True, width="stretch")
 
 
@@ -151,101 +178,25 @@ if not user.sees_persons:
         matching_totals()
     st.stop()
 
-CODE_REFUSED = ("Deze code kunt u hier niet gebruiken. Gebruik een ondoorzichtige code die u zelf uitgeeft (zoals "
-                "K-0142): geen naam, BSN, telefoonnummer, e-mail- of huisadres, en geen code die al voor iemand anders "
-                "in gebruik is.")
-
-
-def entry_form() -> None:
-    """Record one person's network during a conversation (also the very first network of a store)."""
-    from data.errors import DataValidationError
-    from data.privacy import check_pseudonymous
-    from data.schema import CONTACT_FREQUENCIES, ROLES
-    from pages.common import show_error
-
-    st.markdown("Leg tijdens een gesprek het netwerk van één persoon vast. Gebruik een **code**, nooit een naam. "
-                "Veel netwerken tegelijk: vul de sjablonen in en importeer ze met `python cli.py import-network`.")
-    from data.export import frame_to_csv_bytes
-    from data.network_import import PARTICIPATION_HEADERS, PERSON_HEADERS, TIE_HEADERS
-
-    d1, d2, d3 = st.columns(3)
-    for col, (label, headers, fname) in zip((d1, d2, d3), (
-            ("Sjabloon personen", PERSON_HEADERS, "sjabloon_personen.csv"),
-            ("Sjabloon relaties", TIE_HEADERS, "sjabloon_relaties.csv"),
-            ("Sjabloon deelname", PARTICIPATION_HEADERS, "sjabloon_deelname.csv")), strict=True):
-        col.download_button(label, frame_to_csv_bytes(pd.DataFrame(columns=list(headers))), file_name=fname,
-                            mime="text/csv", icon=":material/download:")
-    c1, c2, c3 = st.columns(3)
-    code = c1.text_input("Code van de persoon", key="nv_code", placeholder="bijv. K-0142").strip()
-    own_buurten = [c for c in names if user.in_scope(pd.Series([c])).iloc[0]]
-    if not own_buurten:
-        st.info("Nog geen buurten (van uw wijken) in de opslag: de beheerder importeert eerst de CBS-gebieden op de "
-                "pagina Beheer. Daarna kunt u hier netwerken vastleggen.")
-        return
-    buurt_code = c2.selectbox("Buurt", own_buurten, format_func=lambda c: f"{names[c]} ({c})", key="nv_buurt")
-    age_band = c3.selectbox("Leeftijd", list(AGE_BANDS), key="nv_leeftijd")
-    if code:
-        persons_table = load_table("persons")
-        ties_table = load_table("ties")
-        own = ties_table.loc[ties_table["ego_id"] == code]
-        with st.form("nv_alter", clear_on_submit=True):
-            st.markdown("**Iemand toevoegen**")
-            a1, a2, a3 = st.columns(3)
-            role = a1.selectbox("Rol", list(ROLES), format_func=ROLES.get)
-            closeness = a2.select_slider("Nabijheid", options=[1, 2, 3], value=2,
-                                        format_func={1: "verder weg", 2: "dichtbij", 3: "heel dichtbij"}.get)
-            frequency = a3.selectbox("Contact", list(CONTACT_FREQUENCIES), format_func=CONTACT_FREQUENCIES.get)
-            s1, s2, s3, s4 = st.columns(4)
-            emotional = s1.checkbox("emotionele steun")
-            practical = s2.checkbox("praktische steun")
-            informational = s3.checkbox("informatie en advies")
-            company = s4.checkbox("gezelschap")
-            added = st.form_submit_button("Toevoegen", type="primary")
-        if added:
-            try:
-                check_pseudonymous(pd.DataFrame({"persoon": [code]}), file="formulier", id_columns=("persoon",))
-                existing = persons_table.loc[persons_table["person_id"] == code]
-                person_row = existing if len(existing) else pd.DataFrame(
-                    [{"person_id": code, "buurt_code": buurt_code, "age_band": age_band, "consent": True}])
-                keys = own["alter_key"].dropna().str.extract(r"^a(\d+)$")[0].dropna().astype(int)
-                new_tie = pd.DataFrame([{
-                    "ego_id": code, "alter_id": None, "alter_key": f"a{(keys.max() if len(keys) else 0) + 1}",
-                    "role": role, "support_practical": practical, "support_emotional": emotional,
-                    "support_informational": informational, "support_companionship": company,
-                    "contact_frequency": frequency, "closeness": closeness, "reciprocal": None, "same_buurt": None}])
-                links = load_table("alter_links")
-                get_store().merge_network(person_row, pd.concat([own, new_tie], ignore_index=True),
-                                          alter_links=links.loc[links["ego_id"] == code],
-                                          source="gespreksformulier", kind="netwerk-invoer")
-            except DataValidationError as exc:  # AccessDenied too: a code of someone outside the user's wijken
-                if isinstance(exc, AccessDenied) or exc.column == "persoon":
-                    # One answer for every code the user may not use, so it does not tell whether a code
-                    # exists in another wijk.
-                    st.error(CODE_REFUSED)
-                else:
-                    show_error(exc)
-            else:
-                st.rerun()
-        own = load_table("ties").loc[lambda t: t["ego_id"] == code]
-        if len(own) and st.session_state.get("nv_gelogd") != code:
-            get_store().log("bekijk-netwerk", code, {"weergave": "gespreksformulier"})
-            st.session_state["nv_gelogd"] = code
-        st.image(ecogram_svg(own, title=f"Ecogram van {code}"), caption=f"Ecogram van {md(code)} ({len(own)} mensen)")
-
-
 signals = load_signals(rules)
 if signals.empty:
     st.info("**Nog geen netwerkgegevens** (die u mag zien). Leg hieronder het eerste netwerk vast tijdens een "
-            "gesprek, of vul de sjablonen in; de beheerder importeert ook exports van Network Canvas of GraphML. "
+            "gesprek, of importeer ingevulde sjablonen, een export van Network Canvas of GraphML (tab Importeren). "
             "Tot er netwerken zijn, berekent de pagina Tekorten de behoefte alleen uit de kerncijfers.")
-    entry_form()
+    first_entry, first_import = st.tabs(["Netwerk vastleggen", "Importeren"], key="nw_leeg_tabs", on_change="rerun")
+    with first_entry:
+        if first_entry.open:
+            entry_form()
+    with first_import:
+        if first_import.open:
+            import_tab()
     st.stop()
 if user.role == "wijkteam":
     st.caption("U ziet de personen van uw wijken: " + ", ".join(md(w) for w in user.wijken) + ".")
 
 # Only the open tab runs (on_change="rerun"): a view of person data is logged only when it is shown.
-tab_list, tab_match, tab_map, tab_ego, tab_entry, tab_comm = st.tabs(
-    ["Signalen", "Koppelen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Gemeenschap"],
+tab_list, tab_match, tab_map, tab_ego, tab_entry, tab_import, tab_comm = st.tabs(
+    ["Signalen", "Koppelen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Importeren", "Gemeenschap"],
     key="nw_tabs", on_change="rerun")
 
 with tab_list:
@@ -319,9 +270,41 @@ with tab_ego:
         if person is not None:
             ties = load_table("ties")
             own = ties.loc[ties["ego_id"] == person]
+            links = load_table("alter_links")
+            svg = ecogram_svg(own, alter_links=links.loc[links["ego_id"] == person],
+                              title=f"Netwerkkaart van {person}")
+            st.image(svg, caption=f"Netwerkkaart van {md(person)}")
             left, right = st.columns([3, 2])
             with left:
-                st.image(ecogram_svg(own, title=f"Ecogram van {person}"), caption=f"Ecogram van {md(person)}")
+                import re
+
+                from graphs.ecogram import netwerkkaart_print_html
+                from pages.common import log_export
+
+                stem = "netwerkkaart-" + re.sub(r"[^A-Za-z0-9_-]", "_", str(person))
+                on_behalf = {"rol": user.role, "wijken": list(user.wijken)}
+                d1, d2 = st.columns(2)
+                for col, (label, data, ext, mime) in zip((d1, d2), (
+                        ("Download (SVG)", svg, "svg", "image/svg+xml"),
+                        ("Afdrukversie (HTML, A4)", netwerkkaart_print_html(svg, title=f"Netwerkkaart van {person}"),
+                         "html", "text/html")), strict=True):
+                    col.download_button(label, data.encode("utf-8"), file_name=f"{stem}.{ext}", mime=mime,
+                                        key=f"nk_download_{ext}", icon=":material/download:", on_click=log_export,
+                                        args=("export-personen", "netwerkkaart",
+                                              {"bestand": f"{stem}.{ext}", "personen": [str(person)], "aantal": 1,
+                                               "namens": on_behalf}))
+                st.caption("Voor het gesprek: de SVG opent in elke browser en drukt scherp af; de afdrukversie past "
+                           "op één A4 (liggend), kies in de browser Afdrukken of Opslaan als PDF.")
+                in_data = [a for a in pd.unique(own["alter_id"].dropna().astype(str)) if a in signals.index]
+                if in_data:
+                    st.markdown("**Staan zelf in de gegevens** (dikke rand op de kaart): open hun netwerkkaart.")
+
+                    def _open_person(code: str) -> None:
+                        st.session_state["nw_persoon"] = code
+
+                    with st.container(horizontal=True):
+                        for code in in_data:
+                            st.button(md(code), key=f"nk_open_{code}", on_click=_open_person, args=(code,))
             with right:
                 row = signals.loc[person]
                 st.metric("Netwerkgrootte", int(row["network_size"]))
@@ -334,10 +317,15 @@ with tab_ego:
                     st.warning("Signaal: " + md(row["reasons"]))
                 else:
                     st.success("Geen signaal van een arm netwerk.")
+            network_card(person, rules=rules)
 
 with tab_entry:
     if tab_entry.open:
         entry_form()
+
+with tab_import:
+    if tab_import.open:
+        import_tab()
 
 with tab_comm:
     if tab_comm.open:
@@ -358,12 +346,41 @@ with tab_comm:
         st.caption("Personen (rondjes; rood = signaal van een arm netwerk) verbonden via hun steunrelaties met "
                    "andere personen in de gegevens (grijs) en via de groepen waaraan ze meedoen (vierkanten, gele "
                    "lijnen). Verbinders (dikke rand of groter vierkant) zijn mensen of groepen zonder wie het netwerk "
-                   "uiteenvalt of die op veel kortste paden liggen.")
+                   "uiteenvalt of die op veel kortste paden liggen. Personen zonder verbinding in de gegevens (geen "
+                   "relatie met een andere persoon in de gegevens, geen groep) staan niet in de tekening maar in de "
+                   "lijst ernaast: dat zegt niets over hun anonieme contacten, kijk daarvoor op hun netwerkkaart.")
         names_by_id = dict(zip(provisions["provision_id"], provisions["name"], strict=True))
         types_by_id = dict(zip(provisions["provision_id"], provisions["type"], strict=True))
-        components.html(community_html(graph, summary, signalled=set(signals.index[signals["signal"]].astype(str)),
-                                       provision_names=names_by_id, provision_types=types_by_id, vis_base=VIS_URL),
-                        height=640)
+        flagged_ids = set(signals.index[signals["signal"]].astype(str))
+        drawing, lists = st.columns([3, 1])
+        with drawing:
+            components.html(community_html(graph, summary, signalled=flagged_ids, provision_names=names_by_id,
+                                           provision_types=types_by_id, vis_base=VIS_URL), height=624)
+        with lists:
+            shown_connectors = summary["person_connectors"][:20]
+            st.markdown("**Verbinders** (meeste kortste paden)")
+            with st.container(height=180):
+                st.markdown("\n".join(
+                    f"- {md(n)}" + (" · zonder hen valt het uiteen" if n in summary["articulation_points"] else "")
+                    + (" · signaal" if n in flagged_ids else "") for n in shown_connectors) or "geen")
+            if len(summary["person_connectors"]) > len(shown_connectors):
+                st.caption(f"De {len(shown_connectors)} met de hoogste tussenpositie van "
+                           f"{format_number(len(summary['person_connectors']))} personen die verbinden.")
+            isolated = sorted(summary["isolated"], key=lambda n: (n not in flagged_ids, n))
+            st.markdown(f"**Zonder verbinding** ({format_number(len(isolated))}; eerst wie een signaal heeft)")
+            with st.container(height=200):
+                st.markdown("\n".join(f"- {md(n)}" + (" · signaal" if n in flagged_ids else "") for n in isolated)
+                            or "niemand")
+            openable = [n for n in (*shown_connectors, *isolated) if n in signals.index]
+            if openable:
+                def _open_map() -> None:
+                    st.session_state["nw_persoon"] = st.session_state["nw_gem_persoon"]
+                    st.session_state["nw_tabs"] = "Ecogram"
+
+                st.selectbox("Netwerkkaart van", openable, index=None, key="nw_gem_persoon",
+                             placeholder="kies een persoon")
+                st.button("Open netwerkkaart", key="nw_gem_open", on_click=_open_map,
+                          disabled=st.session_state.get("nw_gem_persoon") is None)
         top = [n for n in summary["connectors"] if n.startswith("V:")][:10]
         if top:
             st.markdown("**Groepen die mensen verbinden:** " + ", ".join(md(names_by_id.get(n[2:], n)) for n in top))

@@ -157,6 +157,36 @@ def test_aggregates_for_roles_without_person_access(accounts):
         policy.save_scenario("x", "{}")  # read-only: runs scenarios, does not keep them
 
 
+def test_fixed_rules_for_roles_that_see_only_totals_are_enforced_in_the_access_layer(accounts):
+    """A page that passes other rules for the gemeente, a gebiedsverbinder or an opbouwwerker gets the fixed
+    default rules: varied rules would let totals be subtracted from each other."""
+    from graphs.signals import DEFAULT_RULES, SignalRules, signal_table
+
+    other = SignalRules(lsns_below=25, min_informal=8, djg_at_least=3)
+    provisions, buurten = accounts.read_table("provisions"), accounts.read_areas("buurt")
+    for role in ("gemeente", "gebiedsverbinder", "opbouwwerker"):
+        store = ScopedStore(accounts, User("x", role))
+        assert store.effective_rules(other) == DEFAULT_RULES
+        pd.testing.assert_frame_equal(store.signal_share(other), store.signal_share())
+        pd.testing.assert_frame_equal(store.signal_groups(other), store.signal_groups())
+        with pytest.raises(AccessDenied, match="geen toegang tot gegevens over personen"):
+            store.person_signals(other)
+    policy = ScopedStore(accounts, User("beleid", "gemeente"))
+    assert policy.match_totals(provisions, buurten, other)["signalled"] == policy.match_totals(
+        provisions, buurten)["signalled"]
+    # Roles that see persons get their own rules, from the one pipeline on all data.
+    admin = ScopedStore(accounts, DEMO_ADMIN)
+    assert admin.effective_rules(other) == other
+    assert admin.signal_groups(other)["count"].sum() > admin.signal_groups()["count"].sum()
+    tables = {n: accounts.read_table(n) for n in ("persons", "ties", "participation", "alter_links")}
+    everyone = signal_table(tables["persons"], tables["ties"], tables["participation"], tables["alter_links"],
+                            rules=other)
+    team = ScopedStore(accounts, User("wijk1", "wijkteam", (KANAALZONE,))).person_signals(other)
+    assert len(team) and team["buurt_code"].str[2:8].eq(KANAALZONE[2:]).all()
+    pd.testing.assert_frame_equal(team, everyone.loc[team.index])
+    assert len(admin.person_signals(other)) == len(everyone)
+
+
 def test_wijkteam_cannot_take_over_persons_of_other_wijken(accounts):
     team = ScopedStore(accounts, User("wijk1", "wijkteam", (KANAALZONE,)))
     persons = accounts.read_table("persons")

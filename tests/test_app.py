@@ -212,6 +212,8 @@ def test_network_entry_form_grows_the_ecogram(app, demo_store):
     app.switch_page("pages/netwerken.py").run()
     open_tab(app, "Netwerk vastleggen")
     app.text_input(key="nv_code").set_value("K-0142").run()
+    app.selectbox(key="nv_buurt").set_value("BU99990101")
+    app.checkbox(key="nv_toestemming").check().run()  # nothing is saved without consent (tests/test_network_form.py)
     for _ in range(2):
         next(c for c in app.checkbox if c.label == "emotionele steun").check()
         next(b for b in app.button if b.label == "Toevoegen").click().run()

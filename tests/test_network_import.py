@@ -130,15 +130,20 @@ def test_network_canvas_export_imports_cleanly(town_store):
     assert m.loc["NCK-7", "effective_size"] == pytest.approx(3.0)
 
 
-def test_network_canvas_with_names_is_refused(tmp_path):
-    from data.network_formats import read_network_canvas
+def test_network_canvas_names_are_not_imported(tmp_path):
+    """A name column is listed as not imported (identifying) and the import goes on without it."""
+    from data.network_formats import preview_network_canvas, read_network_canvas_export
 
-    nodes = (NC / "interview1_attributeList_Person.csv").read_text().replace("nodeID,", "name,nodeID,", 1)
-    nodes = nodes.replace("\n1,", "\nOma Jansen,1,", 1)
-    (tmp_path / "i_attributeList_Person.csv").write_text(nodes)
+    lines = (NC / "interview1_attributeList_Person.csv").read_text().splitlines()
+    names = ["name", "Oma Jansen", "Piet de Buur", "Dokter Visser", "Truus Smit"]
+    (tmp_path / "i_attributeList_Person.csv").write_text(
+        "\n".join(f"{n},{line}" for n, line in zip(names, lines, strict=True)) + "\n")
     (tmp_path / "i_ego.csv").write_text((NC / "interview1_ego.csv").read_text())
-    with pytest.raises(DataValidationError, match="Kolom 'name' lijkt persoonsgegevens"):
-        read_network_canvas(sorted(tmp_path.glob("*.csv")))
+    preview = preview_network_canvas(read_network_canvas_export(sorted(tmp_path.glob("*.csv"))))
+    assert preview.ok, preview.problems
+    assert "name" in preview.identifying["kolom"].tolist()
+    assert len(preview.frames["ties"]) == 4
+    assert not preview.frames["ties"].astype(str).apply(lambda c: c.str.contains("Jansen")).any().any()
 
 
 def test_graphml_round_trip(town_store, tmp_path):

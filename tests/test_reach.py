@@ -150,6 +150,45 @@ def test_need_categories_by_hand():
                                                  "sociaal"]
 
 
+def test_needs_follow_the_loneliness_subscales():
+    """Issue 14 part 5: emotional loneliness points to individual support (a maatje), social loneliness to groups.
+
+    Everyone has three informal contacts and one emotional supporter and is signalled only for lacking practical
+    support, so the De Jong Gierveld subscales, scored as graphs.screening does ('min of meer' counts as lonely),
+    decide the needs: the 11-item subscale from 3 (of 6 or 5), the short scale's (of 3) from 2 when the 11 items
+    were not asked. A low 11-item subscale is not overruled by the short-scale items within it.
+    """
+    from graphs.signals import SignalRules, needs_of, signal_table
+
+    items = [f"djg_{i}" for i in range(1, 12)]
+    calm = {f"djg_{i}": ("nee" if i in (2, 3, 5, 6, 9, 10) else "ja") for i in range(1, 12)}
+    answers = {
+        "e11": {**calm, "djg_2": "ja", "djg_5": "min of meer", "djg_6": "ja"},  # emotional 3 of 6
+        "s11": {**calm, "djg_1": "nee", "djg_11": "min of meer", "djg_8": "nee"},  # social 3 of 5
+        "e6": {"djg_3": "ja", "djg_9": "min of meer", "djg_10": "nee", "djg_4": "ja", "djg_7": "ja", "djg_8": "ja"},
+        "s6": {"djg_3": "nee", "djg_9": "nee", "djg_10": "nee", "djg_4": "nee", "djg_7": "min of meer", "djg_8": "ja"},
+        "low": {**calm, "djg_3": "ja", "djg_9": "ja"},  # 11 items: emotional 2 of 6 (short scale alone: 2 of 3)
+        "neutral": dict.fromkeys(items, "min of meer"),  # every item lonely: both subscales full
+    }
+    ids = list(answers)
+    persons = pd.DataFrame([{"person_id": p, "buurt_code": "BU1", "age_band": "65-74", "widowed_since": pd.NaT,
+                             **{f"lsns_{i}": None for i in range(1, 7)}, **dict.fromkeys(items),
+                             **answers[p]} for p in ids])
+    ties = pd.DataFrame([{"ego_id": p, "alter_id": None, "alter_key": f"a{k}", "role": "vriend",
+                          "support_emotional": k == 0, "support_practical": False, "contact_frequency": "wekelijks",
+                          "same_buurt": True} for p in ids for k in range(3)])
+    rules = SignalRules(lsns_below=None, min_emotional=None, min_practical=1, min_informal=None)
+    table = signal_table(persons, ties, rules=rules)
+    assert table["signal"].all()
+    assert table.loc[ids, "djg11_emotional"].tolist()[:2] == [3, 0] and table.loc["e6", "djg6_emotional"] == 2
+    needs = needs_of(table).loc[ids]
+    assert needs_pattern(needs).tolist() == ["emotioneel", "sociaal", "emotioneel", "sociaal", "",
+                                             "emotioneel+sociaal"]
+    suits = fits(["maatjesproject", "grip_en_glans", "bezoekdienst_weduwen"], needs.to_numpy())
+    assert suits[:, 0].tolist() == [True, False, True, False, False, True]  # a maatje for emotional loneliness
+    assert suits[:, 1].tolist() == [False, True, False, True, False, True]  # a group for social loneliness
+
+
 # --------------------------------------------------------------------------- gaps, scenarios and matching agree
 def _demo_town(demo):
     buurten = demo.areas.loc[demo.areas["level"] == "buurt"].reset_index(drop=True)

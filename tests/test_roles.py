@@ -151,10 +151,56 @@ def test_every_view_of_persons_is_logged_with_who_and_which_persons(signed_in, d
     at.selectbox(key="nw_persoon").set_value(person).run()
     open_tab(at, "Gemeenschap")
     targets = demo_store.read_audit().query("action == 'bekijk-personen'")["target"].tolist()
-    assert targets[:2] == ["gemeenschap", "ecogram"]
+    assert targets[:3] == ["gemeenschap", "netwerkmaten", "ecogram"]  # the card under the ecogram is a view too
     who = views_of_person(demo_store.read_audit(), person)
-    assert set(who["target"]) >= {"ecogram", "gemeenschap"} and (who["user"] == "wijk1").all()
+    assert set(who["target"]) >= {"ecogram", "netwerkmaten", "gemeenschap"} and (who["user"] == "wijk1").all()
     assert views_of_person(demo_store.read_audit(), "P00000000").empty
+
+@pytest.mark.parametrize("role", ["beheerder", "wijkteam"])
+def test_network_card_shows_for_roles_that_see_persons(signed_in, demo_store, person_ids, role):
+    """Under the ecogram: every measure with its explanation, the values of the signal table, the view logged."""
+    import json
+
+    from graphs.card import CARD_MEASURES
+    from graphs.signals import signals_from_store
+
+    at = signed_in(role)
+    at.switch_page("pages/netwerken.py").run()
+    person = open_tab(at, "Ecogram").selectbox(key="nw_persoon").options[-1]
+    at.selectbox(key="nw_persoon").set_value(person).run()
+    assert not at.exception, at.exception
+    assert f"Netwerkmaten van {person}" in [h.value for h in at.subheader]
+    card = at.table[0].value
+    assert list(card.index) == [m.label for m in CARD_MEASURES]
+    assert list(card.columns) == ["Onderdeel", "Waarde", "Let op", "Wat zegt het"]
+    row = signals_from_store(demo_store).loc[person]
+    assert card.loc["Netwerkgrootte", "Waarde"] == str(int(row["network_size"]))
+    assert card.loc["Genoemd door anderen", "Waarde"] == str(int(row["reported_by_others"]))
+    assert any("eigen netwerk vertelde" in c.value for c in at.caption)
+    if role == "wijkteam":
+        assert person in person_ids[1]
+    views = demo_store.read_audit().query("action == 'bekijk-personen' and target == 'netwerkmaten'")
+    assert len(views) == 1 and json.loads(views["details"].iloc[0])["personen"] == [person]
+    at.run()  # the same card again is not a new view
+    assert len(demo_store.read_audit().query("action == 'bekijk-personen' and target == 'netwerkmaten'")) == 1
+
+
+def test_network_card_is_refused_to_the_municipality(signed_in, demo_store, person_ids):
+    """The gemeente sees networks as totals only: no card on the page, and the card itself refuses, logs nothing."""
+    at = signed_in("gemeente")
+    at.switch_page("pages/netwerken.py").run()
+    assert not at.exception
+    assert not any(h.value.startswith("Netwerkmaten") for h in at.subheader) and not at.table
+    person = sorted(person_ids[0])[0]  # a real person: refused by role, not because the code is unknown
+    card = AppTest.from_string(f"from pages.network_card import network_card\nnetwork_card({person!r})\n",
+                               default_timeout=60)
+    card.session_state["sk_user"] = ROLES["gemeente"]
+    card.run()
+    assert not card.exception, card.exception
+    assert any("geen toegang tot de netwerkmaten" in e.value for e in card.error)
+    assert not card.table and person not in rendered(card)
+    assert demo_store.read_audit().query("target == 'netwerkmaten'").empty
+
 
 def test_first_run_sign_in_and_sign_out(tmp_path, monkeypatch):
     """A store without users that is not the demo: create the administrator, then sign in and out."""
