@@ -37,6 +37,8 @@ from pages.common import get_store, load_areas, load_table, md, show_error
 CODE_REFUSED = ("Deze code kunt u hier niet gebruiken. Gebruik een ondoorzichtige code die u zelf uitgeeft (zoals "
                 "K-0142): geen naam, BSN, telefoonnummer, e-mail- of huisadres, en geen code die al voor iemand anders "
                 "in gebruik is.")
+LINK_REFUSED = ("Die code hoort niet bij een andere persoon die u mag zien, of die persoon staat al in dit netwerk; "
+                "de ander is niet toegevoegd. Laat het veld leeg voor iemand die niet in Steunkaart staat.")
 NO_CONSENT = ("Vraag eerst of de persoon toestemming geeft om het netwerk en de antwoorden vast te leggen, en vink "
               "'Toestemming gegeven' aan. Zonder toestemming wordt niets opgeslagen.")
 NO_CODE = "Vul eerst de code van de persoon in."
@@ -342,11 +344,21 @@ def entry_form() -> None:
     st.markdown("**Iemand toevoegen**")
     with st.form("nv_alter", clear_on_submit=True):
         fields = _alter_fields("nv_nieuw", None, editable, own, [])
+        link_code = st.text_input("Code, als deze persoon zelf in Steunkaart staat (anders leeg laten)",
+                                  key="nv_nieuw_code", help="Dan wordt de ander aan die persoon gekoppeld: het "
+                                  "netwerk van die persoon is met één klik te openen en de gemeenschap ziet de band.")
         added = st.form_submit_button("Toevoegen", type="primary")
+    link_code = (link_code or "").strip()
+    visible = set(persons["person_id"].astype(str))
+    taken = set(own["alter_id"].dropna().astype(str)) if len(own) else set()
+    if added and link_code and (link_code == code or link_code not in visible or link_code in taken):
+        st.error(LINK_REFUSED)  # one answer for every code that cannot be used: nothing typed is repeated
+        added = False
     if added:
         keys = own["alter_key"].dropna().astype(str).str.extract(r"^a(\d+)$")[0].dropna().astype(int)
-        new_key = f"a{(keys.max() if len(keys) else 0) + 1}"
-        new_tie = pd.DataFrame([{"ego_id": code, "alter_id": None, "alter_key": new_key, "role": fields["role"],
+        new_key = link_code or f"a{(keys.max() if len(keys) else 0) + 1}"
+        new_tie = pd.DataFrame([{"ego_id": code, "alter_id": link_code or None,
+                                 "alter_key": None if link_code else new_key, "role": fields["role"],
                                  **{c: fields[c] for c in SUPPORT}, "contact_frequency": fields["contact_frequency"],
                                  "closeness": fields["closeness"], "reciprocal": None, "same_buurt": None}])
         save(pd.concat([own, new_tie], ignore_index=True) if len(own) else new_tie,

@@ -319,3 +319,22 @@ def test_a_plain_visit_logs_only_what_the_open_tab_shows(app, demo_store):
     open_tab(app, "Gemeenschap")
     views = demo_store.read_audit().query("action in ('bekijk-personen', 'bekijk-netwerk')")
     assert views["target"].tolist() == ["gemeenschap", "signalenlijst"]
+
+
+# --------------------------------------------------------------------------- an alter who is a person in the data
+def test_an_alter_with_the_code_of_a_stored_person_links_to_that_person(app, demo_store):
+    from pages.network_form import LINK_REFUSED
+
+    other = str(demo_store.read_table("persons")["person_id"].iloc[0])
+    at = _person(_form(app), "K-0777")
+    next(t for t in at.text_input if t.key == "nv_nieuw_code").set_value(other)
+    _add(at, "buur")
+    ties = demo_store.read_table("ties").query("ego_id == 'K-0777'")
+    assert ties["alter_id"].tolist() == [other] and ties["alter_key"].isna().all()
+    # Unknown codes, the person's own code and a code already in the network: one generic refusal.
+    for code in ("X-9999-onbekend", "K-0777", other):
+        next(t for t in at.text_input if t.key == "nv_nieuw_code").set_value(code)
+        _add(at, "vriend")
+        assert any(LINK_REFUSED in e.value for e in at.error)
+        assert code not in "\n".join(e.value for e in at.error)
+    assert len(demo_store.read_table("ties").query("ego_id == 'K-0777'")) == 1
