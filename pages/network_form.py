@@ -240,7 +240,8 @@ def entry_form() -> None:
     store = get_store()
     user = store.user
     st.markdown("Leg tijdens een gesprek het netwerk van één persoon vast. Gebruik een **code**, nooit een naam. "
-                "Veel netwerken tegelijk: vul de sjablonen in en importeer ze met `python cli.py import-network`.")
+                "Veel netwerken tegelijk: vul de sjablonen in of exporteer uit Network Canvas en lees ze in op de tab "
+                "*Importeren* (of met `python cli.py import-network`).")
     if store.is_demo:
         st.info("**Demo**: wat u hier vastlegt, komt in de demo-opslag bij de verzonnen gemeente Voorbeeldstad en kan "
                 "op de pagina Beheer ongedaan worden gemaakt; u blijft in de demomodus. Leg hier geen echte personen "
