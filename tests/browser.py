@@ -131,6 +131,17 @@ def map_frame(page, timeout_ms: int = 60_000):
     raise TimeoutError("The Leaflet map did not draw any path")
 
 
+def sign_in(page, url: str, path: str, username: str, password: str, *, heading: str) -> None:
+    """Open ``url/path``, sign in on the form that a deep link leads to, and wait for the page's ``heading``."""
+    page.goto(f"{url}/{path}")
+    page.get_by_role("heading", name="Aanmelden").wait_for(timeout=60_000)
+    form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="Aanmelden"))
+    form.get_by_label("Gebruikersnaam", exact=True).fill(username)
+    form.get_by_label("Wachtwoord", exact=True).fill(password)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
+
+
 def wait_until_idle(page, timeout_s: float = 90) -> None:
     """Wait until the script run is over (Streamlit's 'running' status widget has gone)."""
     deadline = time.monotonic() + timeout_s

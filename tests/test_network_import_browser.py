@@ -9,7 +9,7 @@ import time
 
 from data.store import GeoPackageStore
 from tests import nc_fixtures as nc
-from tests.browser import ROOT, chromium_page, running_app, wait_until_idle
+from tests.browser import ROOT, chromium_page, running_app, sign_in, wait_until_idle
 from tests.test_network_canvas import _compare_ties, _stored
 
 PASSWORD = "een lang wachtwoord"
@@ -25,13 +25,7 @@ def test_network_canvas_zip_through_the_page(chromium, demo_store_file, tmp_path
     archive = nc.write_export(tmp_path / "export", formats=("csv", "graphml"), zipped=True)[0]
     persons_before = len(store.read_table("persons"))
     with running_app(path) as url, chromium_page(chromium) as page:
-        page.goto(f"{url}/netwerken")
-        page.get_by_role("heading", name="Aanmelden").wait_for(timeout=60_000)
-        form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="Aanmelden"))
-        form.get_by_label("Gebruikersnaam", exact=True).fill("beheer")
-        form.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Aanmelden").click()
-        page.get_by_role("heading", name="Netwerken").wait_for(timeout=60_000)
+        sign_in(page, url, "netwerken", "beheer", PASSWORD, heading="Netwerken")
         page.get_by_role("tab", name="Importeren").click()
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="De bestanden van de export")
         uploader.locator("input[type='file']").set_input_files(str(archive))

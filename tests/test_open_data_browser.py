@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from data.store import GeoPackageStore
-from tests.browser import ROOT, chromium_page, running_app, wait_until_idle
+from tests.browser import ROOT, chromium_page, running_app, sign_in, wait_until_idle
 from tests.towns import OPEN_DATA_OUTSIDE, build_state, write_open_data, write_town_files
 
 PASSWORD = "een lang wachtwoord"
@@ -32,13 +32,7 @@ def test_open_data_through_the_page_with_a_saved_mapping(chromium, tmp_path):
     store.create_user("beheer", "beheerder", [], PASSWORD, by="test")
     files = write_open_data(tmp_path / "opendata")
     with running_app(path) as url, chromium_page(chromium) as page:
-        page.goto(f"{url}/voorzieningen")
-        page.get_by_role("heading", name="Aanmelden").wait_for(timeout=60_000)
-        form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="Aanmelden"))
-        form.get_by_label("Gebruikersnaam", exact=True).fill("beheer")
-        form.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Aanmelden").click()
-        page.get_by_role("heading", name="Voorzieningen").wait_for(timeout=60_000)
+        sign_in(page, url, "voorzieningen", "beheer", PASSWORD, heading="Voorzieningen")
         page.get_by_role("tab", name="Importeren en exporteren").click()
 
         # GeoJSON is accepted (it was refused in English before).
