@@ -51,7 +51,7 @@ from data.errors import DataValidationError
 from data.graphml import read_graphml
 from data.privacy import _OPAQUE_ID, _PERSONAL_COLUMN, personal_value_kind
 from data.schema import AGE_BANDS, CONTACT_FREQUENCIES, DJG_ANSWERS, HOUSEHOLD_TYPES, ROLES, SUPPORT_TYPES
-from data.tabular import read_table_file
+from data.tabular import mapping_json, read_table_file
 
 __all__ = [
     "NETWORK_CANVAS_PRESET",
@@ -420,12 +420,7 @@ class NetworkCanvasMapping:
     @classmethod
     def from_json(cls, text: str | bytes, *, file: str | None = None) -> NetworkCanvasMapping:
         """Read a mapping from JSON text (or bytes, BOM allowed); see :meth:`from_dict`."""
-        try:
-            data = json.loads(text.decode("utf-8-sig") if isinstance(text, bytes) else text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            where = f" (regel {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-            raise DataValidationError(f"De koppeling is geen geldige JSON{where}.", file=file) from exc
-        return cls.from_dict(data, file=file)
+        return cls.from_dict(mapping_json(text, file=file), file=file)
 
     @classmethod
     def from_dict(cls, data, *, file: str | None = None) -> NetworkCanvasMapping:

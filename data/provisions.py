@@ -35,7 +35,7 @@ from data.errors import DataValidationError
 from data.export import frame_to_csv_bytes, frames_to_excel_bytes
 from data.provision_types import PROVISION_TYPES, TARGET_GROUPS
 from data.schema import CRS_EPSG, PROVISION_STATUSES
-from data.tabular import parse_numbers, read_table_file
+from data.tabular import mapping_json, parse_numbers, read_table_file
 
 # Dutch header -> store column, in template order.
 HEADERS = {
@@ -426,12 +426,7 @@ class ImportMapping:
 
     @classmethod
     def from_json(cls, text: str | bytes, *, file: str | None = None) -> ImportMapping:
-        try:
-            data = json.loads(text.decode("utf-8-sig") if isinstance(text, bytes) else text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            where = f" (regel {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-            raise DataValidationError(f"De koppeling is geen geldige JSON{where}.", file=file) from exc
-        return cls.from_dict(data, file=file)
+        return cls.from_dict(mapping_json(text, file=file), file=file)
 
 
 def read_mapping(path: str | Path) -> ImportMapping:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +190,12 @@ def parse_numbers(series: pd.Series, *, file: str, column: str, thousands_dot: b
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataValidationError(f"'{series.iloc[pos]}' is geen getal.", file=file, row=pos + 2, column=column)
     return numbers.astype(float)
+
+
+def mapping_json(text: str | bytes, *, file: str | None = None):
+    """Parse a saved mapping (JSON text, or bytes with or without BOM); a Dutch error with the line if not JSON."""
+    try:
+        return json.loads(text.decode("utf-8-sig") if isinstance(text, bytes) else text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f" (regel {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise DataValidationError(f"De koppeling is geen geldige JSON{where}.", file=file) from exc
