@@ -18,6 +18,10 @@ provision's name would become a link in the municipality's spreadsheet). Every e
   removes that one quote again on import, so an export re-imports unchanged.
 
 Number-like text produced by formatting (``"-1,3"``) is text too, and is marked like any other.
+Exports therefore keep numbers as numbers and let the spreadsheet format them: every numeric Excel
+column gets a number format (:data:`FMT_INT`, :data:`FMT_1`, ... or one given per column), which
+Excel and LibreOffice show with the user's own separators (``1.234,5`` in Dutch), and a sheet
+*Toelichting* (:func:`explanation_frame`) says what every column means, in which unit, from which source.
 """
 
 from __future__ import annotations
@@ -48,6 +52,68 @@ _OOXML_ESCAPE = r"_x([0-9A-Fa-f]{4})_"
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 MAX_SHEET_NAME = 31  # Excel's limit
 CSV_LINE_END = "\r\n"  # RFC 4180; a text holding a line break or CR is then quoted
+# Excel number formats (locale-independent codes: ',' groups thousands, '.' is the decimal mark; a Dutch
+# Excel shows 1234.5 with FMT_1 as "1.234,5").
+FMT_INT = "#,##0"
+FMT_1 = "#,##0.0"
+FMT_2 = "#,##0.00"
+FMT_3 = "#,##0.000"
+FMT_PCT_POINTS = '0.0"%"'  # a percentage stored as 0-100 (CBS: 12.5 means 12,5%)
+FMT_PCT_POINTS_0 = '0"%"'
+FMT_FRACTION_PCT = "0%"  # a share stored as 0-1
+FMT_DATE = "dd-mm-yyyy"
+FMT_DATETIME = "dd-mm-yyyy hh:mm"
+EXPLANATION_COLUMNS = ("Blad", "Kolom", "Betekenis", "Eenheid", "Bron")
+
+
+def decimals_format(decimals: int) -> str:
+    """The Excel number format with ``decimals`` decimals (and thousands grouping)."""
+    return FMT_INT if decimals <= 0 else "#,##0." + "0" * int(decimals)
+
+
+def explanation_frame(rows) -> pd.DataFrame:
+    """The *Toelichting* sheet of an export: one row per column of the other sheets.
+
+    Parameters
+    ----------
+    rows : iterable of tuple or dict
+        ``(blad, kolom, betekenis, eenheid, bron)`` (the last two may be left out or empty), or dicts
+        with those keys.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`EXPLANATION_COLUMNS`.
+    """
+    records = []
+    for row in rows:
+        if isinstance(row, Mapping):
+            records.append({c: row.get(c.lower(), row.get(c, "")) or "" for c in EXPLANATION_COLUMNS})
+        else:
+            values = [*row, "", "", ""][: len(EXPLANATION_COLUMNS)]
+            records.append(dict(zip(EXPLANATION_COLUMNS, values, strict=True)))
+    return pd.DataFrame.from_records(records, columns=list(EXPLANATION_COLUMNS))
+
+
+def _default_format(values: pd.Series) -> str | None:
+    """The number format of a column without one given: integers grouped, floats with what they need."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return FMT_DATETIME if (values.dropna().dt.normalize() != values.dropna()).any() else FMT_DATE
+    if pd.api.types.is_integer_dtype(values):
+        return FMT_INT
+    if pd.api.types.is_float_dtype(values):
+        known = values.dropna()
+        if known.empty:
+            return FMT_1
+        if np.allclose(known, np.round(known)):
+            return FMT_INT
+        for decimals in (1, 2):
+            if np.allclose(known, np.round(known, decimals)):
+                return decimals_format(decimals)
+        return FMT_3
+    return None
 
 
 def _text_accessor(values: pd.Series):
@@ -151,7 +217,8 @@ def _check_sheets(sheets: Mapping[str, pd.DataFrame]) -> None:
 
 
 def frames_to_workbook(sheets: Mapping[str, pd.DataFrame], *,
-                       column_widths: Mapping[str, Mapping[str, float]] | None = None) -> Workbook:
+                       column_widths: Mapping[str, Mapping[str, float]] | None = None,
+                       number_formats: Mapping[str, Mapping[str, str]] | None = None) -> Workbook:
     """Build an openpyxl workbook with one sheet per frame; no cell is ever a formula.
 
     Use this when the caller adds more (a picture); otherwise use :func:`frames_to_excel_bytes`.
@@ -163,12 +230,17 @@ def frames_to_workbook(sheets: Mapping[str, pd.DataFrame], *,
         (the columns) and the rows below it; the index is not written (reset it to keep it).
     column_widths : mapping of str to mapping of str to float, optional
         Per sheet name, column letter → width in characters.
+    number_formats : mapping of str to mapping of str to str, optional
+        Per sheet name, column name → Excel number format (:data:`FMT_INT`, :data:`FMT_PCT_POINTS`,
+        :func:`decimals_format`, ...). Numeric and date columns without one get a default: integers
+        (also floats holding only whole numbers) :data:`FMT_INT`, other floats 1 to 3 decimals as they
+        need, dates :data:`FMT_DATE`.
 
     Returns
     -------
     openpyxl.Workbook
-        Numbers (also negative), booleans and dates are typed cells; missing values and infinity
-        are empty cells; every text is a string cell.
+        Numbers (also negative), booleans and dates are typed cells with a number format; missing
+        values and infinity are empty cells; every text is a string cell. The header row is frozen.
 
     Raises
     ------
@@ -199,6 +271,17 @@ def frames_to_workbook(sheets: Mapping[str, pd.DataFrame], *,
         for col, (_, mask) in enumerate(cells):
             for row in np.flatnonzero(mask):
                 sheet.cell(row=int(row) + 2, column=col + 1).data_type = "s"
+        given = (number_formats or {}).get(name, {})
+        for col in range(frame.shape[1]):
+            column = frame.iloc[:, col]
+            fmt = given.get(frame.columns[col]) or _default_format(column)
+            if fmt is None or not len(frame):
+                continue
+            for cell in sheet.iter_rows(min_row=2, max_row=len(frame) + 1, min_col=col + 1, max_col=col + 1):
+                if cell[0].data_type in ("n", "d"):
+                    cell[0].number_format = fmt
+        if len(frame.columns):
+            sheet.freeze_panes = "A2"
         for letter, width in (column_widths or {}).get(name, {}).items():
             sheet.column_dimensions[letter].width = width
     return book
@@ -212,9 +295,10 @@ def workbook_to_bytes(book: Workbook) -> bytes:
 
 
 def frames_to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *,
-                          column_widths: Mapping[str, Mapping[str, float]] | None = None) -> bytes:
+                          column_widths: Mapping[str, Mapping[str, float]] | None = None,
+                          number_formats: Mapping[str, Mapping[str, str]] | None = None) -> bytes:
     """Write the frames as an Excel workbook (.xlsx bytes), one sheet each; see :func:`frames_to_workbook`."""
-    return workbook_to_bytes(frames_to_workbook(sheets, column_widths=column_widths))
+    return workbook_to_bytes(frames_to_workbook(sheets, column_widths=column_widths, number_formats=number_formats))
 
 
 def restore_text(values: pd.Series, *, excel: bool = False) -> pd.Series:
