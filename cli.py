@@ -424,7 +424,12 @@ def _cmd_export_network(args: argparse.Namespace) -> int:
     if out.suffix.lower() == ".graphml":
         out.write_bytes(network_to_graphml(persons, ties, store.read_table("alter_links")))
     elif out.suffix.lower() == ".csv":
-        out.write_bytes(frame_to_csv_bytes(ties))
+        import pandas as pd
+
+        # A whole-number column with a gap is float in pandas: write it as the integers it holds ('2', not '2,0').
+        floats = [c for c in ties.columns if pd.api.types.is_float_dtype(ties[c])
+                  and ties[c].dropna().eq(ties[c].dropna().round()).all()]
+        out.write_bytes(frame_to_csv_bytes(ties.astype({c: "Int64" for c in floats})))
     else:
         raise DataValidationError("Kies een .graphml- of .csv-bestand voor --out.")
     store.log(args.gebruiker, "export-netwerk", "persons,ties",
@@ -435,7 +440,7 @@ def _cmd_export_network(args: argparse.Namespace) -> int:
 
 
 def _cmd_gaps(args: argparse.Namespace) -> int:
-    from data.export import frame_to_csv_bytes
+    from data.export import FMT_1, FMT_2, FMT_3, explanation_frame, frame_to_csv_bytes, frames_to_excel_bytes
     from mapping.gaps import DECAYS_CLI, gaps_from_need_and_supply
 
     store = GeoPackageStore.open(args.store, create=False)
@@ -444,6 +449,8 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
         raise DataValidationError(f"Onbekende soort '{args.type}'; kies uit: {', '.join(catalogue)}.")
     if args.verval not in DECAYS_CLI:
         raise DataValidationError(f"Onbekend afstandsverval '{args.verval}'; kies uit {', '.join(DECAYS_CLI)}.")
+    import pandas as pd
+
     persons = store.read_table("persons")
     signals_per_buurt = None
     if len(persons):
@@ -451,21 +458,51 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
 
         signals = signals_from_store(store)
         signals_per_buurt = signals.groupby("buurt_code")["signal"].sum()
-    table = gaps_from_need_and_supply(store.read_areas("buurt"), store.read_table("provisions"),
+    buurten = store.read_areas("buurt")
+    table = gaps_from_need_and_supply(buurten, store.read_table("provisions"),
                                       types=[args.type] if args.type else None, decay=args.verval,
                                       signals_per_buurt=signals_per_buurt, catalogue=catalogue)
     out = Path(args.out)
     columns = {"area_code": "buurtcode", "buurt": "buurt", "type": "soort", "need": "behoefte",
                "accessibility": "bereikbaarheid_2sfca", "gap_people": "tekort_personen", "gap_index": "tekort_index",
                "at_risk": "voorziening_onder_druk", "reason": "reden"}
-    out.write_bytes(frame_to_csv_bytes(table[list(columns)].rename(columns=columns)))
+    export = table[list(columns)].rename(columns=columns)
+    if out.suffix.lower() == ".xlsx":
+        years = buurten.set_index("area_code")["year"] if "year" in buurten else None
+        export = export.assign(cbs_jaar=(export["buurtcode"].map(years).astype("Int64") if years is not None
+                                         else pd.array([pd.NA] * len(export), dtype="Int64")))
+        cbs = "CBS Kerncijfers wijken en buurten (jaar: kolom cbs_jaar)"
+        sheet = "Tekorten"
+        explanation = explanation_frame([
+            (sheet, "buurtcode", "CBS-code van de buurt.", "", "CBS Wijk- en buurtkaart"),
+            (sheet, "buurt", "Naam van de buurt.", "", "CBS Wijk- en buurtkaart"),
+            (sheet, "soort", "Soort voorziening (code uit de catalogus).", "", "Steunkaart"),
+            (sheet, "behoefte", "Geschat aantal mensen in de doelgroep van deze soort (uit de kerncijfers en, waar "
+             "er netwerkgegevens zijn, het aantal signalen).", "personen", cbs),
+            (sheet, "bereikbaarheid_2sfca", "Aanbod binnen bereik per persoon in de doelgroep (two-step floating "
+             f"catchment area, afstandsverval {args.verval}).", "plaatsen per persoon", "Sociale kaart en " + cbs),
+            (sheet, "tekort_personen", "Behoefte maal tekortindex: hoeveel mensen geen aanbod binnen bereik hebben.",
+             "personen", "Berekend"),
+            (sheet, "tekort_index", "1 - bereikbaarheid, begrensd op 0 tot 1; 1 = niets binnen bereik.", "0-1",
+             "Berekend"),
+            (sheet, "voorziening_onder_druk", "WAAR als een voorziening binnen bereik onder druk staat.", "waar/onwaar",
+             "Sociale kaart"),
+            (sheet, "reden", "De uitleg in woorden.", "", "Berekend"),
+            (sheet, "cbs_jaar", "Jaar van de kerncijfers van de buurt.", "jaar", "CBS"),
+        ])
+        formats = {"behoefte": FMT_1, "bereikbaarheid_2sfca": FMT_3, "tekort_personen": FMT_1, "tekort_index": FMT_2,
+                   "cbs_jaar": "0"}
+        out.write_bytes(frames_to_excel_bytes({sheet: export, "Toelichting": explanation},
+                                              number_formats={sheet: formats}))
+    else:
+        out.write_bytes(frame_to_csv_bytes(export))
     store.log(args.gebruiker, "export-tekorten", "areas,provisions", {"bestand": out.name, "rijen": len(table)})
     print(f"{len(table)} rijen (buurt × soort) geschreven naar {out}.")
     return 0
 
 
 def _cmd_signals(args: argparse.Namespace) -> int:
-    from data.export import frame_to_csv_bytes
+    from data.export import FMT_INT, explanation_frame, frame_to_csv_bytes, frames_to_excel_bytes
     from graphs.signals import DEFAULT_RULES, signals_from_store
 
     store = GeoPackageStore.open(args.store, create=False)
@@ -476,8 +513,38 @@ def _cmd_signals(args: argparse.Namespace) -> int:
                "emotional_supporters": "emotionele_steun", "practical_supporters": "praktische_steun",
                "reasons": "redenen"}
     table = flagged[list(columns)].rename(columns=columns)
+    # Scores and counts are whole numbers: '7', not '7,0'; a missing score stays empty.
+    counts = [c for c in table.columns if c not in ("persoon", "buurtcode", "leeftijd", "redenen")]
+    table = table.assign(**{c: table[c].round().astype("Int64") for c in counts})
     out = Path(args.out)
-    out.write_bytes(frame_to_csv_bytes(table))
+    if out.suffix.lower() == ".xlsx":
+        sheet = "Signalen"
+        names = store.read_areas("buurt").set_index("area_code")["name"]
+        book = table.assign(buurt=table["buurtcode"].map(names))
+        book = book[["persoon", "buurtcode", "buurt", *[c for c in table.columns if c not in ("persoon", "buurtcode")]]]
+        screening = "Eigen vragenlijst (screening, geen diagnose)"
+        network = "Eigen netwerkgegevens (wie de persoon zelf noemt)"
+        explanation = explanation_frame([
+            (sheet, "persoon", "Pseudonieme code van de persoon (geen naam).", "", "Steunkaart"),
+            (sheet, "buurtcode", "CBS-code van de buurt waar de persoon woont.", "", "Netwerkgegevens"),
+            (sheet, "buurt", "Naam van die buurt.", "", "CBS Wijk- en buurtkaart"),
+            (sheet, "leeftijd", "Leeftijdsgroep.", "jaar", "Netwerkgegevens"),
+            (sheet, "lsns6", "Lubben Social Network Scale (6 vragen); lager dan 12 = risico op sociaal isolement. "
+             "Leeg: geen (volledige) antwoorden.", "score 0-30", screening),
+            (sheet, "djg11", "De Jong Gierveld eenzaamheid (11 vragen); 3 of meer = eenzaam, 9 of meer = zeer "
+             "eenzaam. Leeg: geen (volledige) antwoorden.", "score 0-11", screening),
+            (sheet, "netwerkgrootte", "Aantal mensen in het netwerk.", "personen", network),
+            (sheet, "informele_contacten", "Aantal informele contacten (geen professionals).", "personen", network),
+            (sheet, "emotionele_steun", "Aantal mensen voor emotionele steun.", "personen", network),
+            (sheet, "praktische_steun", "Aantal mensen voor praktische steun.", "personen", network),
+            (sheet, "redenen", "Waarom er een signaal is (regels: " + "; ".join(DEFAULT_RULES.describe()) + ").", "",
+             "Berekend"),
+        ])
+        formats = {c: FMT_INT for c in counts}
+        out.write_bytes(frames_to_excel_bytes({sheet: book, "Toelichting": explanation},
+                                              number_formats={sheet: formats}))
+    else:
+        out.write_bytes(frame_to_csv_bytes(table))
     store.log(args.gebruiker, "export-signalen", "persons",
               {"bestand": out.name, "aantal": len(table), "personen": sorted(table["persoon"].astype(str))})
     print(f"{len(table)} van {len(signals)} personen met een signaal van een arm netwerk geschreven naar {out}.")
@@ -489,7 +556,7 @@ def _cmd_signals(args: argparse.Namespace) -> int:
 def _cmd_match(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from data.export import frame_to_csv_bytes
+    from data.export import FMT_INT, explanation_frame, frame_to_csv_bytes, frames_to_excel_bytes
     from data.formatting import format_number
     from graphs.matching import match_signalled
     from graphs.signals import needs_of, signals_from_store
@@ -510,7 +577,28 @@ def _cmd_match(args: argparse.Namespace) -> int:
         type=lambda t: t["type"].map(lambda c: labels.get(c, c), na_action="ignore"),
         distance_m=lambda t: t["distance_m"].astype("Int64"))
     out = Path(args.out)
-    out.write_bytes(frame_to_csv_bytes(table.rename(columns=columns)))
+    if out.suffix.lower() == ".xlsx":
+        sheet = "Koppeling"
+        names = store.read_areas("buurt").set_index("area_code")["name"]
+        book = table.rename(columns=columns)
+        book.insert(2, "buurt", book["buurtcode"].map(names))
+        book = book.assign(reden=book["reden"].replace("", None))
+        explanation = explanation_frame([
+            (sheet, "persoon", "Pseudonieme code van de persoon met een signaal (geen naam).", "", "Steunkaart"),
+            (sheet, "buurtcode", "CBS-code van de buurt waar de persoon woont.", "", "Netwerkgegevens"),
+            (sheet, "buurt", "Naam van die buurt.", "", "CBS Wijk- en buurtkaart"),
+            (sheet, "voorziening_id", "Id van de voorgestelde voorziening; leeg als er geen passende optie is.", "",
+             "Sociale kaart"),
+            (sheet, "voorziening", "Naam van de voorgestelde voorziening.", "", "Sociale kaart"),
+            (sheet, "soort", "Soort van de voorziening.", "", "Sociale kaart"),
+            (sheet, "afstand_m", "Hemelsbrede afstand van de buurt van de persoon tot de voorziening.", "meter",
+             "Berekend"),
+            (sheet, "reden", "Waarom er geen voorstel is (alleen zonder voorstel).", "", "Berekend"),
+        ])
+        out.write_bytes(frames_to_excel_bytes({sheet: book, "Toelichting": explanation},
+                                              number_formats={sheet: {"afstand_m": FMT_INT}}))
+    else:
+        out.write_bytes(frame_to_csv_bytes(table.rename(columns=columns)))
     n_signalled = result.n_matched + result.n_unmatched
     print(f"{format_number(n_signalled)} personen met een signaal van een arm netwerk: "
           f"{format_number(result.n_matched)} met een voorstel voor een passende voorziening (samen "
@@ -635,10 +723,10 @@ def build_parser() -> argparse.ArgumentParser:
     gaps = command("gaps", "schrijf behoefte, bereikbaarheid en tekort per buurt en soort naar CSV", _cmd_gaps)
     gaps.add_argument("--type", help="alleen deze soort (standaard: alle soorten)")
     gaps.add_argument("--verval", default="step", help="afstandsverval: step, gaussian of e2sfca")
-    gaps.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
+    gaps.add_argument("--out", required=True, help="doelbestand: .csv (puntkomma's) of .xlsx (met toelichting)")
 
     sig = command("signals", "schrijf de personen met een signaal van een arm netwerk naar CSV", _cmd_signals)
-    sig.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
+    sig.add_argument("--out", required=True, help="doelbestand: .csv (puntkomma's) of .xlsx (met toelichting)")
 
     emeasures = command("export-measures", "exporteer alle netwerkmaten per persoon (de netwerkkaart) naar CSV of "
                         "Excel", _cmd_export_measures)
@@ -646,7 +734,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     match = command("match", "stel personen met een signaal een passende voorziening voor (min-cost flow) en "
                     "schrijf het resultaat naar CSV", _cmd_match)
-    match.add_argument("--out", required=True, help="doelbestand (.csv, puntkomma's)")
+    match.add_argument("--out", required=True, help="doelbestand: .csv (puntkomma's) of .xlsx (met toelichting)")
 
     command("init", "maak een nieuwe, lege opslag voor de eigen gemeente (een bestaand bestand wordt "
             "geweigerd)", _cmd_init, writes=False, store_required=True)

@@ -428,6 +428,14 @@ class ScopedStore:
         self._require(self.user.is_admin, "kerncijfers importeren")
         return self._store.merge_area_values(*args, user=self.user.username, **kwargs)
 
+    def import_postcodes(self, frame, *, source: str, sha256: str | None = None) -> dict:
+        """Replace the table postcode -> buurt (:meth:`GeoPackageStore.import_postcodes`); administrator only.
+
+        Reading it is open to every role (``read_table("postcodes")``): it holds no person data.
+        """
+        self._require(self.user.is_admin, "postcodes importeren")
+        return self._store.import_postcodes(frame, user=self.user.username, source=source, sha256=sha256)
+
     @property
     def is_demo(self) -> bool:
         return self._store.is_demo

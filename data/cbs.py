@@ -211,6 +211,7 @@ def harmonise_cbs_areas(
             ).to_numpy(),
             "year": year,
             "water": _water_flag(gdf).to_numpy(),
+            "postcode": _most_common_postcode(gdf) if level == "buurt" else None,
         },
         geometry=geoms,
         crs=CRS_EPSG,
@@ -239,6 +240,19 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     parts = shapely.get_parts(geom)
     polys = parts[np.isin(shapely.get_type_id(parts), [3, 6])]
     return shapely.union_all(polys) if len(polys) else geom
+
+
+def _most_common_postcode(gdf: pd.DataFrame) -> np.ndarray:
+    """CBS's ``postcode`` of a buurt (its most common PC4) as text, None where absent, secret or not 4 digits.
+
+    CBS writes it as text ('1505'), as a number in some shapefiles (1505.0) and a secrecy code or '.'
+    where a buurt has no addresses; only a real PC4 (four digits, the first not 0) is kept.
+    """
+    if "postcode" not in gdf:
+        return np.full(len(gdf), None, dtype=object)
+    text = gdf["postcode"].astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
+    valid = text.str.fullmatch(r"[1-9][0-9]{3}").fillna(False).astype(bool)
+    return np.where(valid.to_numpy(), text.to_numpy(dtype=object), None)
 
 
 def _water_flag(gdf: pd.DataFrame) -> pd.Series:

@@ -32,7 +32,14 @@ from pyproj import Transformer
 
 from data.addresses import POSTCODE_HELP, normalise_postcodes
 from data.errors import DataValidationError
-from data.export import frame_to_csv_bytes, frames_to_excel_bytes
+from data.export import (
+    FMT_DATE,
+    FMT_INT,
+    decimals_format,
+    explanation_frame,
+    frame_to_csv_bytes,
+    frames_to_excel_bytes,
+)
 from data.provision_types import PROVISION_TYPES, TARGET_GROUPS
 from data.schema import CRS_EPSG, PROVISION_STATUSES
 from data.tabular import mapping_json, parse_numbers, read_table_file
@@ -87,10 +94,18 @@ def _problem(problems: list, file: str, row: int, column: str, message: str) -> 
     problems.append({"bestand": file, "rij": row, "kolom": column, "melding": message})
 
 
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+
+
 def _dates(series: pd.Series, file: str, column: str, problems: list, rows: np.ndarray) -> pd.Series:
     text = series.astype("string").str.strip()
     empty = text.isna() | (text == "")
-    parsed = pd.to_datetime(text.where(~empty), errors="coerce", dayfirst=True, format="mixed")
+    # A date cell of Excel (the export writes real dates) reads back as '2027-01-02 00:00:00': year first,
+    # so never day-first (that would make it 1 February).
+    iso = text.str.fullmatch(_ISO_DATE, na=False)
+    parsed = pd.to_datetime(text.where(~empty & ~iso), errors="coerce", dayfirst=True, format="mixed")
+    if iso.any():
+        parsed = parsed.where(~iso, pd.to_datetime(text.where(iso), errors="coerce", format="ISO8601"))
     for pos in np.flatnonzero((parsed.isna() & ~empty).to_numpy()):
         _problem(problems, file, int(rows[pos]), column, f"'{series.iloc[pos]}' is geen datum (gebruik dd-mm-jjjj).")
     return parsed
@@ -768,8 +783,35 @@ def read_type_map(path: str | Path) -> dict[str, str | None]:
     return dict(zip(frame.iloc[:, 0].astype(str), frame.iloc[:, 1].astype(str), strict=True))
 
 
+def _whole_numbers(values) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """Counts as integers (Int64: '30', not '30,0'); a column with a fraction in it stays float."""
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
+    known = numbers.dropna()
+    if np.allclose(known, np.round(known)):
+        return pd.array(numbers.round(), dtype="Int64")
+    return numbers.to_numpy()
+
+
+def _day(values) -> np.ndarray:
+    return pd.to_datetime(pd.Series(values), errors="coerce").dt.normalize().to_numpy()
+
+
 def provisions_sheet(provisions: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The store's provisions as the template sheet (Dutch headers, WGS84 coordinates)."""
+    """The store's provisions as the template sheet (Dutch headers, WGS84 coordinates), values typed.
+
+    Parameters
+    ----------
+    provisions : GeoDataFrame
+        The store's provisions (or a scenario's); empty gives the empty template (:data:`HEADERS`).
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`HEADERS` in that order and then ``buurtcode`` (the CBS buurt the point lies
+        in; for information, the import works it out from the location again). Coordinates, reach,
+        capacity and volunteers are numbers (counts Int64), ``financiering_tot`` and
+        ``laatst_gecontroleerd`` dates, missing values missing.
+    """
     if provisions.empty:
         return pd.DataFrame(columns=list(HEADERS))
     wgs = provisions.geometry.to_crs(4326)
@@ -784,20 +826,21 @@ def provisions_sheet(provisions: gpd.GeoDataFrame) -> pd.DataFrame:
         "huisnummer": _column(provisions, "house_number"),
         "postcode": _column(provisions, "postcode"),
         "plaats": _column(provisions, "city"),
-        "bereik_m": provisions["reach_m"].to_numpy(),
+        "bereik_m": _whole_numbers(provisions["reach_m"]),
         "doelgroepen": provisions["target_groups"].to_numpy(),
-        "capaciteit_per_jaar": provisions["capacity_per_year"].to_numpy(),
+        "capaciteit_per_jaar": _whole_numbers(provisions["capacity_per_year"]),
         "capaciteitseenheid": provisions["capacity_unit"].to_numpy(),
-        "vrijwilligers": provisions["volunteers"].to_numpy(),
+        "vrijwilligers": _whole_numbers(provisions["volunteers"]),
         "status": provisions["status"].to_numpy(),
         "financiering": provisions["funding_source"].to_numpy(),
-        "financiering_tot": pd.to_datetime(provisions["funding_end"]).dt.strftime("%d-%m-%Y").to_numpy(),
+        "financiering_tot": _day(provisions["funding_end"]),
         "erkenning": provisions["evidence_label"].to_numpy(),
         "contact": provisions["contact"].to_numpy(),
-        "laatst_gecontroleerd": pd.to_datetime(provisions["last_verified"]).dt.strftime("%d-%m-%Y").to_numpy(),
+        "laatst_gecontroleerd": _day(provisions["last_verified"]),
         "notities": provisions["notes"].to_numpy(),
         "bron_id": _column(provisions, "source_id"),
         "buiten_gebieden": np.where(_column(provisions, "outside_areas", False).astype(bool), "ja", "nee"),
+        "buurtcode": _column(provisions, "buurt_code"),
     })
 
 
@@ -808,32 +851,89 @@ def _column(frame: pd.DataFrame, name: str, default=None) -> np.ndarray:
     return np.full(len(frame), default, dtype=object)
 
 
+PROVISION_NUMBER_FORMATS = {"breedtegraad": decimals_format(6), "lengtegraad": decimals_format(6),
+                            "bereik_m": FMT_INT, "capaciteit_per_jaar": FMT_INT, "vrijwilligers": FMT_INT,
+                            "financiering_tot": FMT_DATE, "laatst_gecontroleerd": FMT_DATE}
+_OWN = "Sociale kaart (eigen invoer of import)"
+
+
+def _provision_explanation(catalogue: dict) -> pd.DataFrame:
+    """The Toelichting of the provisions export: one row per column, what to fill in, unit, source."""
+    rows = [
+        ("id", "Laat leeg voor een nieuwe voorziening; bestaande id's worden bijgewerkt.", "", "Steunkaart"),
+        ("naam", "Verplicht.", "", _OWN),
+        ("soort", "Verplicht; een van: " + ", ".join(catalogue), "", _OWN),
+        ("organisatie", "De organisatie die de voorziening aanbiedt.", "", _OWN),
+        ("breedtegraad", "Verplicht; WGS84, bijv. 52,0906 (decimale komma mag).", "graden", _OWN),
+        ("lengtegraad", "Verplicht; WGS84, bijv. 5,1214 (decimale komma mag).", "graden", _OWN),
+        ("straat", "Adres van de organisatie (geen persoonsgegevens).", "", _OWN),
+        ("huisnummer", "Huisnummer van het adres.", "", _OWN),
+        ("postcode", "Postcode als 1234 AB.", "", _OWN),
+        ("plaats", "Plaats van het adres.", "", _OWN),
+        ("bereik_m", "Hemelsbrede afstand waarover de voorziening mensen bereikt. Leeg: standaard van de soort.",
+         "meter", _OWN),
+        ("doelgroepen", "Gescheiden door ';': " + ", ".join(TARGET_GROUPS), "", _OWN),
+        ("capaciteit_per_jaar", "Hoeveel mensen of plaatsen per jaar (zie capaciteitseenheid).", "aantal per jaar",
+         _OWN),
+        ("capaciteitseenheid", "Waarin de capaciteit geteld is, bijv. plaatsen per jaar.", "", _OWN),
+        ("vrijwilligers", "Aantal vrijwilligers.", "aantal", _OWN),
+        ("status", "actief, onder druk of gestopt (leeg: actief).", "", _OWN),
+        ("financiering", "Wie de voorziening betaalt.", "", _OWN),
+        ("financiering_tot", "Einddatum van de financiering; datum als dd-mm-jjjj.", "datum", _OWN),
+        ("erkenning", "Erkenning van de werkzaamheid (bijv. databank Effectieve sociale interventies).", "", _OWN),
+        ("contact", "Contact van de organisatie (geen persoonsgegevens van bewoners).", "", _OWN),
+        ("laatst_gecontroleerd", "Wanneer de gegevens voor het laatst zijn nagekeken; datum als dd-mm-jjjj.",
+         "datum", _OWN),
+        ("notities", "Vrije tekst.", "", _OWN),
+        ("bron_id", "De id in de bron (open data): opnieuw importeren werkt dezelfde voorziening bij.", "",
+         "Bron van de import"),
+        ("buiten_gebieden", "ja: ligt buiten de geladen gebieden (getoond, niet meegeteld in tekorten).", "ja/nee",
+         "Steunkaart"),
+        ("buurtcode", "CBS-code van de buurt waarin de voorziening ligt; ter informatie, bij importeren wordt die "
+         "opnieuw uit de ligging bepaald.", "", "CBS Wijk- en buurtkaart, ligging"),
+    ]
+    return explanation_frame([("Voorzieningen", *row) for row in rows])
+
+
 def provisions_to_excel(provisions: gpd.GeoDataFrame, catalogue: dict | None = None) -> bytes:
-    """Export (or, when empty, the template) as Excel with an explanation sheet."""
+    """Export (or, when empty, the template) as Excel: typed cells, number formats and a Toelichting sheet.
+
+    Parameters
+    ----------
+    provisions : GeoDataFrame
+        The provisions to export; empty gives the empty template.
+    catalogue : dict, optional
+        Provision types named in the Toelichting (default: the built-in catalogue).
+
+    Returns
+    -------
+    bytes
+        An .xlsx with the sheet 'Voorzieningen' (:func:`provisions_sheet`: numbers as number cells,
+        dates as date cells dd-mm-jjjj, every text a string cell) and 'Toelichting' (Blad, Kolom,
+        Betekenis, Eenheid, Bron). Importing it again (the first sheet) updates the same provisions.
+    """
     catalogue = PROVISION_TYPES if catalogue is None else catalogue
     sheet = provisions_sheet(provisions)
-    help_rows = [
-        ("id", "Laat leeg voor een nieuwe voorziening; bestaande id's worden bijgewerkt."),
-        ("naam", "Verplicht."),
-        ("soort", "Verplicht; een van: " + ", ".join(catalogue)),
-        ("breedtegraad / lengtegraad", "Verplicht; WGS84, bijv. 52,0906 en 5,1214 (decimale komma mag)."),
-        ("straat / huisnummer / postcode / plaats", "Adres van de organisatie (geen persoonsgegevens); postcode als "
-                                                   "1234 AB."),
-        ("bereik_m", "Leeg: standaard van de soort."),
-        ("doelgroepen", "Gescheiden door ';': " + ", ".join(TARGET_GROUPS)),
-        ("status", "actief, onder druk of gestopt (leeg: actief)."),
-        ("financiering_tot / laatst_gecontroleerd", "Datum als dd-mm-jjjj."),
-        ("bron_id", "De id in de bron (open data): opnieuw importeren werkt dezelfde voorziening bij."),
-        ("buiten_gebieden", "ja: ligt buiten de geladen gebieden (getoond, niet meegeteld in tekorten)."),
-    ]
-    sheets = {"Voorzieningen": sheet, "Toelichting": pd.DataFrame(help_rows, columns=["kolom", "toelichting"])}
-    widths = {"Voorzieningen": dict(zip("ABCD", (8, 36, 26, 30), strict=True))}
-    return frames_to_excel_bytes(sheets, column_widths=widths)
+    explanation = _provision_explanation(catalogue)
+    explanation = explanation.loc[explanation["Kolom"].isin(sheet.columns)]
+    sheets = {"Voorzieningen": sheet, "Toelichting": explanation}
+    widths = {"Voorzieningen": dict(zip("ABCD", (8, 36, 26, 30), strict=True)),
+              "Toelichting": {"A": 14, "B": 22, "C": 90, "D": 16, "E": 32}}
+    return frames_to_excel_bytes(sheets, column_widths=widths,
+                                 number_formats={"Voorzieningen": PROVISION_NUMBER_FORMATS})
 
 
 def provisions_to_csv(provisions: gpd.GeoDataFrame) -> bytes:
-    """Export as CSV the way Dutch Excel opens it: semicolons, decimal commas, UTF-8 with BOM."""
-    return frame_to_csv_bytes(provisions_sheet(provisions))
+    """Export as CSV the way Dutch Excel opens it: semicolons, decimal commas, UTF-8 with BOM.
+
+    Counts are whole numbers ('30'), dates read dd-mm-jjjj (as the template asks), missing values are
+    empty fields; the columns are those of :func:`provisions_sheet`.
+    """
+    sheet = provisions_sheet(provisions)
+    for column in ("financiering_tot", "laatst_gecontroleerd"):
+        if len(sheet):
+            sheet[column] = pd.to_datetime(sheet[column]).dt.strftime("%d-%m-%Y")
+    return frame_to_csv_bytes(sheet)
 
 
 def filter_provisions(

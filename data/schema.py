@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 CRS_EPSG = 28992  # RD New: every geometry in the store is in metres
 
 AREA_LEVELS = ("gemeente", "wijk", "buurt")
@@ -86,6 +86,8 @@ TABLES: dict[str, Table] = {
                 ("gemeente_name", "TEXT"),
                 ("year", "INTEGER"),
                 ("water", "INTEGER NOT NULL DEFAULT 0"),
+                # Version 8: CBS's "meest voorkomende postcode" (PC4) of a buurt; NULL when absent or secret.
+                ("postcode", "TEXT"),
             ),
             geometry_type="MULTIPOLYGON",
             description="CBS-gemeenten, -wijken en -buurten (EPSG:28992)",
@@ -105,6 +107,18 @@ TABLES: dict[str, Table] = {
             ),
             description="Kerncijfers per gebied; status 'geheim'/'onbekend' waar de waarde ontbreekt",
             unique=("area_code", "indicator", "year"),
+        ),
+        Table(
+            "postcodes",
+            (
+                ("postcode", "TEXT NOT NULL"),  # PC6 as '1234AB'
+                ("buurt_code", "TEXT NOT NULL"),
+                ("year", "INTEGER"),
+                ("source", "TEXT"),
+            ),
+            description="Postcode (PC6) -> buurt, uit de CBS-tabel 'Buurt, wijk en gemeente voor postcode en "
+                        "huisnummer' (versie 8)",
+            unique=("postcode",),
         ),
         Table(
             "provisions",
@@ -293,7 +307,8 @@ DATA_TABLES = ("areas", "provisions", "persons", "ties", "participation")
 # Tables whose rows remember the import (batch) that wrote them, so that an import can be undone.
 # Rows an import replaced or removed are kept in ``undo_<table>`` (same columns plus undo_batch).
 BATCH_COLUMN = "batch_id"
-BATCHED_TABLES = ("areas", "area_values", "provisions", "persons", "ties", "alter_links", "participation")
+BATCHED_TABLES = ("areas", "area_values", "provisions", "persons", "ties", "alter_links", "participation",
+                  "postcodes")
 BATCH_KINDS = {
     "gebieden": "CBS-gebieden",
     "gezondheid": "Gezondheidsmonitor",
@@ -302,4 +317,5 @@ BATCH_KINDS = {
     "netwerk-invoer": "netwerk (gespreksformulier)",
     "verwijdering": "gebieden verwijderd",
     "handmatig": "met de hand gewijzigd",
+    "postcodes": "postcodes bij buurten",
 }

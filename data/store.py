@@ -110,7 +110,8 @@ def file_sha256(path: str | os.PathLike) -> str:
 _COUNT_LABELS = {"areas": "gebieden", "area_values": "kerncijfers", "provisions": "voorzieningen",
                  "persons": "personen", "ties": "relaties", "alter_links": "banden tussen anderen",
                  "participation": "deelnames", "vervangen_gebieden": "vervangen gebieden",
-                 "onbekende_gebieden": "onbekende gebieden", "rijen_onbekend": "rijen voor onbekende gebieden"}
+                 "onbekende_gebieden": "onbekende gebieden", "rijen_onbekend": "rijen voor onbekende gebieden",
+                 "postcodes": "postcodes", "vervangen_postcodes": "vervangen postcodes"}
 
 
 def describe_counts(counts: dict) -> str:
@@ -604,6 +605,62 @@ class GeoPackageStore:
             _audit(conn, user, action, "area_values", {**(details or {}), **summary, "import": batch})
         self.last_batch_id = batch
         return {**summary, "import": batch}
+
+    def import_postcodes(self, frame: pd.DataFrame, *, user: str, source: str, sha256: str | None = None) -> dict:
+        """Replace the table postcode (PC6) -> buurt as a whole, in one transaction.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            ``postcode`` (PC6), ``buurt_code`` and optionally ``year``, as :func:`data.postcodes.read_postcode_table`
+            returns it.
+        user : str
+            Who imports (audit log and the list of imports).
+        source : str
+            The file name, stored with every row and with the import.
+        sha256 : str, optional
+            The SHA-256 of the file.
+
+        Returns
+        -------
+        dict
+            ``postcodes`` (rows written), ``buurten``, ``vervangen_postcodes`` (rows of the previous table) and
+            ``import`` (the batch number: the import can be undone like any other).
+
+        Raises
+        ------
+        DataValidationError
+            The table is not sound (:func:`data.postcodes.check_postcode_frame`) or names buurten that are not
+            in the store; nothing is changed.
+        DemoStoreError
+            On the store of the built-in demo.
+        """
+        from data.postcodes import check_postcode_frame
+
+        table = check_postcode_frame(frame, file=source or None).assign(source=source or None)
+        cols, rows = _prepare_rows(_table("postcodes"), table)
+        with self._transaction() as conn:
+            _refuse_demo(conn, self.path)
+            known = {r[0] for r in conn.execute("SELECT area_code FROM areas WHERE level = 'buurt'")}
+            unknown = ~table["buurt_code"].isin(known).to_numpy(dtype=bool)
+            if unknown.any():
+                at = int(np.flatnonzero(unknown)[0])
+                n = int(table.loc[unknown, "buurt_code"].nunique())
+                raise DataValidationError(
+                    f"Buurt {table['buurt_code'].iloc[at]} (postcode {table['postcode'].iloc[at]}) staat niet in de "
+                    f"opslag{f', en nog {n - 1} andere buurten' if n > 1 else ''}. Importeer eerst de CBS-gebieden "
+                    "van het jaar van de postcodetabel; er is niets geïmporteerd.",
+                    file=source or None, row=at + 2, column="buurt_code")
+            batch = _begin_batch(conn, "postcodes", user, source or None, sha256)
+            replaced = _delete_keeping(conn, "postcodes", "1 = 1", [()], batch)
+            _insert_batch_rows(conn, "postcodes", cols, rows, batch)
+            _touch_contents(conn, _table("postcodes"))
+            counts = {"postcodes": len(rows), "buurten": int(table["buurt_code"].nunique()),
+                      "vervangen_postcodes": replaced}
+            _end_batch(conn, batch, counts)
+            _audit(conn, user, "import-postcodes", "postcodes", {"bestand": source, **counts, "import": batch})
+        self.last_batch_id = batch
+        return {**counts, "import": batch}
 
     # ---------------------------------------------------------------- networks
 
@@ -1705,7 +1762,8 @@ def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
 def _migrate_4_to_5(conn: sqlite3.Connection) -> None:
     """Version 5 records every import as a batch that can be undone, and flags the demo explicitly."""
     for name in BATCHED_TABLES:
-        if BATCH_COLUMN not in {r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')}:
+        have = {r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')}
+        if have and BATCH_COLUMN not in have:  # tables of later versions come with their own step
             conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{BATCH_COLUMN}" INTEGER')
             conn.execute(f'CREATE INDEX "idx_{name}_batch" ON "{name}" ("{BATCH_COLUMN}")')
     _create_table(conn, _table("batches"))
@@ -1746,12 +1804,12 @@ def _migrate_6_to_7(conn: sqlite3.Connection) -> None:
         _seed_suitability(conn)
 
 
-def _create_undo_tables(conn: sqlite3.Connection) -> None:
+def _create_undo_tables(conn: sqlite3.Connection, names: tuple[str, ...] = BATCHED_TABLES) -> None:
     """``undo_<table>``: the rows an import replaced or removed, with the batch that did it.
 
     Plain SQLite tables, not registered as GeoPackage layers (QGIS does not list them).
     """
-    for name in BATCHED_TABLES:
+    for name in names:
         table = _table(name)
         cols = ['"fid" INTEGER'] + [f'"{c}" {t.split()[0]}' for c, t in table.columns]
         cols.append(f'"{BATCH_COLUMN}" INTEGER')
@@ -1893,6 +1951,7 @@ def _undo_plan(conn: sqlite3.Connection, batch_id: int) -> dict:
         ("participation", "provision_id", "provisions", "provision_id",
          "heeft deelnames aan voorzieningen van deze import"),
         ("ties", "alter_id", "persons", "person_id", "heeft relaties met personen van deze import"),
+        ("postcodes", "buurt_code", "areas", "area_code", "heeft postcodes bij buurten van deze import"),
     )
     for table, column, owner, key, reason in dependants:
         gone = (f'SELECT "{key}" FROM "{owner}" WHERE batch_id = ? EXCEPT SELECT "{key}" FROM "undo_{owner}" '
@@ -2006,7 +2065,26 @@ class DemoStoreError(StoreError):
     """Real data was offered to the store of the built-in demo."""
 
 
+def _migrate_7_to_8(conn: sqlite3.Connection) -> None:
+    """Version 8: a buurt's most common postcode (PC4, from CBS) on areas, and the table PC6 -> buurt.
+
+    Idempotent: a column or table that is already there (a store made by a newer step, or copied back
+    to version 7 by hand) is left as it is.
+    """
+    for name in ("areas", "undo_areas"):
+        have = {r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')}
+        if have and "postcode" not in have:
+            conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "postcode" TEXT')
+    table = _table("postcodes")
+    exists = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                         "AND name IN ('postcodes', 'undo_postcodes')")}
+    if "postcodes" not in exists:
+        _create_table(conn, table)
+    if "undo_postcodes" not in exists:
+        _create_undo_tables(conn, ("postcodes",))
+
+
 # Migrations from version N to N+1, each run inside the opening transaction.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6,
-    6: _migrate_6_to_7}
+    6: _migrate_6_to_7, 7: _migrate_7_to_8}

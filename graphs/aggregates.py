@@ -83,6 +83,72 @@ def suppressed(counts: pd.Series, *, min_persons: int = MIN_CELL, total_shown: b
     return hidden.fillna(False).astype(bool)
 
 
+def suppressed_nested(counts: pd.Series, groups: pd.Series, *, min_persons: int = MIN_CELL,
+                      already: pd.Series | None = None) -> pd.Series:
+    """Which counts to hide when a total is shown per group (wijk) *and* for all groups (gemeente).
+
+    :func:`suppressed` protects one table against its one total. Reports of the same data for each
+    wijk and for the whole gemeente show every wijk total and the gemeente total, so a mask made per
+    report leaks: a cell hidden as a complement in a wijk report may be shown in the gemeente report
+    and then, with the wijk total, gives the small cell away. This mask is computed once over all
+    cells and holds for every report of the same data:
+
+    1. primary: counts of 1 to ``min_persons - 1`` (and ``already``);
+    2. the group totals themselves are counts: a group total of 1 to 4 is hidden, and another group
+       total where the overall total would give it away (:func:`suppressed` over the group totals);
+    3. repeated until nothing changes, hiding each time the smallest shown non-zero cell of a total
+       that still leaks: (a) a group with a shown total whose hidden cells are a single cell or add
+       up to fewer than ``min_persons``; (b) a group whose total is hidden but none of whose cells
+       are (its shown cells would add up to that total); (c) the same as (a) for the overall total.
+
+    Afterwards no shown total, minus the shown cells it covers, leaves a single hidden cell or a
+    hidden sum under ``min_persons``, as far as shown non-zero cells are left to hide (counts are
+    rounded to whole persons first, as they are shown). With one group the mask equals :func:`suppressed`'s.
+
+    Parameters
+    ----------
+    counts : Series
+        Persons per cell (e.g. per buurt); rounded to whole persons; missing values are never hidden.
+    groups : Series
+        The group (e.g. wijk code) of each cell, same index; a missing group is a group of its own.
+    min_persons : int
+        Counts below this (and above 0) are hidden.
+    already : Series of bool, optional
+        Cells hidden for another reason; their real values count in the hidden sums.
+
+    Returns
+    -------
+    Series of bool
+        True where the cell is hidden, same index as ``counts``.
+    """
+    values = pd.to_numeric(counts, errors="coerce").astype(float).round()
+    group = groups.reindex(values.index).astype(object).where(groups.reindex(values.index).notna(), "")
+    hidden = ((values > 0) & (values < min_persons)).fillna(False).astype(bool)
+    if already is not None:
+        hidden = hidden | already.reindex(values.index).fillna(False).astype(bool)
+    totals = pd.to_numeric(counts, errors="coerce").astype(float).groupby(group, sort=False).sum(min_count=1)
+    total_hidden = suppressed(totals, min_persons=min_persons).reindex(group.to_numpy()).to_numpy()
+    positive = (values > 0).to_numpy()
+    while True:
+        weight = values.where(hidden, 0.0).fillna(0.0)
+        n_hidden = hidden.groupby(group, sort=False).transform("sum").to_numpy()
+        sum_hidden = weight.groupby(group, sort=False).transform("sum").to_numpy()
+        leaks = np.where(total_hidden, n_hidden == 0,
+                         (n_hidden > 0) & ((n_hidden < 2) | (sum_hidden < min_persons)))
+        open_cells = ~hidden.to_numpy() & positive
+        overall = hidden.any() and (hidden.sum() < 2 or weight.sum() < min_persons)
+        pick = pd.DataFrame({"value": values.to_numpy(), "group": group.to_numpy(),
+                             "row": np.arange(len(values))}).loc[open_cells]
+        # The smallest open cell of each leaking group, and (for the overall total) of all.
+        rows = (pick.loc[leaks[open_cells]].sort_values("value", kind="stable")
+                .drop_duplicates("group")["row"].to_numpy())
+        if overall and not len(rows) and len(pick):
+            rows = pick.sort_values("value", kind="stable")["row"].to_numpy()[:1]
+        if not len(rows):
+            return hidden.astype(bool)
+        hidden.iloc[rows] = True
+
+
 def signal_share_by_buurt(signals: pd.DataFrame, *, min_persons: int = MIN_CELL) -> pd.DataFrame:
     """Per buurt: persons with data, persons signalled and the share; hidden below ``min_persons``.
 

@@ -268,14 +268,22 @@ def measures_export_bytes(signals: pd.DataFrame, *, excel: bool) -> bytes:
     """The export of every measure per person as .xlsx (sheets 'Netwerkmaten' and 'Toelichting') or CSV.
 
     Written by the one safe writer (:mod:`data.export`): numeric cells stay numbers, no text becomes a
-    formula. In CSV (which has no second sheet) the flags read 'ja' / 'nee'.
+    formula. Counts and scores are whole numbers (``19``, never ``19,0``; a missing score an empty cell),
+    in Excel with a number format per kind: counts and scores ``#,##0``, shares ``0%``, ratios and bits
+    two decimals. In CSV (which has no second sheet) the flags read 'ja' / 'nee'.
     """
-    from data.export import frame_to_csv_bytes, frames_to_excel_bytes
+    from data.export import FMT_2, FMT_FRACTION_PCT, FMT_INT, frame_to_csv_bytes, frames_to_excel_bytes
 
     table = measures_export_frame(signals)
+    # The frame is built from numpy arrays, which turn a nullable integer with a gap into float: whole again.
+    whole = [m.export for m in CARD_MEASURES if m.kind in ("count", "score")]
+    table = table.assign(**{c: pd.to_numeric(table[c], errors="coerce").round().astype("Int64") for c in whole})
     if excel:
+        kinds = {"count": FMT_INT, "score": FMT_INT, "share": FMT_FRACTION_PCT, "ratio": FMT_2, "bits": FMT_2}
+        formats = {m.export: kinds.get(m.kind, FMT_2) for m in CARD_MEASURES}
         return frames_to_excel_bytes({"Netwerkmaten": table, "Toelichting": measures_explanation_frame()},
-                                     column_widths={"Toelichting": {"A": 28, "B": 32, "C": 22, "D": 110}})
+                                     column_widths={"Toelichting": {"A": 28, "B": 32, "C": 22, "D": 110}},
+                                     number_formats={"Netwerkmaten": formats})
     flags = [m.flag_export for m in CARD_MEASURES if m.flag_export]
     csv = table.assign(**{c: table[c].map({True: "ja", False: "nee"}, na_action="ignore") for c in flags})
     return frame_to_csv_bytes(csv)

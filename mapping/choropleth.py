@@ -5,12 +5,16 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
+import warnings
 
 import folium
 import geopandas as gpd
 import mapclassify
 import numpy as np
 import pandas as pd
+import shapely
+import shapely.geometry
 from branca.element import MacroElement, Template
 from folium.utilities import JsCode
 
@@ -31,6 +35,13 @@ MISSING_FILL = "#d9d9d9"
 NO_BASE_FILL = "#ffffff"  # a rate of an area without inhabitants/households: nothing to colour
 FEW_FILL = "#f3f3f3"  # too few persons to show anything (``few_status``): lighter than a secret value
 MISSING_LABEL = "geen gegevens / geheim"
+# Credit for the area boundaries in Leaflet's attribution control (also without a tile layer).
+MAP_CREDIT = "Bron: CBS Wijk- en buurtkaart / Kadaster (CC BY 4.0)"
+LEGEND_POSITIONS = ("inside", "outside")
+LEGEND_FOLDED_BELOW_PX = 500  # maps lower than this start with the legend folded (Tekorten: 460 px)
+LEGEND_MAX_SHARE = 0.4  # an open legend never takes more than this share of the map's height
+HIGHLIGHT_NAME = "Gekozen gebied"
+HIGHLIGHT_STYLE = {"color": "#111111", "weight": 4, "opacity": 1.0, "fill": False, "fillOpacity": 0.0}
 _STYLE_JS = """
 function(feature, layer) {
     var p = feature.properties;
@@ -82,9 +93,57 @@ def default_tiles() -> str:
     return value if value in TILE_SOURCES else "geen"
 
 
-def classify_values(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, bins=None
-                    ) -> tuple[np.ndarray, pd.Series]:
+def _grid(values, decimals: int) -> np.ndarray:
+    """Values as whole numbers on the display grid of ``decimals`` (``12.34`` with 1 decimal -> ``123``).
+
+    Rounded half away from zero, as :func:`data.formatting.format_number` shows them (``ROUND_HALF_UP``,
+    as in Excel and CBS tables: -0.25 -> -0.3). The product is first rounded to 6 decimals, so 2.675
+    (2.67499... in binary) still rounds up.
+    """
+    scaled = np.round(np.asarray(values, dtype=float) * 10.0 ** decimals, 6)
+    return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
+
+
+def _from_grid(grid: np.ndarray, decimals: int) -> np.ndarray:
+    return grid / 10.0 ** decimals + 0.0  # + 0.0: no '-0'
+
+
+def round_half_up(values, decimals: int) -> np.ndarray:
+    """Round like the legend and tooltips show the values (half up; :func:`data.formatting.format_number`).
+
+    Parameters
+    ----------
+    values : array-like of float
+        NaN stays NaN.
+    decimals : int
+        Display precision.
+
+    Returns
+    -------
+    ndarray
+        The rounded values (``0.25`` -> ``0.3`` with one decimal, where ``np.round`` gives ``0.2``).
+    """
+    return _from_grid(_grid(values, decimals), decimals)
+
+
+def classify_values(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, bins=None,
+                    decimals: int | None = None) -> tuple[np.ndarray, pd.Series]:
     """Classify values with mapclassify (or into given class bounds, e.g. to compare two maps).
+
+    Parameters
+    ----------
+    values : Series
+        The key figure per area; NaN is missing.
+    scheme, k : str, int
+        mapclassify scheme (see ``SCHEMES``) and the wanted number of classes (fewer when there are
+        fewer distinct values).
+    bins : sequence of float, optional
+        Fixed upper class bounds instead of ``scheme``/``k``.
+    decimals : int, optional
+        The display precision. When given, the values are classified as shown (rounded half up to
+        ``decimals``) and the upper bounds are rounded to that precision, duplicates dropped:
+        every area's shown value then lies in the class its label (:func:`class_labels`) names.
+        Without it, the raw values and bounds are used.
 
     Returns
     -------
@@ -94,28 +153,95 @@ def classify_values(values: pd.Series, *, scheme: str = "quantiles", k: int = 5,
     """
     if scheme not in SCHEMES:
         raise DataValidationError(f"Onbekende indeling '{scheme}'; kies uit {', '.join(SCHEMES)}.")
-    known = values.dropna().astype(float)
+    known = pd.to_numeric(values, errors="coerce").dropna().astype(float)
     classes = pd.Series(-1, index=values.index, dtype=int)
     if known.empty:
         return np.array([]), classes
+    if decimals is not None:
+        known = pd.Series(round_half_up(known.to_numpy(), decimals), index=known.index)
     if bins is not None:
         classifier = mapclassify.UserDefined(known.to_numpy(), bins=list(bins))
-        bins, yb = np.asarray(classifier.bins), np.asarray(classifier.yb)
-        classes.loc[known.index] = yb
-        return bins, classes
-    k = int(max(1, min(k, known.nunique())))
-    if k == 1:
-        bins = np.array([known.max()])
-        yb = np.zeros(len(known), dtype=int)
+        bins, yb = np.asarray(classifier.bins, dtype=float), np.asarray(classifier.yb)
     else:
-        classifier = {
-            "quantiles": mapclassify.Quantiles,
-            "natural_breaks": mapclassify.NaturalBreaks,
-            "equal_interval": mapclassify.EqualInterval,
-        }[scheme](known.to_numpy(), k=k)
-        bins, yb = np.asarray(classifier.bins), np.asarray(classifier.yb)
+        k = int(max(1, min(k, known.nunique())))
+        if k == 1:
+            bins = np.array([known.max()])
+            yb = np.zeros(len(known), dtype=int)
+        else:
+            with warnings.catch_warnings():  # quantiles of many equal values: duplicate bounds, dropped below
+                warnings.simplefilter("ignore")
+                classifier = {
+                    "quantiles": mapclassify.Quantiles,
+                    "natural_breaks": mapclassify.NaturalBreaks,
+                    "equal_interval": mapclassify.EqualInterval,
+                }[scheme](known.to_numpy(), k=k)
+            bins, yb = np.asarray(classifier.bins, dtype=float), np.asarray(classifier.yb)
+    if decimals is not None:
+        grid = np.unique(_grid(bins, decimals))
+        # The values are on the grid too: value <= bound is an exact comparison of whole numbers.
+        yb = np.searchsorted(grid, _grid(known.to_numpy(), decimals), side="left")
+        bins = _from_grid(grid, decimals)
     classes.loc[known.index] = yb
     return bins, classes
+
+
+def class_breaks(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, decimals: int = 0) -> np.ndarray:
+    """Upper class bounds of ``values`` on the display grid of ``decimals`` (see :func:`classify_values`).
+
+    Returns
+    -------
+    ndarray
+        Strictly increasing upper bounds, each a value that can be shown with ``decimals``; empty when
+        no value is known.
+    """
+    return classify_values(values, scheme=scheme, k=k, decimals=decimals)[0]
+
+
+def _unit_suffix(unit: str) -> str:
+    return "%" if unit == "%" else (f" {unit}" if unit else "")
+
+
+def class_labels(bins, minimum: float | None, *, decimals: int = 0, unit: str = "") -> list[str]:
+    """Dutch labels for classes with upper bounds ``bins`` that do not overlap.
+
+    The first class runs from ``minimum`` to the first bound, every next class from one display step
+    (``10 ** -decimals``) above the previous bound: "0 – 9%", "10 – 12%" for whole percentages,
+    "0,0 – 2,4", "2,5 – 3,1" with one decimal. A class of a single value reads just that value ("0").
+    The unit comes once, at the end ("%" glued on, other units after a space).
+
+    Parameters
+    ----------
+    bins : sequence of float
+        Upper class bounds, increasing (as :func:`class_breaks` returns them; other bounds are rounded
+        to ``decimals`` first).
+    minimum : float, optional
+        The smallest value shown (rounded half up to ``decimals``); None: the first class reads "t/m" its bound.
+    decimals : int
+        Display precision.
+    unit : str
+        Unit of the values.
+
+    Returns
+    -------
+    list of str
+        One label per bound, plain text (escape before putting it into HTML).
+    """
+    upper = np.unique(_grid(bins, decimals))
+    if len(upper) == 0:
+        return []
+    suffix = _unit_suffix(unit)
+    lower = np.r_[upper[0], upper[:-1] + 1]
+    labels = []
+    for i, (low, high) in enumerate(zip(_from_grid(lower, decimals), _from_grid(upper, decimals), strict=True)):
+        high_text = format_number(high, decimals)
+        if i == 0:
+            if minimum is None:
+                labels.append(f"t/m {high_text}{suffix}")
+                continue
+            low = min(float(round_half_up([minimum], decimals)[0]), high)
+        low_text = format_number(low, decimals)
+        labels.append(f"{low_text}{suffix}" if low_text == high_text else f"{low_text} – {high_text}{suffix}")
+    return labels
 
 
 def _palette(n: int, need: bool) -> list[str]:
@@ -128,49 +254,110 @@ def _palette(n: int, need: bool) -> list[str]:
     return [ramp[i] for i in idx]
 
 
+# Inline styles as well as classes: the same legend HTML also stands on its own beside the map (``legend_html``).
+_ROW_STYLE = "display:flex;align-items:center;gap:6px;white-space:nowrap"
+_SWATCH_STYLE = "display:inline-block;flex:none;width:18px;height:12px;border:1px solid #777"
+_SWATCH_EXTRA = {
+    "sk-missing": ("background:repeating-linear-gradient(45deg,#d9d9d9,#d9d9d9 3px,#ffffff 3px,"
+                   "#ffffff 6px)"),
+    "sk-few": "background:#f3f3f3;border-style:dotted",
+    "sk-nobase": "background:#ffffff",
+}
+_PANEL_STYLE = "font:13px/1.4 'Source Sans Pro',Arial,sans-serif;color:#222"
+
+
+def _legend_row(text: str, *, colour: str | None = None, kind: str | None = None) -> str:
+    """One legend row: a swatch (a class colour or a kind of missing value) and its escaped text."""
+    css = f"{_SWATCH_STYLE};background:{colour}" if colour else f"{_SWATCH_STYLE};{_SWATCH_EXTRA[kind]}"
+    cls = "sk-swatch" + (f" {kind}" if kind else "")
+    return (f'<div class="sk-row" style="{_ROW_STYLE}"><span class="{cls}" style="{css}"></span>'
+            f"{html.escape(text)}</div>")
+
+
 def _legend_html(title: str, bins: np.ndarray, colours: list[str], minimum: float | None, *,
                  decimals: int, unit: str, n_missing: int, no_base: dict[str, int] | None = None,
                  missing_label: str = MISSING_LABEL, few: tuple[str, int] | None = None,
                  note: str | None = None) -> str:
-    unit_txt = "%" if unit == "%" else (f" {unit}" if unit else "")
-    rows = []
-    lower = minimum
-    for upper, colour in zip(bins, colours, strict=True):
-        low = format_number(lower, decimals) if lower is not None else ""
-        rows.append(
-            f'<div class="sk-row"><span class="sk-swatch" style="background:{colour}"></span>'
-            + (html.escape(low) if low == format_number(upper, decimals)
-               else f"{html.escape(low)} – {html.escape(format_number(upper, decimals))}")
-            + f"{html.escape(unit_txt)}</div>"
-        )
-        lower = upper
+    rows = [_legend_row(text, colour=colour) for text, colour in
+            zip(class_labels(bins, minimum, decimals=decimals, unit=unit), colours, strict=True)]
     if n_missing:
-        rows.append(
-            f'<div class="sk-row"><span class="sk-swatch sk-missing"></span>'
-            f"{html.escape(missing_label)} ({n_missing})</div>"
-        )
+        rows.append(_legend_row(f"{missing_label} ({n_missing})", kind="sk-missing"))
     if few is not None and few[1]:
-        rows.append(f'<div class="sk-row"><span class="sk-swatch sk-few"></span>'
-                    f"{html.escape(few[0])} ({few[1]})</div>")
+        rows.append(_legend_row(f"{few[0]} ({few[1]})", kind="sk-few"))
     for text, n in (no_base or {}).items():
         if n:
-            rows.append(f'<div class="sk-row"><span class="sk-swatch sk-nobase"></span>'
-                        f"{html.escape(text)} ({n})</div>")
+            rows.append(_legend_row(f"{text} ({n})", kind="sk-nobase"))
     if note:
-        rows.append(f'<div class="sk-note">{html.escape(note)}</div>')
-    return f'<div class="sk-legend-title">{html.escape(title)}</div>' + "".join(rows)
+        rows.append(f'<div class="sk-note" style="margin-top:4px;white-space:normal;font-size:12px;color:#444">'
+                    f"{html.escape(note)}</div>")
+    return (f'<div class="sk-legend-title" style="font-weight:600;margin-bottom:4px">{html.escape(title)}</div>'
+            + "".join(rows))
+
+
+def legend_entries(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, decimals: int = 0, unit: str = "",
+                   higher_is_need: bool | None = None, bins=None,
+                   missing_label: str = MISSING_LABEL) -> list[tuple[str, str]]:
+    """The legend of a choropleth as data: ``(colour, label)`` per class, then the missing values.
+
+    The same classes, colours and labels as :func:`choropleth_map` draws for these values, e.g. for
+    ``mapping.static_map.static_map_png(legend=...)``; missing values get ``MISSING_FILL`` and
+    ``missing_label`` with their count.
+
+    Parameters
+    ----------
+    values : Series
+        The key figure per area (NaN: missing).
+    scheme, k, decimals, unit, higher_is_need, bins
+        As for :func:`choropleth_map`.
+    missing_label : str
+        Text of the missing-value entry.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(colour, label)`` per class, then one entry for the missing values if there are any.
+    """
+    values = pd.to_numeric(values, errors="coerce").astype(float)
+    bins, classes = classify_values(values, scheme=scheme, k=k, bins=bins, decimals=decimals)
+    colours = _palette(len(bins), bool(higher_is_need))
+    minimum = float(values.min()) if values.notna().any() else None
+    entries = list(zip(colours, class_labels(bins, minimum, decimals=decimals, unit=unit), strict=True))
+    n_missing = int((classes < 0).sum())
+    if n_missing:
+        entries.append((MISSING_FILL, f"{missing_label} ({n_missing})"))
+    return entries
+
+
+def _script_json(value) -> str:
+    """A JS literal of ``value`` that is safe inside a <script> element and branca's second Jinja pass."""
+    # No "<" at all (so no text can close or open a script element), and no "&", ">" or "'" either.
+    text = (json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("'", "\\u0027"))
+    # Braces as JS escapes: the rendered script is compiled as a Jinja template once more.
+    return text.replace("{", "\\u007b").replace("}", "\\u007d")
+
+
+_TITLE_DIV = re.compile(r'^<div class="sk-legend-title"[^>]*>(.*?)</div>', flags=re.S)
 
 
 class _Legend(MacroElement):
-    """A Leaflet control in the bottom-right corner holding pre-escaped HTML."""
+    """A collapsible Leaflet control (``<details>``) holding pre-escaped legend HTML.
+
+    The summary line is the legend's own title (its leading ``sk-legend-title`` div, hidden in the
+    body) or "Legenda"; clicking it folds or unfolds the classes. Open, the body scrolls inside at most
+    ``LEGEND_MAX_SHARE`` of the map's height. Clicks and wheel turns on the legend do not reach the map.
+    """
 
     _template = Template(
         """
         {% macro header(this, kwargs) %}
         <style>
-        .sk-legend { background: rgba(255,255,255,0.95); padding: 8px 10px; border-radius: 4px;
+        .sk-legend { background: rgba(255,255,255,0.95); padding: 4px 8px; border-radius: 4px;
           box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 13px/1.4 "Source Sans Pro", Arial,
           sans-serif; color: #222; max-width: 260px; }
+        .sk-legend summary { cursor: pointer; font-weight: 600; padding: 2px 0; }
+        .sk-legend details.sk-titled .sk-legend-body > .sk-legend-title { display: none; }
+        .sk-legend-body { overflow-y: auto; padding: 2px 4px 4px 0; }
         .sk-legend-title { font-weight: 600; margin-bottom: 4px; }
         .sk-row { display: flex; align-items: center; gap: 6px; white-space: nowrap; }
         .sk-swatch { width: 18px; height: 12px; border: 1px solid #777; display: inline-block; }
@@ -183,26 +370,151 @@ class _Legend(MacroElement):
         {% endmacro %}
         {% macro script(this, kwargs) %}
         (function() {
-            var legend = L.control({position: 'bottomright'});
+            var map = {{ this._parent.get_name() }};
+            var legend = L.control({position: {{ this.position_json }}});
             legend.onAdd = function () {
-                var div = L.DomUtil.create('div', 'sk-legend');
+                var box = L.DomUtil.create('div', 'sk-legend');
+                L.DomEvent.disableClickPropagation(box);
+                L.DomEvent.disableScrollPropagation(box);
+                var details = L.DomUtil.create('details', {{ this.details_class_json }}, box);
+                var summary = L.DomUtil.create('summary', 'sk-legend-summary', details);
+                summary.textContent = {{ this.summary_json }};
+                summary.title = 'Legenda tonen of verbergen';
+                var div = L.DomUtil.create('div', 'sk-legend-body', details);
                 div.innerHTML = {{ this.html_json }};
-                return div;
+                details.open = {{ this.open_json }};
+                function limit() {
+                    var height = map.getSize().y;
+                    if (height > 0) {
+                        var room = Math.floor(height * {{ this.max_share }}) - summary.offsetHeight - 12;
+                        div.style.maxHeight = Math.max(40, room) + 'px';
+                    }
+                }
+                details.addEventListener('toggle', limit);
+                map.on('resize', limit);
+                window.setTimeout(limit, 0);
+                limit();
+                return box;
             };
-            legend.addTo({{ this._parent.get_name() }});
+            legend.addTo(map);
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, legend_html: str) -> None:
+    def __init__(self, legend_html: str, *, open: bool = True, position: str = "bottomright",  # noqa: A002
+                 summary: str | None = None) -> None:
         super().__init__()
         self._name = "Legend"
         # json.dumps makes it a JS string literal; "</" is broken up so that no text can
         # close the surrounding <script> element.
-        self.html_json = json.dumps(legend_html).replace("</", "<\\/")
-        # Braces as JS escapes: the rendered script is compiled as a Jinja template once more.
-        self.html_json = self.html_json.replace("{", "\\u007b").replace("}", "\\u007d")
+        self.html_json = _script_json(legend_html)
+        title = _TITLE_DIV.match(legend_html)
+        if summary is None and title is not None:
+            summary = html.unescape(title.group(1))  # plain text again: it goes into textContent
+        self.summary_json = _script_json(summary or "Legenda")
+        self.details_class_json = json.dumps("sk-legend-details" + (" sk-titled" if title is not None else ""))
+        self.open_json = "true" if open else "false"
+        self.position_json = json.dumps(position)
+        self.max_share = float(LEGEND_MAX_SHARE)
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's ``control_scale`` also shows miles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false, position: 'bottomleft', maxWidth: 120})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
+class _Credit(MacroElement):
+    """The source of the boundaries in Leaflet's attribution control, without Leaflet's link prefix."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var control = {{ this._parent.get_name() }}.attributionControl;
+            if (control) {
+                control.setPrefix(false);
+                control.addAttribution({{ this.credit_json }});
+            }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, credit: str) -> None:
+        super().__init__()
+        self._name = "Credit"
+        self.credit_json = _script_json(escape_html(credit))  # the control puts it into innerHTML
+
+
+class _ZoomLabels(MacroElement):
+    """Area names as labels (divIcons of class ``sk-label``, not interactive) from a zoom level on.
+
+    Labels are made lazily, only for the areas in view once the map is zoomed in that far (so a map of
+    thousands of buurten does not get thousands of labels), and shown through a class on the map
+    container that is toggled on ``zoomend``. The names in the features are already HTML-escaped.
+    """
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .sk-label { background: none; border: 0; pointer-events: none; }
+        .sk-label-text { position: absolute; left: 0; top: 0; transform: translate(-50%, -50%);
+          color: #1a1a1a; font: 600 11px/1.2 "Source Sans Pro", Arial, sans-serif; white-space: nowrap;
+          text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; pointer-events: none; }
+        .leaflet-container:not(.sk-labels-on) .sk-label { display: none; }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var geo = {{ this.layer.get_name() }};
+            var minZoom = {{ this.min_zoom }};
+            var el = map.getContainer();
+            function update() {
+                var on = map.getZoom() >= minZoom && map.hasLayer(geo);
+                if (on) { L.DomUtil.addClass(el, 'sk-labels-on'); } else { L.DomUtil.removeClass(el, 'sk-labels-on'); }
+                if (!on) { return; }
+                var view = map.getBounds().pad(0.25);
+                geo.eachLayer(function (layer) {
+                    var p = layer.feature && layer.feature.properties;
+                    if (!p || layer._skLabel || !p.lp) { return; }
+                    var at = L.latLng(p.lp[0], p.lp[1]);
+                    if (!view.contains(at)) { return; }
+                    var text = document.createElement('span');
+                    text.className = 'sk-label-text';
+                    text.innerHTML = p.name;  // HTML-escaped in Python: shows the name as text
+                    layer._skLabel = L.marker(at, {
+                        icon: L.divIcon({className: 'sk-label', html: text, iconSize: [0, 0]}),
+                        interactive: false, keyboard: false,
+                    }).addTo(map);
+                });
+            }
+            map.on('zoomend moveend overlayadd overlayremove', update);
+            map.whenReady(update);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: folium.GeoJson, min_zoom: int) -> None:
+        super().__init__()
+        self._name = "ZoomLabels"
+        self.layer = layer  # named at render time: st_folium renames the elements
+        self.min_zoom = int(min_zoom)
 
 
 class _FitWhenShown(MacroElement):
@@ -242,6 +554,85 @@ class _FitWhenShown(MacroElement):
         self.bounds_json = json.dumps([[float(v) for v in corner] for corner in bounds])
 
 
+def _wgs84(areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """The geometries in WGS84; without a CRS they are taken as RD New (the store's CRS)."""
+    geoms = areas.geometry
+    return (geoms.set_crs(28992) if geoms.crs is None else geoms).to_crs(4326)
+
+
+def _one_area(areas: gpd.GeoDataFrame, code: str, code_col: str) -> gpd.GeoDataFrame:
+    if code_col not in areas.columns:
+        raise DataValidationError(f"Kolom '{code_col}' ontbreekt in de gebieden.", column=code_col)
+    return areas.loc[areas[code_col].astype(str).to_numpy() == str(code)]
+
+
+def highlight_layer(areas: gpd.GeoDataFrame, code: str | None, *, code_col: str = "area_code") -> folium.FeatureGroup:
+    """The outline of one area as its own layer "Gekozen gebied", to put on top of a choropleth.
+
+    Thick and near-black, without fill and not interactive (clicks and hovers reach the areas below),
+    in WGS84. Meant for ``st_folium(..., feature_group_to_add=highlight_layer(...))``: the page
+    highlights a clicked or searched area without building or sending the whole map again.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        The areas of the map, any CRS (none: RD New).
+    code : str, optional
+        The area to outline; None or an unknown code gives an empty layer.
+    code_col : str
+        Column with the area codes.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Holds one GeoJson with (at most) one feature, whose property ``code`` is the area code.
+    """
+    group = folium.FeatureGroup(name=HIGHLIGHT_NAME)
+    if code is None:
+        return group
+    chosen = _one_area(areas, code, code_col)
+    if chosen.empty:
+        return group
+    geom = shapely.set_precision(_wgs84(chosen.iloc[:1]).to_numpy()[0], 1e-6)
+    data = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": "sk-highlight",
+        "properties": {"code": escape_braces(str(code))},
+        "geometry": shapely.geometry.mapping(geom),
+    }]}
+    folium.GeoJson(data, name=HIGHLIGHT_NAME, style_function=lambda _feature: dict(HIGHLIGHT_STYLE),
+                   interactive=False, control=False, zoom_on_click=False).add_to(group)
+    return group
+
+
+def area_bounds(areas: gpd.GeoDataFrame, code: str, *, code_col: str = "area_code") -> list[list[float]]:
+    """Bounds of one area as Leaflet wants them: ``[[south, west], [north, east]]`` in WGS84.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        The areas, any CRS (none: RD New).
+    code : str
+        The area, e.g. one found by a search, to zoom to (``fit_bounds``).
+    code_col : str
+        Column with the area codes.
+
+    Returns
+    -------
+    list of list of float
+        ``[[south, west], [north, east]]``.
+
+    Raises
+    ------
+    DataValidationError
+        When no area has this code (Dutch message).
+    """
+    chosen = _one_area(areas, code, code_col)
+    if chosen.empty:
+        raise DataValidationError(f"Gebied '{code}' is niet gevonden.")
+    west, south, east, north = _wgs84(chosen).total_bounds
+    return [[float(south), float(west)], [float(north), float(east)]]
+
+
 def choropleth_map(
     areas: gpd.GeoDataFrame,
     column: str,
@@ -267,6 +658,9 @@ def choropleth_map(
     few_status: str | None = None,
     missing_label: str = MISSING_LABEL,
     legend_note: str | None = None,
+    legend: str = "inside",
+    labels_from_zoom: int | None = 14,
+    credit: str | None = MAP_CREDIT,
 ) -> folium.Map:
     """Build a folium choropleth of ``areas`` coloured by ``column``.
 
@@ -285,7 +679,7 @@ def choropleth_map(
     tiles : str
         Base map: ``geen`` (no third-party requests), ``pdok`` or ``osm``.
     selected_code : str, optional
-        Area drawn with a thick outline.
+        Area drawn with a thick outline (also as the layer of :func:`highlight_layer`, on top).
     status : Series, optional
         Per area (aligned with ``areas``) why a value is missing ('geheim', 'onbekend'); areas
         with 'geen_inwoners'/'geen_huishoudens' (a rate without a base) are drawn white and
@@ -305,11 +699,21 @@ def choropleth_map(
     simplify_m : float, optional
         Coverage simplification tolerance in metres (None: about a pixel of the full view;
         0: none). Neighbours stay gap- and overlap-free.
+    legend : {'inside', 'outside'}
+        'inside': a collapsible legend in the bottom-right corner, folded at first on maps lower than
+        ``LEGEND_FOLDED_BELOW_PX`` (e.g. 460 px), open otherwise, and never higher than about 40% of the
+        map (it scrolls). 'outside': no legend on the map; the page shows ``m.legend_html`` beside it.
+    labels_from_zoom : int, optional
+        From this zoom level on, area names appear on the map (only for the areas in view); None: never.
+    credit : str, optional
+        Source of the boundaries in the attribution control (default CBS / Kadaster); None: none.
 
     Returns
     -------
     folium.Map
-        A map that loads only the app's own Leaflet files, one SVG path per area.
+        A map that loads only the app's own Leaflet files, one SVG path per area, with a metric scale
+        bar. Its attribute ``legend_html`` holds the legend as escaped, self-contained HTML (inline
+        styles), whether or not it is drawn on the map.
     """
     for col in (column, code_col, name_col):
         if col not in areas.columns:
@@ -318,9 +722,12 @@ def choropleth_map(
         raise DataValidationError(f"Onbekende achtergrondkaart '{tiles}'.")
     if areas.empty:
         raise DataValidationError("Er zijn geen gebieden om te tonen. Importeer eerst gebieden.")
+    if legend not in LEGEND_POSITIONS:
+        raise DataValidationError(f"Onbekende plaats voor de legenda '{legend}'; "
+                                  f"kies uit {', '.join(LEGEND_POSITIONS)}.")
 
     values = pd.to_numeric(areas[column], errors="coerce").astype(float)
-    bins, classes = classify_values(values, scheme=scheme, k=k, bins=bins)
+    bins, classes = classify_values(values, scheme=scheme, k=k, bins=bins, decimals=decimals)
     colours = _palette(len(bins), bool(higher_is_need))
     fill = np.where(classes.to_numpy() >= 0,
                     np.array(colours + [MISSING_FILL], dtype=object)[classes.clip(lower=0)],
@@ -339,6 +746,11 @@ def choropleth_map(
     if value_labels is not None:
         labels = value_labels.reindex(areas.index)
         value_text = [str(t) if isinstance(t, str) and t else v for v, t in zip(value_text, labels, strict=True)]
+    geometries = web_geometries(areas.geometry.to_crs(28992).to_numpy(), tolerance_m=simplify_m)
+    # Where a name label goes: a point inside the area (a centroid can fall outside a bent buurt).
+    label_at = shapely.point_on_surface(geometries)
+    label_x, label_y = shapely.get_x(label_at), shapely.get_y(label_at)  # NaN for an empty geometry
+    label_lp = pd.Series(np.round(np.c_[label_y, label_x], 5).tolist(), dtype=object).where(~np.isnan(label_x), None)
     shown = gpd.GeoDataFrame(
         {
             # Not shown, but it goes through the same Jinja pass (a code with braces no longer round-trips).
@@ -348,21 +760,22 @@ def choropleth_map(
             "fill": fill,
             "missing": classes.to_numpy() < 0,
             "few": few,
+            "lp": label_lp.to_numpy(),  # [lat, lon]
         },
-        geometry=web_geometries(areas.geometry.to_crs(28992).to_numpy(), tolerance_m=simplify_m),
+        geometry=geometries,
         crs=4326,
     )
     if selected_code is not None:
         shown["selected"] = shown["code"] == selected_code
     minx, miny, maxx, maxy = shown.total_bounds
     m = local_map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
-                  control_scale=True, height=height, prefer_canvas=False)
+                  control_scale=False, height=height, prefer_canvas=False)
     source = TILE_SOURCES[tiles]
     if source is not None:
         folium.TileLayer(tiles=source["tiles"], attr=source["attr"], name=source["name"],
                          max_zoom=19).add_to(m)
 
-    folium.GeoJson(
+    layer = folium.GeoJson(
         shown.__geo_interface__,
         name=escape_html(label),
         # Styles are set per feature in the browser from its own 'fill' property: a style_function
@@ -375,7 +788,7 @@ def choropleth_map(
         ),
         zoom_on_click=False,
     ).add_to(m)
-    legend = _legend_html(
+    legend_html = _legend_html(
         label, bins, colours, float(values.min()) if values.notna().any() else None,
         decimals=decimals, unit=unit, n_missing=int(((classes < 0).to_numpy() & ~no_base & ~few).sum()),
         no_base={MISSING_LABELS[s]: int((no_base & status.isin([s]).to_numpy()).sum())
@@ -383,7 +796,16 @@ def choropleth_map(
         missing_label=missing_label, few=(few_status, int(few.sum())) if few_status is not None else None,
         note=legend_note,
     )
-    m.add_child(_Legend(legend))
+    if legend == "inside":
+        m.add_child(_Legend(legend_html, open=height >= LEGEND_FOLDED_BELOW_PX))
+    m.legend_html = f'<div class="sk-legend-panel" style="{_PANEL_STYLE}">{legend_html}</div>'
+    if selected_code is not None:
+        highlight_layer(areas, selected_code, code_col=code_col).add_to(m)
+    if labels_from_zoom is not None:
+        m.add_child(_ZoomLabels(layer, labels_from_zoom))
+    m.add_child(_MetricScale())
+    if credit:
+        m.add_child(_Credit(credit))
     if provisions is not None and not provisions.empty:
         from mapping.provisions import add_provision_layers
 

@@ -9,6 +9,7 @@ import streamlit as st
 from data.area_import import format_report, read_area_file
 from data.errors import DataValidationError
 from data.formatting import format_datetime, format_number
+from data.postcodes import describe_postcode_table, postcode_table_warnings, read_postcode_table
 from data.provision_types import NEEDS, TARGET_GROUPS, ProvisionType
 from data.reach import suitability_from_grid, suitability_grid
 from data.schema import BATCH_KINDS
@@ -104,6 +105,52 @@ if health_submitted:
                        f"{health['area_code'].nunique()} gebieden.")
             if summary["onbekende_gebieden"]:
                 st.warning(f"{summary['onbekende_gebieden']} gebieden staan nog niet in de opslag.")
+
+st.subheader("Postcodes koppelen aan buurten")
+st.markdown(
+    "Met de CBS-tabel **Buurt, wijk en gemeente voor postcode en huisnummer** vindt de kaart de buurt bij een "
+    "postcode (zoals 1505 AB). Upload het bestand zoals CBS het publiceert (CSV met puntkomma's, per adres of per "
+    "postcode), van het jaar van de buurtindeling in de opslag, of een eigen tabel (CSV of Excel) met de kolommen "
+    "`postcode` en `buurtcode`. Rijen van andere gemeenten worden overgeslagen; een postcode met adressen in meer "
+    "buurten gaat naar de buurt met de meeste adressen. De nieuwe tabel vervangt de vorige en is onder *Imports* "
+    "ongedaan te maken."
+)
+pc_upload = st.file_uploader("Postcodetabel", type=["csv", "txt", "xlsx"], key="bh_postcodes_bestand")
+if pc_upload is None:
+    st.session_state.pop("bh_postcodes", None)
+else:
+    prepared = st.session_state.get("bh_postcodes")
+    if prepared is None or prepared["id"] != pc_upload.file_id:  # read once per uploaded file, not per rerun
+        prepared = {"id": pc_upload.file_id, "table": None, "sha256": None}
+        try:
+            with uploaded_file(pc_upload, allowed=("csv", "xlsx")) as path:
+                area_index = load_area_index()
+                prepared["table"] = read_postcode_table(
+                    path, file_name=pc_upload.name,
+                    known_buurten=set(area_index.loc[area_index["level"] == "buurt", "area_code"]))
+                prepared["sha256"] = file_sha256(path)
+        except DataValidationError as exc:
+            prepared["error"] = exc
+        st.session_state["bh_postcodes"] = prepared
+    if prepared.get("error") is not None:
+        show_error(prepared["error"])
+    elif prepared["table"] is not None:
+        pc_table = prepared["table"]
+        st.markdown("\n".join(f"- {md(line)}" for line in describe_postcode_table(pc_table)))
+        for line in postcode_table_warnings(pc_table):
+            st.warning(md(line))
+        if st.button("Postcodes importeren", type="primary", key="bh_postcodes_import"):
+            try:
+                result = get_store().import_postcodes(pc_table, source=pc_upload.name, sha256=prepared["sha256"])
+            except DataValidationError as exc:
+                show_error(exc)
+            else:
+                st.success(f"Import gelukt: {format_number(result['postcodes'])} postcodes bij "
+                           f"{format_number(result['buurten'])} buurten (import {result['import']}; onder *Imports* "
+                           "ongedaan te maken).")
+                if result["vervangen_postcodes"]:
+                    st.info(f"De vorige tabel ({format_number(result['vervangen_postcodes'])} postcodes) is "
+                            "vervangen.")
 
 st.subheader("Soorten voorzieningen")
 catalogue = load_provision_types()

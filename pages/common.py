@@ -546,10 +546,35 @@ def log_person_view(view: str, person_ids) -> None:
     st.session_state[f"sk_gelogd_{view}"] = marker
 
 
-def person_table(table: pd.DataFrame, *, key: str, view: str, file_name: str, person_column: str = "Persoon") -> None:
-    """A table of persons: shown without the built-in download toolbar, its view logged, and exported only
-    through a logged button (the same safe CSV writer as every export)."""
-    from data.export import frame_to_csv_bytes
+def person_table(table: pd.DataFrame, *, key: str, view: str, file_name: str, person_column: str = "Persoon",
+                 export: pd.DataFrame | None = None, explanation=None,
+                 number_formats: dict[str, str] | None = None) -> None:
+    """Show a table of persons without the built-in download toolbar, log its view, export it only logged.
+
+    Parameters
+    ----------
+    table : DataFrame
+        What is shown (Dutch texts such as ``1,2 km``).
+    key, view : str
+        Widget key and the name of the view in the audit log.
+    file_name : str
+        Name of the CSV download; the Excel download has the same stem with ``.xlsx``.
+    person_column : str
+        Column with the person codes that are logged.
+    export : DataFrame, optional
+        The table the downloads hold, numbers as numbers (default: ``table``).
+    explanation : iterable of tuple, optional
+        ``(kolom, betekenis, eenheid, bron)`` per column of ``export`` for the sheet *Toelichting*; a
+        column left out gets a row with only its name.
+    number_formats : dict, optional
+        Column → Excel number format (:mod:`data.export`); other numeric columns get the default.
+
+    Both downloads (CSV for Dutch Excel, and Excel with number cells and a Toelichting) go through the
+    one safe writer and are logged as ``export-personen`` with every person code.
+    """
+    from pathlib import PurePath
+
+    from data.export import explanation_frame, frame_to_csv_bytes, frames_to_excel_bytes
 
     st.html(_HIDE_TOOLBAR)
     with st.container(key=f"sk_personen_{key}"):
@@ -558,8 +583,26 @@ def person_table(table: pd.DataFrame, *, key: str, view: str, file_name: str, pe
     log_person_view(view, codes)
     if len(table):
         user = signed_in_user()
-        st.download_button(f"Download (CSV, {len(table)} personen)", frame_to_csv_bytes(table), file_name=file_name,
-                           mime="text/csv", key=f"sk_download_{key}", on_click=log_export,
-                           args=("export-personen", view, {"bestand": file_name, "personen": sorted(set(codes)),
-                                                           "aantal": len(codes),
-                                                           "namens": {"rol": user.role, "wijken": list(user.wijken)}}))
+        export = table if export is None else export
+        sheet = "Personen"
+        given = {row[0]: row[1:] for row in (explanation or ())}
+        toelichting = explanation_frame([(sheet, str(c), *given.get(c, ())) for c in export.columns])
+        excel_name = str(PurePath(file_name).with_suffix(".xlsx"))
+
+        def details(name: str) -> dict:
+            return {"bestand": name, "personen": sorted(set(codes)), "aantal": len(codes),
+                    "namens": {"rol": user.role, "wijken": list(user.wijken)}}
+
+        c1, c2 = st.columns(2)
+        with c1:
+            st.download_button(f"Download (CSV, {len(table)} personen)", frame_to_csv_bytes(export),
+                               file_name=file_name, mime="text/csv", key=f"sk_download_{key}", on_click=log_export,
+                               args=("export-personen", view, details(file_name)))
+        with c2:  # the workbook is made only when the button is clicked (a cell at a time in openpyxl)
+            st.download_button(f"Download (Excel, {len(table)} personen)",
+                               lambda: frames_to_excel_bytes({sheet: export, "Toelichting": toelichting},
+                                                             number_formats={sheet: dict(number_formats or {})}),
+                               file_name=excel_name,
+                               mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                               key=f"sk_download_xlsx_{key}", on_click=log_export,
+                               args=("export-personen", view, details(excel_name)))

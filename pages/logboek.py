@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from data.access import views_of_person
-from data.export import frame_to_csv_bytes
+from data.export import FMT_DATETIME, explanation_frame, frame_to_csv_bytes, frames_to_excel_bytes
 from data.formatting import format_number
 from pages.common import require_admin
 
@@ -44,9 +44,28 @@ st.markdown(f"**{format_number(len(table))}** van {format_number(len(audit))} re
 st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _logged() -> None:
-    store.log("export-logboek", "audit", {"regels": len(table)})
+def _logged(file_name: str) -> None:
+    store.log("export-logboek", "audit", {"regels": len(table), "bestand": file_name})
 
 
-st.download_button("Exporteren (CSV voor Excel)", frame_to_csv_bytes(table),
-                   "steunkaart-logboek.csv", mime="text/csv", on_click=_logged)
+# Excel gets 'Wanneer' as a real date-time cell (Amsterdam wall-clock time), so the log sorts and filters.
+workbook = table.assign(Wanneer=shown["at"].dt.tz_localize(None).to_numpy())
+explanation = explanation_frame([
+    ("Logboek", "Wanneer", "Datum en tijd van de handeling.", "dd-mm-jjjj uu:mm, tijd in Nederland", "Steunkaart"),
+    ("Logboek", "Wie", "Gebruikersnaam van wie het deed.", "", "Steunkaart"),
+    ("Logboek", "Wat", "Soort handeling (bijv. import, export-personen, bekijk-personen).", "", "Steunkaart"),
+    ("Logboek", "Waarop", "Waar de handeling over ging (tabel, weergave of voorziening).", "", "Steunkaart"),
+    ("Logboek", "Details", "Wat er precies gebeurde, als JSON (bijv. het bestand en de personen).", "", "Steunkaart"),
+])
+d1, d2 = st.columns(2)
+with d1:
+    st.download_button("Exporteren (CSV voor Excel)", frame_to_csv_bytes(table),
+                       "steunkaart-logboek.csv", mime="text/csv", on_click=_logged, args=("steunkaart-logboek.csv",))
+with d2:  # made only when clicked: a long log takes openpyxl a while
+    st.download_button("Exporteren (Excel)",
+                       lambda: frames_to_excel_bytes({"Logboek": workbook, "Toelichting": explanation},
+                                                     number_formats={"Logboek": {"Wanneer": FMT_DATETIME}},
+                                                     column_widths={"Logboek": {"A": 18, "E": 80}}),
+                       "steunkaart-logboek.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click=_logged,
+                       args=("steunkaart-logboek.xlsx",))

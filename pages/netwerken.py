@@ -231,7 +231,40 @@ with tab_list:
         })
         st.markdown(f"**{format_number(len(shown))}** personen met een signaal (van {format_number(len(signals))} "
                     "in de gegevens).")
-        person_table(table, key="signalen", view="signalenlijst", file_name="signalen.csv")
+        # .array: to_numpy() would turn a nullable integer with a gap into float again.
+        whole = {label: pd.to_numeric(shown[col], errors="coerce").round().astype("Int64").array
+                 for col, label in (("lsns6", "LSNS-6"), ("djg11", "De Jong Gierveld (11)"),
+                                    ("djg6", "De Jong Gierveld (6)"), ("network_size", "Netwerkgrootte"),
+                                    ("informal_size", "Informele contacten"),
+                                    ("emotional_supporters", "Emotionele steun"),
+                                    ("practical_supporters", "Praktische steun")) if col in shown}
+        export = pd.DataFrame({"Persoon": shown.index.astype(str), "Buurtcode": shown["buurt_code"].to_numpy(),
+                               "Buurt": table["Buurt"].to_numpy(), "Leeftijd": shown["age_band"].to_numpy(),
+                               **whole, "Redenen": shown["reasons"].to_numpy(),
+                               "Passende voorzieningen binnen bereik":
+                                   table["Passende voorzieningen binnen bereik"].to_numpy()})
+        screening = "Vragenlijst (screening, geen diagnose); leeg: geen (volledige) antwoorden"
+        person_table(table, key="signalen", view="signalenlijst", file_name="signalen.csv", export=export,
+                     explanation=[
+                         ("Persoon", "Pseudonieme code (geen naam).", "", "Steunkaart"),
+                         ("Buurtcode", "CBS-code van de buurt waar de persoon woont.", "", "Netwerkgegevens"),
+                         ("Buurt", "Naam van die buurt.", "", "CBS Wijk- en buurtkaart"),
+                         ("Leeftijd", "Leeftijdsgroep.", "jaar", "Netwerkgegevens"),
+                         ("LSNS-6", "Lubben Social Network Scale; lager dan 12 = risico op sociaal isolement.",
+                          "score 0-30", screening),
+                         ("De Jong Gierveld (11)", "Eenzaamheid; 3 of meer = eenzaam, 9 of meer = zeer eenzaam.",
+                          "score 0-11", screening),
+                         ("De Jong Gierveld (6)", "Eenzaamheid, korte versie; 2-4 matig, 5-6 zeer eenzaam.",
+                          "score 0-6", screening),
+                         ("Netwerkgrootte", "Mensen in het netwerk.", "personen", "Netwerkgegevens"),
+                         ("Informele contacten", "Mensen in het netwerk die geen professional zijn.", "personen",
+                          "Netwerkgegevens"),
+                         ("Emotionele steun", "Mensen voor emotionele steun.", "personen", "Netwerkgegevens"),
+                         ("Praktische steun", "Mensen voor praktische steun.", "personen", "Netwerkgegevens"),
+                         ("Redenen", "Waarom er een signaal is.", "", "Regels voor het signaal"),
+                         ("Passende voorzieningen binnen bereik", "Voorzieningen die passen en de buurt bereiken.",
+                          "", "Sociale kaart"),
+                     ])
 
 with tab_match:
     if tab_match.open:
@@ -240,19 +273,47 @@ with tab_match:
                                 rules=rules)
         matching_totals()
         st.markdown("**Voorstellen per persoon**" + (" (uw wijken)" if user.role == "wijkteam" else ""))
+        proposals = match.assignments
         person_table(pd.DataFrame({
-            "Persoon": match.assignments["person_id"],
-            "Buurt": match.assignments["buurt_code"].map(lambda c: names.get(c, c)),
-            "Voorziening": match.assignments["name"],
-            "Afstand": match.assignments["distance_m"].map(lambda d: f"{format_number(d / 1000, 1)} km"),
-        }), key="koppeling", view="koppeling per persoon", file_name="koppeling.csv")
+            "Persoon": proposals["person_id"],
+            "Buurt": proposals["buurt_code"].map(lambda c: names.get(c, c)),
+            "Voorziening": proposals["name"],
+            "Afstand": proposals["distance_m"].map(lambda d: f"{format_number(d / 1000, 1)} km"),
+        }), key="koppeling", view="koppeling per persoon", file_name="koppeling.csv", export=pd.DataFrame({
+            "Persoon": proposals["person_id"].astype(str).to_numpy(),
+            "Buurtcode": proposals["buurt_code"].to_numpy(),
+            "Buurt": proposals["buurt_code"].map(lambda c: names.get(c, c)).to_numpy(),
+            "Voorziening-id": proposals["provision_id"].to_numpy(),
+            "Voorziening": proposals["name"].to_numpy(),
+            "Soort": proposals["type"].map(lambda t: types[t].label if t in types else t).to_numpy(),
+            "Afstand (km)": (pd.to_numeric(proposals["distance_m"], errors="coerce") / 1000).round(1).to_numpy(),
+        }), number_formats={"Afstand (km)": "#,##0.0"}, explanation=[
+            ("Persoon", "Pseudonieme code (geen naam).", "", "Steunkaart"),
+            ("Buurtcode", "CBS-code van de buurt waar de persoon woont.", "", "Netwerkgegevens"),
+            ("Buurt", "Naam van die buurt.", "", "CBS Wijk- en buurtkaart"),
+            ("Voorziening-id", "Id van de voorgestelde voorziening.", "", "Sociale kaart"),
+            ("Voorziening", "Naam van de voorgestelde voorziening.", "", "Sociale kaart"),
+            ("Soort", "Soort van de voorziening.", "", "Sociale kaart"),
+            ("Afstand (km)", "Hemelsbrede afstand van de buurt tot de voorziening.", "kilometer", "Berekend"),
+        ])
         if match.n_unmatched:
             st.markdown("**Zonder passende optie**")
             person_table(pd.DataFrame({
                 "Persoon": match.unmatched["person_id"],
                 "Buurt": match.unmatched["buurt_code"].map(lambda c: names.get(c, c)),
                 "Reden": match.unmatched["reason"],
-            }), key="zonder_optie", view="koppeling: zonder optie", file_name="zonder_optie.csv")
+            }), key="zonder_optie", view="koppeling: zonder optie", file_name="zonder_optie.csv",
+                export=pd.DataFrame({
+                    "Persoon": match.unmatched["person_id"].astype(str).to_numpy(),
+                    "Buurtcode": match.unmatched["buurt_code"].to_numpy(),
+                    "Buurt": match.unmatched["buurt_code"].map(lambda c: names.get(c, c)).to_numpy(),
+                    "Reden": match.unmatched["reason"].to_numpy(),
+                }), explanation=[
+                    ("Persoon", "Pseudonieme code (geen naam).", "", "Steunkaart"),
+                    ("Buurtcode", "CBS-code van de buurt waar de persoon woont.", "", "Netwerkgegevens"),
+                    ("Buurt", "Naam van die buurt.", "", "CBS Wijk- en buurtkaart"),
+                    ("Reden", "Waarom er geen passende voorziening voorgesteld kon worden.", "", "Berekend"),
+                ])
 
 with tab_map:
     if tab_map.open:

@@ -294,19 +294,20 @@ st.subheader("Rapport voor de gemeente")
 wijken = load_areas("wijk")
 scopes = {"": load_areas("gemeente")["name"].iloc[0] if len(load_areas("gemeente")) else "Gemeente"}
 scopes.update(dict(zip(wijken["area_code"], "Wijk " + wijken["name"], strict=True)))
-r1, r2, r3 = st.columns([2, 1, 1])
+r1, r2, r3, r4 = st.columns([2, 1, 1, 1])
 scope = r1.selectbox("Gebied", list(scopes), format_func=scopes.get, key="tk_rapport_gebied")
-in_scope = buurten if not scope else buurten.loc[buurten["area_code"].str[2:8] == scope[2:8]]
+# The wijk of every buurt (the store's, else from the CBS code): the report hides the same small counts in
+# every wijk's report and the gemeente's, computed over all buurten (mapping/gap_report.py).
+wijk_of = buurten.set_index("area_code").get("wijk_code", pd.Series(index=buurten["area_code"], dtype=object))
+wijk_of = wijk_of.where(wijk_of.notna(), "WK" + wijk_of.index.str[2:8])
+in_scope = buurten if not scope else buurten.loc[buurten["area_code"].map(wijk_of).eq(scope).to_numpy()]
 gap_now = table.rename(columns={"gap_before": "gap_people", "access_before": "accessibility",
                                 "index_before": "gap_index"})
-report_scenarios = None
-if saved_results:
-    res = [r if not scope else r.within(in_scope["area_code"]) for r in saved_results.values()]
-    report_scenarios = compare_scenarios(res).assign(
-        description=[r.scenario.describe(provisions, catalogue) for r in res])
 report = build_gap_report(in_scope, gap_now, scope=scopes[scope], type_label=catalogue[ptype].label,
-                          formula=describe_need(ptype, terms), scenarios=report_scenarios,
-                          hotspots=None if spots_now is None else spots_now["cluster"])
+                          formula=describe_need(ptype, terms), terms=terms, wijk_of=wijk_of,
+                          scenarios=list(saved_results.values()) or None, provisions=provisions, catalogue=catalogue,
+                          hotspots=None if spots_now is None else spots_now["cluster"],
+                          context=buurten if scope else None)
 stem = f"tekorten_{ptype}_{scope or 'gemeente'}"
 
 
@@ -314,11 +315,29 @@ def _log_export(name: str, fmt: str) -> None:
     get_store().log("export-tekortenrapport", name, {"formaat": fmt})
 
 
-r2.download_button("Excel", report_to_excel(report), f"{stem}.xlsx", width="stretch",
+def _pdf() -> bytes:
+    from mapping.gap_report import report_to_pdf
+
+    return report_to_pdf(report)
+
+
+def _pdf_problem() -> str | None:
+    from reports import pdf_problem
+
+    return pdf_problem()
+
+
+# The files are made when a button is clicked (a PDF takes a few seconds), not on every rerun.
+r2.download_button("Excel", lambda: report_to_excel(report), f"{stem}.xlsx", width="stretch",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    on_click=_log_export, args=(stem, "xlsx"))
-r3.download_button("Afdrukbare pagina (HTML)", report_to_html(report), f"{stem}.html", mime="text/html",
-                   width="stretch",
-                   on_click=_log_export, args=(stem, "html"))
+r3.download_button("Afdrukbare pagina (HTML)", lambda: report_to_html(report), f"{stem}.html", mime="text/html",
+                   width="stretch", on_click=_log_export, args=(stem, "html"))
+problem = _pdf_problem()
+if problem is None:
+    r4.download_button("PDF", _pdf, f"{stem}.pdf", mime="application/pdf", width="stretch",
+                       on_click=_log_export, args=(stem, "pdf"))
+else:
+    r4.caption(problem)
 st.caption("Het rapport bevat alleen geaggregeerde cijfers: aantallen personen onder de 5 zijn verborgen, ook waar "
-           "een totaal ze zou verraden.")
+           "een totaal van de wijk of de gemeente ze zou verraden; in elk rapport dezelfde buurten.")

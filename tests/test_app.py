@@ -145,7 +145,10 @@ def test_profile_page(app):
     assert "Ontmoetingsplek Rozenhof" in set(near["Naam"])
     assert near.iloc[0]["Afstand"] == "in het gebied"
     labels = [b.label for b in app.get("download_button")]
-    assert labels == ["Profiel als Excel", "Profiel als printbare HTML"]
+    from reports import pdf_problem
+
+    assert labels[:2] == ["Profiel als Excel", "Profiel als printbare HTML"]
+    assert ("Profiel als PDF" in labels) == (pdf_problem() is None)
 
 
 def test_profile_comparison(app):

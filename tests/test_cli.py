@@ -78,3 +78,30 @@ def test_unknown_command_fails_in_dutch():
     result = run_cli("onzin")
     assert result.returncode == 2
     assert "Fout in de opdracht" in result.stderr
+
+
+@pytest.mark.parametrize(("command", "sheet"), [("signals", "Signalen"), ("match", "Koppeling"), ("gaps", "Tekorten")])
+def test_xlsx_out_writes_the_same_rows_as_csv_and_logs_the_file(town_store, tmp_path, command, sheet):
+    """``--out x.xlsx`` gives a workbook (the table and a Toelichting) with the rows of the CSV; both are logged."""
+    import openpyxl
+    import pandas as pd
+
+    csv_out, xlsx_out = tmp_path / f"{command}.csv", tmp_path / f"{command}.xlsx"
+    for out in (csv_out, xlsx_out):
+        result = run_cli(command, "--store", str(town_store.path), "--out", str(out))
+        assert result.returncode == 0, result.stderr
+    table = pd.read_csv(csv_out, sep=";", decimal=",", encoding="utf-8-sig", dtype=str)
+    book = openpyxl.load_workbook(xlsx_out)
+    assert book.sheetnames == [sheet, "Toelichting"]
+    rows = list(book[sheet].iter_rows(values_only=True))
+    assert len(rows) - 1 == len(table)
+    assert [r[0] for r in rows[1:]] == table.iloc[:, 0].tolist()  # same order: persons or buurten
+    assert set(table.columns) <= set(rows[0])  # the CSV's columns, perhaps with more (buurt name, year)
+    files = [json.loads(d).get("bestand") for d in town_store.read_audit()["details"]]
+    assert {csv_out.name, xlsx_out.name} <= set(files)
+
+
+def test_out_help_names_both_formats():
+    for command in ("gaps", "signals", "match"):
+        result = run_cli(command, "--help")
+        assert result.returncode == 0 and ".xlsx" in result.stdout and ".csv" in result.stdout

@@ -17,7 +17,7 @@ import pytest
 from data.demo import ensure_demo_store
 from data.errors import DataValidationError, StoreError
 from data.health import read_health_file
-from data.schema import BATCHED_TABLES
+from data.schema import BATCHED_TABLES, SCHEMA_VERSION
 from data.store import DemoStoreError, GeoPackageStore, file_sha256, recover_interrupted_start
 from tests.test_cli import run_cli
 from tests.towns import GEMEENTE, build_state, import_areas, import_provisions, write_town_files
@@ -57,7 +57,7 @@ def test_init_creates_an_empty_store_and_refuses_an_existing_file(tmp_path):
     result = run_cli("init", "--store", str(path))
     assert result.returncode == 0, result.stderr
     store = GeoPackageStore.open(path, create=False)
-    assert not store.is_demo and store.schema_version == 7
+    assert not store.is_demo and store.schema_version == SCHEMA_VERSION
     assert all(v == 0 for k, v in store.counts().items() if k != "schema_version")
     before = _digest(path)
     again = run_cli("init", "--store", str(path))

@@ -103,13 +103,45 @@ def test_exports(small):
     areas, values = small
     profile = area_profile(values, areas, "BU00010104")
     book = openpyxl.load_workbook(io.BytesIO(profile_to_excel(profile)))
-    assert book.sheetnames[:2] == ["Profiel", "Samenvatting"]
+    assert book.sheetnames == ["Profiel", "Samenvatting", "Toelichting"]  # one year: no trend sheet
     sheet = book["Profiel"]
-    assert [c.value for c in sheet[1]] == ["Kerncijfer", "Meer <b>", "Wijk", "Stad", "Afwijking"]
+    assert [c.value for c in sheet[1]] == ["Gebiedscode", "Gebied", "Niveau", "Kerncijfer", "Indicator", "Eenheid",
+                                           "Jaar", "Waarde", "Ondergrens", "Bovengrens", "Status", "Bron",
+                                           "Afwijking", "Signaal"]
+    rows = [dict(zip([c.value for c in sheet[1]], r, strict=True)) for r in sheet.iter_rows(min_row=2)]
+    assert len(rows) == 3 * 3  # three figures for the buurt, its wijk and the gemeente
+    older = next(r for r in rows if r["Gebiedscode"].value == "BU00010104"
+                 and r["Indicator"].value == "percentage_personen_65_jaar_en_ouder")
+    assert older["Gebied"].value == "Meer <b>" and older["Waarde"].value is None
+    assert older["Status"].value == "geen inwoners"  # CBS said 'geheim'; nobody lives there
+    wijk = next(r for r in rows if r["Gebiedscode"].value == "WK000101"
+                and r["Indicator"].value == "percentage_personen_65_jaar_en_ouder")
+    assert wijk["Waarde"].value == 22.5 and wijk["Waarde"].number_format == '0.0"%"'
+    assert wijk["Status"].value is None and wijk["Jaar"].value == 2024
     page = profile_to_html(profile)
     assert "Meer &lt;b&gt;" in page and "Meer <b>" not in page
     assert "http" not in page  # self-contained, printable
+    assert "<img" not in page  # no areas with geometry given: no map
     assert len(profile_frame(profile)) == 3
+    assert list(profile_frame(profile).columns) == ["Kerncijfer", "Meer <b>", "Wijk", "Stad", "Jaar", "Afwijking"]
+
+
+def test_trend_sheet_with_two_years(small):
+    areas, values = small
+    older = values.assign(year=2020, value=values["value"] * 0.5)
+    profile = area_profile(pd.concat([values, older]), areas, "BU00010101")
+    book = openpyxl.load_workbook(io.BytesIO(profile_to_excel(profile)))
+    sheet = book["Trend"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(min_row=2)]
+    inhabitants = {(r["Gebiedscode"], r["Jaar"]): r["Waarde"] for r in rows if r["Indicator"] == "aantal_inwoners"}
+    assert inhabitants == {("BU00010101", 2020): 50, ("BU00010101", 2024): 100, ("WK000101", 2020): 200,
+                           ("WK000101", 2024): 400, ("GM0001", 2020): 200, ("GM0001", 2024): 400}
+    # counts are shown as whole numbers, not 50,0; the year is not grouped as 2.024
+    waarde, jaar = header.index("Waarde") + 1, header.index("Jaar") + 1
+    assert {sheet.cell(row=r, column=waarde).number_format for r in range(2, sheet.max_row + 1)
+            if sheet.cell(row=r, column=5).value == "aantal_inwoners"} == {"#,##0"}
+    assert {sheet.cell(row=r, column=jaar).number_format for r in range(2, sheet.max_row + 1)} == {"0"}
 
 
 def test_a_buurt_named_like_its_wijk_and_gemeente(demo):

@@ -194,10 +194,13 @@ def test_version_1_store_is_migrated_step_by_step(demo_store):
             conn.execute(f"DROP TABLE undo_{table}")
         for col in ("street", "house_number", "postcode", "city", "source_id", "outside_areas"):  # version 7
             conn.execute(f"ALTER TABLE provisions DROP COLUMN {col}")
+        conn.execute("DROP TABLE postcodes")  # version 8
+        conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'postcodes'")
+        conn.execute("ALTER TABLE areas DROP COLUMN postcode")
         conn.execute("UPDATE steunkaart_meta SET value='1' WHERE key='schema_version'")
         conn.execute("DELETE FROM steunkaart_meta WHERE key='demo'")  # version 4 had no demo flag
     store = GeoPackageStore.open(demo_store.path)
-    assert store.schema_version == SCHEMA_VERSION == 7
+    assert store.schema_version == SCHEMA_VERSION == 8
     assert store.is_demo  # only Voorbeeldstad in it: flagged as the demo by the migration
     assert store.read_batches().empty
     assert store.read_table("alter_links").empty
@@ -209,6 +212,7 @@ def test_version_1_store_is_migrated_step_by_step(demo_store):
     assert store.read_table("provisions")["outside_areas"].eq(False).all()
     assert store.read_audit().iloc[0]["action"] == "migratie"
     assert "provision_types" in dict(pyogrio.list_layers(store.path))
+    assert store.read_table("postcodes").empty and store.read_table("areas")["postcode"].isna().all()
 
 
 def test_users_can_extend_the_type_catalogue(town_store, tmp_path):
@@ -250,7 +254,7 @@ def test_version_6_store_gets_addresses_places_and_suitability(town_store):
             conn.execute(f"ALTER TABLE provision_types DROP COLUMN {col}")
         conn.execute("UPDATE steunkaart_meta SET value='6' WHERE key='schema_version'")
     store = GeoPackageStore.open(town_store.path)
-    assert store.schema_version == 7
+    assert store.schema_version == SCHEMA_VERSION
     after = store.read_table("provisions")
     assert after["provision_id"].tolist() == before["provision_id"].tolist()
     assert after["street"].isna().all() and not after["outside_areas"].any()
@@ -279,3 +283,46 @@ def test_suitability_is_saved_whole_and_checked(town_store):
     with pytest.raises(DataValidationError, match="Onbekende soort"):
         town_store.save_suitability({"kroeg": ("sociaal",)}, user="anna")
     assert town_store.read_suitability() == saved
+
+
+def _as_version_7(path) -> None:
+    """Take a store back to schema version 7: no postcode on areas, no table postcodes."""
+    with sqlite3.connect(path) as conn:
+        for table in ("postcodes", "undo_postcodes"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'postcodes'")
+        for table in ("areas", "undo_areas"):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN postcode")
+        conn.execute("UPDATE steunkaart_meta SET value='7' WHERE key='schema_version'")
+
+
+def test_version_7_store_gets_postcodes(town_store):
+    """The 7 -> 8 step keeps every area and figure, adds areas.postcode (empty) and the table postcodes,
+    whose imports can be undone; running the step again changes nothing."""
+    from data.store import _migrate_7_to_8
+
+    areas, values = town_store.read_table("areas"), town_store.read_table("area_values")
+    batches = len(town_store.read_batches())
+    _as_version_7(town_store.path)
+    with sqlite3.connect(town_store.path) as conn:
+        assert "postcode" not in {r[1] for r in conn.execute("PRAGMA table_info(areas)")}
+        assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'postcodes'").fetchone()[0] == 0
+    store = GeoPackageStore.open(town_store.path)
+    assert store.schema_version == SCHEMA_VERSION == 8
+    after = store.read_table("areas")
+    assert after["postcode"].isna().all()
+    pd.testing.assert_frame_equal(pd.DataFrame(after.drop(columns=["postcode", "geometry"])),
+                                  pd.DataFrame(areas.drop(columns=["postcode", "geometry"])))
+    assert after.geometry.geom_equals(areas.geometry).all()
+    pd.testing.assert_frame_equal(store.read_table("area_values"), values)
+    assert len(store.read_batches()) == batches
+    assert list(store.read_table("postcodes").columns) == ["postcode", "buurt_code", "year", "source"]
+    assert "postcodes" in dict(pyogrio.list_layers(store.path))
+    with store._transaction() as conn:  # idempotent
+        _migrate_7_to_8(conn)
+    buurt = after.loc[after["level"] == "buurt", "area_code"].iloc[0]
+    store.import_postcodes(pd.DataFrame({"postcode": ["9999AA"], "buurt_code": [buurt]}), user="anna",
+                           source="p.csv")
+    assert store.read_table("postcodes")["buurt_code"].tolist() == [buurt]
+    store.undo_batch(store.last_batch_id, user="anna")
+    assert store.read_table("postcodes").empty
