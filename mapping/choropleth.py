@@ -52,6 +52,20 @@ function(feature, layer) {
     layer.setStyle(base);
     layer.on('mouseover', function () { layer.setStyle({weight: 3, color: '#000000'}); });
     layer.on('mouseout', function () { layer.setStyle(base); });
+    // Inside st_folium a click reaches the app at once: st_folium sends every map event only after a
+    // 250 ms debounce. This sends the value st_folium would send with returned_objects =
+    // ['last_active_drawing'] and records it as sent, so its own update 250 ms later finds nothing new.
+    // Outside st_folium (an exported or embedded map) there is no __GLOBAL_DATA__ and nothing happens.
+    layer.on('click', function () {
+        var g = window.__GLOBAL_DATA__;
+        if (!g || !g.returned_objects || g.returned_objects.length !== 1
+                || g.returned_objects[0] !== 'last_active_drawing' || window.parent === window) { return; }
+        var value = {last_active_drawing: layer.toGeoJSON()};
+        if (JSON.stringify(value) === JSON.stringify(g.previous_data)) { return; }
+        g.previous_data = value;
+        window.parent.postMessage({isStreamlitMessage: true, type: 'streamlit:setComponentValue',
+                                   value: value, dataType: 'json'}, '*');
+    });
 }
 """
 

@@ -8,7 +8,6 @@ The address bar holds the view (``?niveau=&kerncijfer=&gebied=&jaar=&per1000=``)
 import functools
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from data.errors import DataValidationError
 from data.indicators import BY_NAME
@@ -150,7 +149,7 @@ try:
     if ss.get("kaart_zoom_wacht"):
         zoom_to(level, areas, ss.pop("kaart_zoom_wacht"))
     fmap_args = dict(scheme=scheme, k=k, tiles=tiles, with_provisions=show_provisions, height=MAP_HEIGHT)
-    kd.load_map(view, **fmap_args)  # built (and errors shown) here, re-used by every click
+    kd.load_cached_map(view, **fmap_args)  # built (and errors shown) here, re-used by every click
 except DataValidationError as exc:
     show_error(exc)
     st.stop()
@@ -183,14 +182,14 @@ def map_and_panel(view: kd.KaartView, areas, fmap_args: dict, small: list[str]) 
     selected = ss.get(_area_key(level))
     selected = selected if selected in names else None
     view = kd.KaartView(view.level, view.indicator, selected, view.year, view.per_1000)
-    fmap = kd.load_map(view, **fmap_args)
+    fmap = kd.load_cached_map(view, **fmap_args)
     target = ss.get(f"kaart_zoom_{level}") or {}
     map_col, info_col = st.columns([11, 9], gap="medium")
     with map_col:
-        st_folium(fmap, key=f"kaart_{level}", height=MAP_HEIGHT, use_container_width=True,
-                  returned_objects=["last_active_drawing"], feature_group_to_add=kd.highlight(areas, selected),
-                  center=target.get("center"), zoom=target.get("zoom"),
-                  on_change=functools.partial(on_map_click, level))
+        # st_folium, with the cached map's script made once: a click renders only the outline layer.
+        kd.map_component(fmap, key=f"kaart_{level}", height=MAP_HEIGHT, returned_objects=["last_active_drawing"],
+                         feature_group_to_add=kd.highlight(areas, selected), center=target.get("center"),
+                         zoom=target.get("zoom"), on_change=functools.partial(on_map_click, level))
         legend(fmap)
 
     with info_col:
@@ -221,11 +220,10 @@ def map_and_panel(view: kd.KaartView, areas, fmap_args: dict, small: list[str]) 
         for column, figure in zip(st.columns(len(small)), small, strict=True):
             other = kd.KaartView(level, figure, selected, view.year, view.per_1000 and kd.per_1000_allowed(figure))
             with column:
-                small_map = kd.load_map(other, scheme=fmap_args["scheme"], k=fmap_args["k"], tiles=fmap_args["tiles"],
-                                        with_provisions=False, height=SMALL_HEIGHT)
-                st_folium(small_map, key=f"kaart_naast_{level}_{figure}", height=SMALL_HEIGHT,
-                          use_container_width=True, returned_objects=[],
-                          feature_group_to_add=kd.highlight(areas, selected))
+                small_map = kd.load_cached_map(other, scheme=fmap_args["scheme"], k=fmap_args["k"],
+                                               tiles=fmap_args["tiles"], with_provisions=False, height=SMALL_HEIGHT)
+                kd.map_component(small_map, key=f"kaart_naast_{level}_{figure}", height=SMALL_HEIGHT,
+                                 returned_objects=[], feature_group_to_add=kd.highlight(areas, selected))
                 legend(small_map)
 
     # The address bar always holds the view: copy it to share this buurt and figure.

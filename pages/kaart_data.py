@@ -375,6 +375,99 @@ def load_map(view: KaartView, *, scheme: str = "quantiles", k: int = 5, tiles: s
                               with_provisions, height))
 
 
+def load_cached_map(view: KaartView, *, scheme: str = "quantiles", k: int = 5, tiles: str = "geen",
+                    with_provisions: bool = True, height: int = 580):
+    """The cached choropleth itself (shared by every session: never add to it or render it; see
+    :func:`map_component`)."""
+    return _map(*_key(), view.level, view.indicator, view.year, view.per_1000, scheme, k, tiles, with_provisions,
+                height)
+
+
+# What st_folium makes of a cached map, made once per map and key: (id(map), key) -> (cached map, parts).
+_PARTS: dict[tuple[int, str], tuple[object, dict]] = {}
+_PARTS_MAX = 64
+
+
+def folium_parts(fmap, *, key: str, returned_objects: list[str] | None) -> dict:
+    """The arguments st_folium (streamlit-folium 0.27) gives its component for ``fmap``, without the
+    dynamic ones (feature_group, zoom, center, on_change).
+
+    st_folium renders the whole map (every folium element compiled as a Jinja template: about 0,1 s for
+    the demo with its provisions) on every run; for a cached map that never changes this is done once
+    here, on a private copy, the same way st_folium does it (``tests/test_kaart_data.py`` compares the
+    two). ``parts["map"]`` is that copy, rendered, to which the outline layer is attached per run.
+    """
+    import folium
+    import streamlit_folium as sf
+    from branca.colormap import ColorMap
+
+    m = copy.deepcopy(fmap)
+    m.get_root().render()
+    m.render()
+    html, header = sf._get_html(m), sf._get_header(m)
+    leaflet = sf._get_map_string(m)
+    m_id = sf.get_full_id(m)
+    try:
+        (south, west), (north, east) = m.get_bounds()
+    except AttributeError:
+        (south, west), (north, east) = (None, None), (None, None)
+    defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_count": None,
+                "last_object_clicked_tooltip": None, "last_object_clicked_popup": None, "all_drawings": None,
+                "last_active_drawing": None,
+                "bounds": {"_southWest": {"lat": south, "lng": west}, "_northEast": {"lat": north, "lng": east}},
+                "zoom": m.options.get("zoom") if hasattr(m, "options") else {},
+                "last_circle_radius": None, "last_circle_polygon": None, "selected_layers": None,
+                "selected_tags": None, "last_geocoder_result": None}
+    defaults = {k: v for k, v in defaults.items() if returned_objects is None or k in returned_objects}
+
+    def walk(element):
+        if isinstance(element, (ColorMap, folium.elements.JSCSSMixin)):
+            yield element
+        for child in getattr(element, "_children", {}).values():
+            yield from walk(child)
+
+    elements = list(walk(m))
+    if any(isinstance(e, ColorMap) for e in elements):
+        raise ValueError("a branca colormap would load d3 from a CDN")
+    css = list(dict.fromkeys(href for e in elements for _, href in getattr(e, "default_css", [])))
+    js = list(dict.fromkeys(src for e in elements for _, src in getattr(e, "default_js", [])))
+    return {"map": m, "script": leaflet, "header": header, "html": html, "id": m_id,
+            "key": sf.generate_js_hash(leaflet, key, False), "returned_objects": returned_objects,
+            "default": defaults, "css_links": css, "js_links": js}
+
+
+def map_component(fmap, *, key: str, height: int, returned_objects: list[str] | None = None,
+                  feature_group_to_add=None, center=None, zoom=None, on_change=None):
+    """``st_folium(fmap, key=..., use_container_width=True, ...)`` for a cached map, without rendering it again.
+
+    Only the outline layer (``feature_group_to_add``) is rendered per run, so a click costs the layer, not
+    the map. Returns what st_folium returns; ``st.session_state[key]`` holds it as st_folium keeps it.
+    """
+    import streamlit_folium as sf
+
+    entry = _PARTS.get((id(fmap), key))
+    if entry is None or entry[0] is not fmap:  # a new map (an id can be re-used once the old one is gone)
+        if len(_PARTS) >= _PARTS_MAX:
+            _PARTS.clear()
+        entry = (fmap, folium_parts(fmap, key=key, returned_objects=returned_objects))
+        _PARTS[(id(fmap), key)] = entry
+    parts = dict(entry[1])
+    base = parts.pop("map")
+    group = None
+    if feature_group_to_add is not None:
+        group = sf._get_feature_group_string(copy.deepcopy(feature_group_to_add), map=base, idx=0)
+    hash_key = parts["key"]
+
+    def _changed():
+        st.session_state[key] = st.session_state.get(hash_key, {})
+        if on_change is not None:
+            on_change()
+
+    return sf._component_func(**parts, height=height, width=None, zoom=zoom, center=center, feature_group=group,
+                              return_on_hover=False, layer_control=None, pixelated=False, on_change=_changed,
+                              wrap_longitude=False)
+
+
 def highlight(areas, code: str | None):
     """The outline of the chosen area as a layer for ``st_folium(feature_group_to_add=...)``, or None."""
     if not code or code not in set(areas["area_code"]):

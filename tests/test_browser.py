@@ -51,7 +51,7 @@ def test_map_draws_every_buurt_from_local_assets_only(chromium, demo_store_file,
         assert centre is not None
         paths.nth(index).dispatch_event("click")  # a marker may sit on top of its centre
         page.get_by_role("heading", name="Rozenhof").wait_for(timeout=30_000)
-        assert page.get_by_text("Gebiedscode BU99990101").is_visible()
+        page.get_by_text("Gebiedscode BU99990101").wait_for(timeout=30_000)  # the panel streams in
         figures = page.locator("table").first
         figures.wait_for(timeout=30_000)
         assert "Aantal inwoners" in figures.inner_text()

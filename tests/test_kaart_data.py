@@ -3,8 +3,10 @@ download, the shareable link; worked by hand, then on the real Zaanstad buurten 
 
 from __future__ import annotations
 
+import copy
 import io
 
+import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -220,3 +222,37 @@ def test_real_town_ranking_of_65_plus(zaanstad):
     assert set(ranking.loc[ranking[RANK] == 1, CODE]) == top
     assert ranking[RANK].notna().sum() == len(shown)  # every buurt with a value has a rank, no other
     assert ranking[RANK].max() <= len(shown)
+
+
+def test_map_component_gives_the_component_what_st_folium_gives_it(monkeypatch):
+    """pages.kaart_data.map_component makes st_folium's arguments once per cached map: they must stay equal to
+    what st_folium itself passes (a streamlit-folium upgrade that changes them makes this fail)."""
+    import folium
+    import shapely
+    import streamlit_folium as sf
+
+    from mapping.choropleth import choropleth_map, highlight_layer
+    from pages import kaart_data as kd
+
+    areas = gpd.GeoDataFrame({"area_code": ["BU1", "BU2"], "name": ["Oost", "West"], "v": [3.0, 7.0]},
+                             geometry=[shapely.box(120_000, 480_000, 121_000, 481_000),
+                                       shapely.box(121_000, 480_000, 122_000, 481_000)], crs=28992)
+    fmap = choropleth_map(areas, "v", label="Waarde", legend="outside")
+    calls = []
+    monkeypatch.setattr(sf, "_component_func", lambda **kwargs: calls.append(kwargs))
+    outline = highlight_layer(areas, "BU2")
+    sf.st_folium(copy.deepcopy(fmap), key="kaart_buurt", height=580, use_container_width=True,
+                 returned_objects=["last_active_drawing"], feature_group_to_add=copy.deepcopy(outline),
+                 center=(52.0, 5.0), zoom=14)
+    kd.map_component(fmap, key="kaart_buurt", height=580, returned_objects=["last_active_drawing"],
+                     feature_group_to_add=outline, center=(52.0, 5.0), zoom=14)
+    kd.map_component(fmap, key="kaart_buurt", height=580, returned_objects=["last_active_drawing"],
+                     feature_group_to_add=outline, center=(52.0, 5.0), zoom=14)  # from the parts made once
+    theirs, ours, again = calls
+    for call in (ours, again):
+        assert call.keys() == theirs.keys()
+        for name in theirs:
+            if name != "on_change":
+                assert call[name] == theirs[name], name
+    assert "feature_group_feature_group_0" in ours["feature_group"] and ours["script"]
+    assert isinstance(fmap, folium.Map) and not any("feature_group" in k for k in fmap._children)  # cache untouched

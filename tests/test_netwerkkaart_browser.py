@@ -111,7 +111,7 @@ def test_netwerkkaart_of_25_people_and_the_community_view(chromium, demo_store_f
 
         page.get_by_role("tab", name="Gemeenschap").click()
         page.get_by_text("Zonder verbinding").first.wait_for(timeout=60_000)
-        assert page.get_by_text("Verbinders", exact=False).first.is_visible()
+        page.get_by_text("Verbinders", exact=False).first.wait_for(timeout=30_000)  # the tab streams in
         frame = None
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and frame is None:
