@@ -455,6 +455,9 @@ class _Credit(MacroElement):
 
     _template = Template(
         """
+        {% macro header(this, kwargs) %}
+        <style>.leaflet-container .leaflet-control-attribution { font-size: 10px; line-height: 1.3; }</style>
+        {% endmacro %}
         {% macro script(this, kwargs) %}
         (function () {
             var control = {{ this._parent.get_name() }}.attributionControl;
