@@ -535,7 +535,7 @@ class _ZoomLabels(MacroElement):
 
 
 class _FitWhenShown(MacroElement):
-    """Fit the map to its areas again whenever its container gets (another) size, until the user moves it.
+    """Fit the map to its areas again whenever its container gets (another) size, until it is moved otherwise.
 
     Leaflet fits the bounds once, when the map is created; a map created while its container has no
     size yet (a tab that is not shown, an iframe still being laid out) would open at world zoom.
@@ -549,13 +549,22 @@ class _FitWhenShown(MacroElement):
             var bounds = {{ this.bounds_json }};
             var el = map.getContainer();
             var touched = false;
+            var fitting = false;
             ['mousedown', 'touchstart', 'wheel', 'keydown'].forEach(function (kind) {
                 el.addEventListener(kind, function () { touched = true; }, {passive: true});
             });
+            // A move that is not this fit (the page zooming to a searched or shared area, a popup panning
+            // into view) counts as touched too: the map keeps that view instead of fitting back.
+            map.on('moveend', function () { if (!fitting) { touched = true; } });
             function fit() {
                 if (el.clientWidth > 0 && el.clientHeight > 0) {
-                    map.invalidateSize(false);
-                    if (!touched) { map.fitBounds(bounds); }
+                    fitting = true;
+                    try {
+                        map.invalidateSize(false);
+                        if (!touched) { map.fitBounds(bounds, {animate: false}); }
+                    } finally {
+                        fitting = false;
+                    }
                 }
             }
             if (window.ResizeObserver) { new ResizeObserver(fit).observe(el); }

@@ -76,6 +76,7 @@ def test_click_highlights_the_buurt_and_the_link_reopens_it(chromium, zaanstad):
         sign_in(page, url, "", "beheer", PASSWORD, heading="Kaart")
         frame = map_frame(page)
         assert frame.locator("path.sk-area").count() == len(buurten) == len(raw)
+        town_zoom = frame.evaluate("() => window.map.getZoom()")  # fitted to the whole town
 
         # The legend is beside the map, not drawn over it.
         assert frame.locator(".leaflet-container .sk-legend").count() == 0
@@ -119,6 +120,13 @@ def test_click_highlights_the_buurt_and_the_link_reopens_it(chromium, zaanstad):
         second = map_frame(other)
         outline = wait_for_outline(other, second)
         assert outline["count"] == 1
+        # ... zoomed in on that buurt, and it stays so (the map does not fit back to the town when laid out).
+        second.wait_for_function(f"() => window.map && window.map.getZoom() > {town_zoom}", timeout=30_000)
+        other.wait_for_timeout(1500)
+        assert second.evaluate("() => window.map.getZoom()") > town_zoom
+        centre = second.evaluate("() => { const c = window.map.getCenter(); return [c.lat, c.lng]; }")
+        west, south, east, north = raw.loc[raw["bu_code"] == code].to_crs(4326).total_bounds
+        assert south <= centre[0] <= north and west <= centre[1] <= east, centre
         assert other.locator("[data-testid='stHtml']").filter(has_text="Verweduwd").count() >= 1
         fresh.close()
 

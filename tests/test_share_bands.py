@@ -159,7 +159,7 @@ def test_the_legend_tells_too_few_from_secret_and_the_band_is_labelled(squares):
 def test_the_map_fits_the_areas_again_when_it_is_shown(squares):
     """A map drawn while its container has no size (a tab not shown yet) fits the areas once it gets one."""
     html = choropleth_map(squares, "waarde", label="W").get_root().render()
-    assert "new ResizeObserver(fit)" in html and "map.fitBounds(bounds)" in html
+    assert "new ResizeObserver(fit)" in html and "map.fitBounds(bounds, {animate: false})" in html
     bounds = json.loads(re.search(r"var bounds = (\[\[.*?\]\]);", html).group(1))
     lon, lat = np.array(bounds)[:, 1], np.array(bounds)[:, 0]
     assert 5.0 < lon.min() < lon.max() < 6.0 and 52.0 < lat.min() < lat.max() < 52.1  # the squares, not the world
