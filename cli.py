@@ -480,7 +480,9 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
             (sheet, "behoefte", "Geschat aantal mensen in de doelgroep van deze soort (uit de kerncijfers en, waar "
              "er netwerkgegevens zijn, het aantal signalen).", "personen", cbs),
             (sheet, "bereikbaarheid_2sfca", "Aanbod binnen bereik per persoon in de doelgroep (two-step floating "
-             f"catchment area, afstandsverval {args.verval}).", "plaatsen per persoon", "Sociale kaart en " + cbs),
+             f"catchment area, afstandsverval {args.verval}; hemelsbrede afstand).",
+             "plaatsen (bij een soort zonder plaatsen: bezoekers) per jaar per persoon in de doelgroep",
+             "Sociale kaart en " + cbs),
             (sheet, "tekort_personen", "Behoefte maal tekortindex: hoeveel mensen geen aanbod binnen bereik hebben.",
              "personen", "Berekend"),
             (sheet, "tekort_index", "1 - bereikbaarheid, begrensd op 0 tot 1; 1 = niets binnen bereik.", "0-1",
