@@ -841,6 +841,14 @@ def compare_to_excel(values: pd.DataFrame, areas: pd.DataFrame, codes: list[str]
 # --------------------------------------------------------------------------- trend chart
 
 
+def _indicator_name(indicator: str) -> str:
+    """The catalogue name of a figure given by name or by its Dutch label; KeyError when unknown."""
+    name = indicator if indicator in BY_NAME else next((i.name for i in CATALOGUE if i.label == indicator), None)
+    if name is None:
+        raise KeyError(indicator)
+    return name
+
+
 def trend_long(profile: Profile, indicator: str) -> pd.DataFrame:
     """One figure over the years for the area, its wijk and its gemeente (for the chart).
 
@@ -857,9 +865,7 @@ def trend_long(profile: Profile, indicator: str) -> pd.DataFrame:
         Columns Gebied (the column names of the profile), Jaar (int), Waarde (float; NaN where
         unknown), in the order area, wijk, gemeente and by year.
     """
-    name = indicator if indicator in BY_NAME else next((i.name for i in CATALOGUE if i.label == indicator), None)
-    if name is None:
-        raise KeyError(indicator)
+    name = _indicator_name(indicator)
     own = profile.trend_figures
     if own.empty:
         return pd.DataFrame(columns=["Gebied", "Jaar", "Waarde"])
@@ -902,9 +908,7 @@ def trend_chart(profile: Profile, indicator: str):
     """
     import altair as alt
 
-    name = indicator if indicator in BY_NAME else next((i.name for i in CATALOGUE if i.label == indicator), None)
-    if name is None:
-        raise KeyError(indicator)
+    name = _indicator_name(indicator)
     ind = BY_NAME[name]
     data = trend_long(profile, name)
     if ind.aggregation == "sum":
