@@ -36,7 +36,8 @@ from data.disclosure import MIN_CELL, check_hypothetical, protected_counts, reco
 from data.errors import StoreError
 from data.store import GeoPackageStore
 
-PERSON_TABLES = ("persons", "ties", "alter_links", "participation")
+PERSON_TABLES = ("persons", "ties", "alter_links", "participation", "measurements", "followup_ties",
+                 "aftercare_plans", "aftercare_contacts")
 ADMIN_TABLES = ("users", "audit")
 
 
@@ -142,8 +143,18 @@ class ScopedStore:
             return frame
         persons = self._store.read_table("persons")
         visible = set(persons.loc[self.user.in_scope(persons["buurt_code"]), "person_id"].astype(str))
-        key = {"persons": "person_id", "ties": "ego_id", "alter_links": "ego_id", "participation": "person_id"}[name]
+        key = {"persons": "person_id", "ties": "ego_id", "alter_links": "ego_id", "participation": "person_id",
+               "measurements": "person_id", "followup_ties": "person_id", "aftercare_plans": "person_id",
+               "aftercare_contacts": "plan_id"}[name]
+        if name == "aftercare_contacts":  # a contact belongs to the person of its plan
+            plans = self._store.read_table("aftercare_plans")
+            visible_plans = set(plans.loc[plans["person_id"].astype(str).isin(visible), "plan_id"].astype(str))
+            return frame.loc[frame["plan_id"].astype(str).isin(visible_plans)].reset_index(drop=True)
         frame = frame.loc[frame[key].astype(str).isin(visible)].reset_index(drop=True)
+        if name == "followup_ties":  # as for ties: a tie to someone outside the user's wijken, not who it is
+            outside = frame["alter_id"].notna() & ~frame["alter_id"].astype(str).isin(visible)
+            frame.loc[outside, "alter_key"] = "buiten-wijk-" + frame.index[outside].astype(str)
+            frame.loc[outside, "alter_id"] = None
         if name == "ties":
             # A tie to someone registered outside the user's wijken keeps the tie, not who it is.
             outside = frame["alter_id"].notna() & ~frame["alter_id"].astype(str).isin(visible)
@@ -518,6 +529,93 @@ class ScopedStore:
             ties, alter_links = self._keep_outside_ties(ties, alter_links, others)
         return self._store.merge_network(persons, ties, participation, alter_links=alter_links,
                                          user=self.user.username, source=source, sha256=sha256, kind=kind)
+
+    # ------------------------------------------------------------------ follow-up of participants
+    def _require_own_persons(self, person_ids, what: str) -> None:
+        """Person roles only; a wijkteam only for persons living in its own wijken."""
+        self._require(self.user.sees_persons, what)
+        if self.user.is_admin:
+            return
+        persons = self._store.read_table("persons")
+        own = set(persons.loc[self.user.in_scope(persons["buurt_code"]).to_numpy(), "person_id"].astype(str))
+        if not set(map(str, person_ids)) <= own:
+            raise AccessDenied(f"U kunt alleen {what} van personen die in uw eigen wijken wonen.")
+
+    def merge_measurements(self, measurements, followup_ties=None, *, source: str = "", sha256: str | None = None,
+                           kind: str = "metingen", expected_versions: dict | None = None) -> dict:
+        """Add or replace follow-up measurements (GeoPackageStore.merge_measurements) of the user's own persons."""
+        self._require_own_persons(measurements["person_id"], "metingen vastleggen")
+        if followup_ties is not None and len(followup_ties):
+            self._require_own_persons(followup_ties["person_id"], "metingen vastleggen")
+            masked = followup_ties["alter_key"].astype("string").str.startswith("buiten-wijk-").fillna(False)
+            if masked.any():  # a masked tie from a pre-filled form: the stored one is not in view, keep it unknown
+                followup_ties = followup_ties.loc[~masked.to_numpy()].copy()
+        return self._store.merge_measurements(measurements, followup_ties, user=self.user.username, source=source,
+                                              sha256=sha256, kind=kind, expected_versions=expected_versions)
+
+    def save_aftercare_plan(self, plan: dict, *, expected_version: int | None = None) -> dict:
+        self._require_own_persons([plan.get("person_id")], "nazorg plannen")
+        return self._store.save_aftercare_plan(plan, user=self.user.username, expected_version=expected_version)
+
+    def register_aftercare_contact(self, plan_id: str, sequence: int, *, done_on, by_role: str, outcome: str,
+                                   expected_version: int, planned_on=None) -> int:
+        plans = self._store.read_table("aftercare_plans")
+        person = plans.loc[plans["plan_id"].astype(str) == str(plan_id), "person_id"]
+        self._require_own_persons(person.astype(str).tolist() or ["?"], "nazorgcontacten registreren")
+        return self._store.register_aftercare_contact(plan_id, sequence, done_on=done_on, by_role=by_role,
+                                                      outcome=outcome, expected_version=expected_version,
+                                                      user=self.user.username, planned_on=planned_on)
+
+    def set_followup_schedule(self, code: str, **weeks) -> None:
+        """Follow-up moments per provision type: the administrator and the provision editors."""
+        self._require(self.user.edits_provisions, "de meetmomenten per soort")
+        self._store.set_followup_schedule(code, user=self.user.username, **weeks)
+
+    def outcome_long(self):
+        """All follow-up measurements in the long format of graphs.outcomes (with the provision type)."""
+        from graphs.outcomes import measurements_long
+
+        def make():
+            provisions = self._store.read_table("provisions")
+            return measurements_long(self._store.read_table("measurements"), self._store.read_table("followup_ties"),
+                                     provisions)
+        return self._aggregate_memo("outcome_long", make)
+
+    def outcome_summary(self, *, before: str = "T0", after: str = "T1", by: str = "provision_id"):
+        """Change per provision (or type) and measure (graphs.outcomes.change_summary) from all follow-up data.
+
+        Means, intervals and effect sizes are shown only for cells of at least 5 persons (else empty, with the
+        reason). For everyone but the administrator the counts of persons are the protected cells of
+        :mod:`data.disclosure` (1-4 as 0, larger ones with the fixed cell-key noise), the response rate is
+        computed from those, and the shares improved/unchanged/worse are left out where one of them holds 1 to
+        4 persons: the same protection as every other figure from person data.
+        """
+        from graphs.outcomes import change_summary, protect_summary
+
+        long = self.outcome_long()
+        summary = change_summary(long, before=before, after=after, by=by)
+        if self.user.is_admin or summary.empty:
+            return summary
+        return protect_summary(summary, long, before=before, after=after, by=by, secret=self._secret())
+
+    def group_contact_summary(self, *, moment: str = "T2"):
+        """Share of participants per provision who still name another participant of their group at ``moment``;
+        cells of fewer than 5 participants empty; counts protected for everyone but the administrator."""
+        from graphs.outcomes import still_in_contact_by_provision
+
+        long = self.outcome_long()
+        ties = self._store.read_table("followup_ties")
+        measured = long.loc[(long["moment"] == moment) & (long["group"] == "deelnemer")
+                            & (long["measure"] == "network_size") & long["score"].notna(),
+                            ["person_id", "provision_id"]].drop_duplicates()
+        at = ties.loc[(ties["moment"] == moment) & ties["from_group"].fillna(False).astype(bool)]
+        table = still_in_contact_by_provision(at.rename(columns={"person_id": "ego_id"}), measured)
+        if not self.user.is_admin and len(table):
+            keys = record_keys(measured["person_id"].astype(str), self._secret())
+            published = protected_counts(keys, [measured["provision_id"].astype(str).to_numpy(dtype=object)])
+            table["n_participants"] = pd.array(published.reindex(table["provision_id"].astype(str)).fillna(0)
+                                               .to_numpy(dtype=int), dtype="Int64")
+        return table
 
     def _keep_outside_ties(self, ties, alter_links, others: set[str]):
         """Ties (and links) of these egos to persons outside the user's scope stay exactly as stored.

@@ -38,6 +38,18 @@ class ProvisionType:
     # Places per volunteer per year, for a capacity worked out from the number of volunteers
     # (a bezoekdienst: each volunteer visits one widow(er) for about half a year, so 2 a year).
     places_per_volunteer: float | None = None
+    # Follow-up moments, weeks after intake (T0): T1 the end, T2 and T3 the follow-ups; None where the type
+    # has no fixed course (the date is then entered with each measurement). And the light aftercare
+    # contacts per year after the provision ends (None: the store's default, 4).
+    t1_weeks: int | None = None
+    t2_weeks: int | None = None
+    t3_weeks: int | None = None
+    aftercare_per_year: int | None = None
+
+    @property
+    def moment_weeks(self) -> dict[str, int | None]:
+        """Weeks after T0 per follow-up moment: {'T1': .., 'T2': .., 'T3': ..}."""
+        return {"T1": self.t1_weeks, "T2": self.t2_weeks, "T3": self.t3_weeks}
 
 
 PROVISION_TYPES: dict[str, ProvisionType] = {
@@ -49,6 +61,8 @@ PROVISION_TYPES: dict[str, ProvisionType] = {
             "1 à 2 keer per maand, ongeveer een half jaar lang.",
             ("verweduwden", "ouderen"), "plaatsen per jaar", 3000, colour="#7b3294",
             places_per_volunteer=2.0,
+            # About ten visits over half a year; follow-ups three and twelve months after the last visit.
+            t1_weeks=26, t2_weeks=39, t3_weeks=78, aftercare_per_year=4,
         ),
         ProvisionType(
             "grip_en_glans", "Grip & Glans",
@@ -56,6 +70,9 @@ PROVISION_TYPES: dict[str, ProvisionType] = {
             "bijeenkomsten en een terugkombijeenkomst; versterkt eigen regie en sociale contacten.",
             ("psychisch_kwetsbaren", "eenzamen", "ouderen"), "plaatsen per jaar", 2500,
             colour="#d95f02",
+            # Six weekly meetings (T1 at week 6), the return meeting about three months later (T2), and a
+            # follow-up a year after the course (T3).
+            t1_weeks=6, t2_weeks=19, t3_weeks=58, aftercare_per_year=4,
         ),
         ProvisionType(
             "jongerenwerk", "Jongerenwerk",
@@ -85,6 +102,7 @@ PROVISION_TYPES: dict[str, ProvisionType] = {
             "Een vrijwilliger trekt een jaar lang op met iemand met een klein netwerk.",
             ("eenzamen", "psychisch_kwetsbaren"), "koppelingen per jaar", 5000, colour="#e7298a",
             places_per_volunteer=1.0,
+            t1_weeks=52, t2_weeks=65, t3_weeks=104, aftercare_per_year=4,
         ),
         ProvisionType(
             "mantelzorgondersteuning", "Mantelzorgondersteuning",
@@ -115,7 +133,13 @@ def catalogue_frame(types: dict[str, ProvisionType] | None = None) -> pd.DataFra
         "colour": [t.colour for t in types.values()],
         "has_places": [int(t.has_places) for t in types.values()],
         "places_per_volunteer": [t.places_per_volunteer for t in types.values()],
+        **{f"{m}_weeks": [getattr(t, f"{m}_weeks") for t in types.values()] for m in ("t1", "t2", "t3")},
+        "aftercare_per_year": [t.aftercare_per_year for t in types.values()],
     })
+
+
+def _int_or_none(value) -> int | None:
+    return int(value) if value is not None and pd.notna(value) else None
 
 
 def types_from_frame(frame) -> dict[str, ProvisionType]:
@@ -128,6 +152,7 @@ def types_from_frame(frame) -> dict[str, ProvisionType]:
             bool(r.collective), bool(r.preventive), str(r.colour or "#555555"),
             bool(r.has_places) if pd.notna(r.has_places) else True,
             float(r.places_per_volunteer) if pd.notna(r.places_per_volunteer) else None,
+            *(_int_or_none(getattr(r, c, None)) for c in ("t1_weeks", "t2_weeks", "t3_weeks", "aftercare_per_year")),
         )
         for r in frame.itertuples(index=False)
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 CRS_EPSG = 28992  # RD New: every geometry in the store is in metres
 
 AREA_LEVELS = ("gemeente", "wijk", "buurt")
@@ -55,6 +55,30 @@ PARTICIPATION_ROLES = ("deelnemer", "vrijwilliger")
 # (set when reading, see data.indicators.mask_rates_without_base).
 VALUE_STATUSES = {"geheim": "geheim", "onbekend": "onbekend", "geen_inwoners": "geen inwoners",
                   "geen_huishoudens": "geen huishoudens"}
+# Version 9: follow-up of participants. Measurement moments: intake, end, and two follow-ups.
+MOMENTS = {"T0": "intake (T0)", "T1": "einde (T1)", "T2": "follow-up 1 (T2)", "T3": "follow-up 2 (T3)"}
+STUDY_GROUPS = {"deelnemer": "deelnemer", "vergelijking": "vergelijkingsgroep"}
+# Aftercare (nazorg): light contacts after a provision or wijkteam support ends. No free text about the
+# person anywhere: who made the contact is a role, the outcome a code.
+AFTERCARE_REASONS = {"voorziening": "na een voorziening", "wijkteam": "na ondersteuning door het wijkteam"}
+AFTERCARE_STATUSES = {"actief": "actief", "afgerond": "afgerond", "gestopt": "gestopt"}
+AFTERCARE_ROLES = {
+    "wijkteam": "wijkteammedewerker",
+    "vrijwilliger": "vrijwilliger",
+    "opbouwwerk": "opbouwwerker",
+    "welzijn": "welzijnswerker",
+    "praktijkondersteuner": "praktijkondersteuner huisarts",
+}
+AFTERCARE_OUTCOMES = {
+    "gaat_goed": "gaat goed",
+    "lichte_zorg": "lichte zorg, redt zich",
+    "terug_naar_wijkteam": "signaal: terug naar het wijkteam",
+    "doorverwezen": "doorverwezen naar een voorziening",
+    "niet_bereikt": "niet bereikt",
+    "wil_geen_contact": "wil geen contact meer",
+}
+DEFAULT_AFTERCARE_PER_YEAR = 4
+DEFAULT_AFTERCARE_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -211,6 +235,76 @@ TABLES: dict[str, Table] = {
             unique=("person_id", "provision_id"),
         ),
         Table(
+            "measurements",
+            (
+                ("person_id", "TEXT NOT NULL"),
+                ("provision_id", "TEXT NOT NULL"),  # the provision taken part in, or compared with
+                ("study_group", "TEXT NOT NULL"),  # deelnemer | vergelijking (STUDY_GROUPS)
+                ("moment", "TEXT NOT NULL"),  # T0..T3 (MOMENTS)
+                ("measured_on", "DATE"),
+                *((f"lsns_{i}", "INTEGER") for i in range(1, 7)),
+                *((f"djg_{i}", "TEXT") for i in range(1, 12)),
+                ("network_recorded", "INTEGER NOT NULL DEFAULT 0"),  # the network was asked at this moment
+                ("version", "INTEGER NOT NULL DEFAULT 1"),
+            ),
+            description="Metingen per deelname en moment (T0-T3): LSNS-6, De Jong Gierveld, netwerk (versie 9)",
+            unique=("person_id", "provision_id", "moment"),
+        ),
+        Table(
+            "followup_ties",
+            (
+                ("person_id", "TEXT NOT NULL"),  # the ego
+                ("provision_id", "TEXT NOT NULL"),
+                ("moment", "TEXT NOT NULL"),
+                ("alter_key", "TEXT NOT NULL"),  # stable within the ego's network from moment to moment
+                ("alter_id", "TEXT"),  # a person in the store (another participant, ...)
+                ("role", "TEXT NOT NULL"),
+                ("support_practical", "INTEGER NOT NULL DEFAULT 0"),
+                ("support_emotional", "INTEGER NOT NULL DEFAULT 0"),
+                ("support_informational", "INTEGER NOT NULL DEFAULT 0"),
+                ("support_companionship", "INTEGER NOT NULL DEFAULT 0"),
+                ("contact_frequency", "TEXT"),
+                ("closeness", "INTEGER"),
+                # 'met wie uit de groep heeft u nog contact?': the alter is another participant of this group.
+                ("from_group", "INTEGER NOT NULL DEFAULT 0"),
+            ),
+            description="Het netwerk per meetmoment; elke alter behouden, veranderd, verloren of nieuw (versie 9)",
+            unique=("person_id", "provision_id", "moment", "alter_key"),
+        ),
+        Table(
+            "aftercare_plans",
+            (
+                ("plan_id", "TEXT NOT NULL"),
+                ("person_id", "TEXT NOT NULL"),
+                ("provision_id", "TEXT"),  # empty: after wijkteam support
+                ("reason", "TEXT NOT NULL"),  # AFTERCARE_REASONS
+                ("starts_on", "DATE NOT NULL"),  # the day support ended
+                ("contacts_per_year", "INTEGER NOT NULL DEFAULT 4"),
+                ("months", "INTEGER NOT NULL DEFAULT 12"),
+                ("status", "TEXT NOT NULL DEFAULT 'actief'"),  # AFTERCARE_STATUSES
+                ("created_by", "TEXT"),
+                ("created_at", "TEXT"),
+                ("version", "INTEGER NOT NULL DEFAULT 1"),
+            ),
+            description="Nazorgplannen: lichte contacten na het einde van een voorziening of ondersteuning (versie 9)",
+            unique=("plan_id",),
+        ),
+        Table(
+            "aftercare_contacts",
+            (
+                ("plan_id", "TEXT NOT NULL"),
+                ("sequence", "INTEGER NOT NULL"),  # the k-th planned contact of the plan
+                ("planned_on", "DATE"),
+                ("done_on", "DATE NOT NULL"),
+                ("by_role", "TEXT NOT NULL"),  # AFTERCARE_ROLES
+                ("outcome", "TEXT NOT NULL"),  # AFTERCARE_OUTCOMES, never free text
+                ("registered_by", "TEXT"),
+                ("registered_at", "TEXT"),
+            ),
+            description="Geregistreerde nazorgcontacten: datum, rol en uitkomstcode, geen vrije tekst (versie 9)",
+            unique=("plan_id", "sequence"),
+        ),
+        Table(
             "provision_types",
             (
                 ("code", "TEXT NOT NULL"),
@@ -226,6 +320,12 @@ TABLES: dict[str, Table] = {
                 # visitors (a buurthuis: never a free place), and places per volunteer per year.
                 ("has_places", "INTEGER NOT NULL DEFAULT 1"),
                 ("places_per_volunteer", "REAL"),
+                # Version 9: follow-up moments in weeks after intake (T1 end, T2, T3), and aftercare contacts
+                # per year after the provision ends.
+                ("t1_weeks", "INTEGER"),
+                ("t2_weeks", "INTEGER"),
+                ("t3_weeks", "INTEGER"),
+                ("aftercare_per_year", "INTEGER"),
             ),
             description="Catalogus van soorten voorzieningen (uitbreidbaar door de gebruiker)",
             unique=("code",),
@@ -308,7 +408,7 @@ DATA_TABLES = ("areas", "provisions", "persons", "ties", "participation")
 # Rows an import replaced or removed are kept in ``undo_<table>`` (same columns plus undo_batch).
 BATCH_COLUMN = "batch_id"
 BATCHED_TABLES = ("areas", "area_values", "provisions", "persons", "ties", "alter_links", "participation",
-                  "postcodes")
+                  "postcodes", "measurements", "followup_ties")
 BATCH_KINDS = {
     "gebieden": "CBS-gebieden",
     "gezondheid": "Gezondheidsmonitor",
@@ -318,4 +418,6 @@ BATCH_KINDS = {
     "verwijdering": "gebieden verwijderd",
     "handmatig": "met de hand gewijzigd",
     "postcodes": "postcodes bij buurten",
+    "metingen": "metingen (import)",
+    "meting-invoer": "meting (gespreksformulier)",
 }

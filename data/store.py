@@ -62,6 +62,9 @@ _BOOL_COLUMNS = {
     "areas": ("water",),
     "provisions": ("outside_areas",),
     "persons": ("consent",),
+    "measurements": ("network_recorded",),
+    "followup_ties": ("support_practical", "support_emotional", "support_informational", "support_companionship",
+                      "from_group"),
     "ties": (
         "support_practical",
         "support_emotional",
@@ -707,6 +710,236 @@ class GeoPackageStore:
                     "egos_meer": max(0, len(egos_text) - 50)})
         self.last_batch_id = batch
         return counts
+
+    # ---------------------------------------------------------------- follow-up of participants (version 9)
+
+    def merge_measurements(self, measurements: pd.DataFrame, followup_ties: pd.DataFrame | None = None, *,
+                           user: str, source: str = "", sha256: str | None = None, kind: str = "metingen",
+                           expected_versions: dict | None = None) -> dict:
+        """Add or replace measurements by (person, provision, moment), with the network asked at each, at once.
+
+        A measurement that is stored already is replaced together with its network (the rows replaced are
+        kept: the call is a batch that can be undone, ``kind`` 'metingen' for an import, 'meting-invoer' for
+        the conversation form). Its version goes up by one; with ``expected_versions`` ({(person, provision,
+        moment): version}) a measurement changed by someone else since it was read is refused (ConflictError).
+
+        Raises
+        ------
+        DataValidationError
+            A person or provision that is not in the store, an unknown group or moment, a network row
+            without its measurement, or a tie to a person that is not in the store; nothing is changed.
+        """
+        from data.schema import MOMENTS, STUDY_GROUPS
+
+        ties = followup_ties if followup_ties is not None else pd.DataFrame(
+            columns=[c for c, _ in _table("followup_ties").columns])
+        m_table, t_table = _table("measurements"), _table("followup_ties")
+        m = measurements.copy()
+        m["person_id"] = m["person_id"].astype(str)
+        m["provision_id"] = m["provision_id"].astype(str)
+        for column, allowed, label in (("study_group", STUDY_GROUPS, "groep"), ("moment", MOMENTS, "moment")):
+            bad = ~m[column].isin(list(allowed)).to_numpy(dtype=bool)
+            if bad.any():
+                at = int(np.flatnonzero(bad)[0])
+                raise DataValidationError(f"Onbekende {label} '{m[column].iloc[at]}'; kies uit {', '.join(allowed)}. "
+                                          "Er is niets opgeslagen.", file=source or None, row=at + 2, column=column)
+        keys = list(zip(m["person_id"], m["provision_id"], m["moment"], strict=True))
+        if len(ties):
+            ties = ties.copy()
+            ties["person_id"] = ties["person_id"].astype(str)
+            ties["provision_id"] = ties["provision_id"].astype(str)
+            tie_keys = pd.Series(list(zip(ties["person_id"], ties["provision_id"], ties["moment"], strict=True)))
+            orphan = ~tie_keys.isin(set(keys)).to_numpy(dtype=bool)
+            if orphan.any():
+                raise DataValidationError("Een netwerkregel hoort bij geen enkele meting (persoon, voorziening en "
+                                          "moment); er is niets opgeslagen.", file=source or None,
+                                          row=int(np.flatnonzero(orphan)[0]) + 2, column="moment")
+            recorded = set(tie_keys)
+            m["network_recorded"] = [int(bool(r) or k in recorded) for r, k in
+                                     zip(m.get("network_recorded", pd.Series(0, index=m.index)).fillna(0), keys,
+                                         strict=True)]
+        m_cols, m_rows = _prepare_rows(m_table, m.drop(columns=["version"], errors="ignore"))
+        t_cols, t_rows = _prepare_rows(t_table, ties) if len(ties) else ([], [])
+        with self._transaction() as conn:
+            if kind != "meting-invoer":  # the form may be tried out on the demo; imports may not
+                _refuse_demo(conn, self.path)
+            persons = {r[0] for r in conn.execute("SELECT person_id FROM persons")}
+            provisions = {r[0] for r in conn.execute("SELECT provision_id FROM provisions")}
+            for column, known, what in (("person_id", persons, "Persoon"), ("provision_id", provisions,
+                                                                            "Voorziening")):
+                unknown = ~m[column].isin(known).to_numpy(dtype=bool)
+                if unknown.any():
+                    at = int(np.flatnonzero(unknown)[0])
+                    code = m[column].iloc[at] if column == "provision_id" else "van deze rij"
+                    raise DataValidationError(
+                        f"{what} {code} staat niet in de opslag ({int(unknown.sum())} rij(en)). Importeer eerst de "
+                        f"{'personen' if column == 'person_id' else 'voorzieningen'}; er is niets opgeslagen.",
+                        file=source or None, row=at + 2, column=column)
+            if len(ties):
+                alter = ties["alter_id"].astype("string") if "alter_id" in ties else pd.Series(pd.NA, index=ties.index)
+                unknown = (alter.notna() & ~alter.isin(persons)).to_numpy(dtype=bool)
+                if unknown.any():
+                    raise DataValidationError("Een relatie verwijst naar een persoon die niet in de opslag staat; "
+                                              "laat de code leeg voor iemand die niet in Steunkaart staat. Er is "
+                                              "niets opgeslagen.", file=source or None,
+                                              row=int(np.flatnonzero(unknown)[0]) + 2, column="alter_id")
+            stored = {(a, b, c): v for a, b, c, v in conn.execute(
+                "SELECT person_id, provision_id, moment, version FROM measurements")}
+            for key, version in (expected_versions or {}).items():
+                now = stored.get(tuple(key))
+                if now is not None and int(now) != int(version):
+                    raise ConflictError(f"De meting {key[2]} is intussen door iemand anders gewijzigd (versie {now}, "
+                                        f"u bewerkte versie {version}). Uw wijziging is niet opgeslagen; open de meting "
+                                        "opnieuw en voer de wijziging nog eens in.")
+            batch = _begin_batch(conn, kind, user, source or None, sha256)
+            where = "person_id = ? AND provision_id = ? AND moment = ?"
+            replaced = _delete_keeping(conn, "measurements", where, keys, batch)
+            _delete_keeping(conn, "followup_ties", where, keys, batch)
+            _insert_batch_rows(conn, "measurements", m_cols, m_rows, batch)
+            conn.executemany("UPDATE measurements SET version = ? WHERE person_id = ? AND provision_id = ? "
+                             "AND moment = ?", [(int(stored[k]) + 1, *k) for k in keys if k in stored])
+            _insert_batch_rows(conn, "followup_ties", t_cols, t_rows, batch)
+            for name in ("measurements", "followup_ties"):
+                _touch_contents(conn, _table(name))
+            counts = {"metingen": len(m_rows), "vervangen_metingen": replaced, "netwerkregels": len(t_rows),
+                      "personen": int(m["person_id"].nunique())}
+            _end_batch(conn, batch, counts)
+            people = sorted(map(str, pd.unique(m["person_id"])))
+            _audit(conn, user, "import-metingen" if kind == "metingen" else "invoer-meting", "measurements",
+                   {"bron": source, **counts, "import": batch, "personen": people[:50],
+                    "personen_meer": max(0, len(people) - 50)})
+        self.last_batch_id = batch
+        return {**counts, "import": batch}
+
+    def save_aftercare_plan(self, plan: dict, *, user: str, expected_version: int | None = None) -> dict:
+        """Create an aftercare plan (``expected_version`` None) or change one with optimistic locking.
+
+        ``plan`` has person_id, reason, starts_on and optionally plan_id (new: 'NZ-0001', ...), provision_id,
+        contacts_per_year (1-12), months (1-36) and status. Returns the stored plan as a dict (with version).
+
+        Raises
+        ------
+        DataValidationError
+            Unknown person, provision, reason or status, or numbers out of range; nothing is changed.
+        ConflictError
+            The plan was changed by someone else since ``expected_version`` was read.
+        """
+        from data.schema import AFTERCARE_REASONS, AFTERCARE_STATUSES
+
+        record = {k: plan.get(k) for k in ("plan_id", "person_id", "provision_id", "reason", "starts_on",
+                                           "contacts_per_year", "months", "status")}
+        record["status"] = record["status"] or "actief"
+        record["contacts_per_year"] = int(record["contacts_per_year"] or 4)
+        record["months"] = int(record["months"] or 12)
+        if record["reason"] not in AFTERCARE_REASONS:
+            raise DataValidationError(f"Kies waarna de nazorg komt: {', '.join(AFTERCARE_REASONS.values())}.",
+                                      column="reason")
+        if record["status"] not in AFTERCARE_STATUSES:
+            raise DataValidationError(f"Onbekende status; kies uit {', '.join(AFTERCARE_STATUSES)}.", column="status")
+        if not 1 <= record["contacts_per_year"] <= 12:
+            raise DataValidationError("Plan 1 tot 12 contacten per jaar.", column="contacts_per_year")
+        if not 1 <= record["months"] <= 36:
+            raise DataValidationError("Een nazorgplan loopt 1 tot 36 maanden.", column="months")
+        starts = pd.to_datetime(record["starts_on"], errors="coerce")
+        if pd.isna(starts):
+            raise DataValidationError("Vul de datum in waarop de ondersteuning eindigde.", column="starts_on")
+        record["starts_on"] = starts.strftime("%Y-%m-%d")
+        if record["reason"] == "voorziening" and not record["provision_id"]:
+            raise DataValidationError("Kies de voorziening waarna de nazorg komt.", column="provision_id")
+        if record["reason"] == "wijkteam":
+            record["provision_id"] = None
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM persons WHERE person_id = ?", (str(record["person_id"]),)).fetchone() is None:
+                raise DataValidationError("Deze persoon staat niet in de opslag; er is niets opgeslagen.",
+                                          column="person_id")
+            if record["provision_id"] and conn.execute("SELECT 1 FROM provisions WHERE provision_id = ?",
+                                                       (str(record["provision_id"]),)).fetchone() is None:
+                raise DataValidationError(f"Voorziening {record['provision_id']} staat niet in de opslag.",
+                                          column="provision_id")
+            if expected_version is None:
+                if not record["plan_id"]:
+                    taken = [r[0] for r in conn.execute("SELECT plan_id FROM aftercare_plans")]
+                    numbers = [int(t[3:]) for t in taken if re.fullmatch(r"NZ-\d+", t or "")]
+                    record["plan_id"] = f"NZ-{max(numbers, default=0) + 1:04d}"
+                elif conn.execute("SELECT 1 FROM aftercare_plans WHERE plan_id = ?",
+                                  (record["plan_id"],)).fetchone():
+                    raise DataValidationError(f"Nazorgplan {record['plan_id']} bestaat al.", column="plan_id")
+                cols = [*record, "created_by", "created_at", "version"]
+                conn.execute(f"INSERT INTO aftercare_plans ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                             [*record.values(), user, _now_iso(), 1])
+                version, action = 1, "nieuw-nazorgplan"
+            else:
+                sets = ", ".join(f'"{c}" = ?' for c in record if c != "plan_id")
+                cur = conn.execute(f"UPDATE aftercare_plans SET {sets}, version = version + 1 "
+                                   "WHERE plan_id = ? AND version = ?",
+                                   [*(v for c, v in record.items() if c != "plan_id"), record["plan_id"],
+                                    int(expected_version)])
+                if cur.rowcount != 1:
+                    raise ConflictError(_AFTERCARE_CONFLICT.format(plan=record["plan_id"], version=expected_version))
+                version, action = int(expected_version) + 1, "wijzig-nazorgplan"
+            _touch_contents(conn, _table("aftercare_plans"))
+            _audit(conn, user, action, record["plan_id"], {**{k: v for k, v in record.items() if k != "plan_id"},
+                                                          "personen": [str(record["person_id"])]})
+        return {**record, "version": version}
+
+    def register_aftercare_contact(self, plan_id: str, sequence: int, *, done_on, by_role: str, outcome: str,
+                                   expected_version: int, user: str, planned_on=None) -> int:
+        """Register the ``sequence``-th planned contact of a plan as done: date, role and outcome code only.
+
+        The plan's version goes up (optimistic locking: two people registering the same contact from an
+        open list, the second is refused). Returns the plan's new version.
+        """
+        from data.schema import AFTERCARE_OUTCOMES, AFTERCARE_ROLES
+
+        if by_role not in AFTERCARE_ROLES:
+            raise DataValidationError(f"Kies wie het contact had: {', '.join(AFTERCARE_ROLES.values())}.",
+                                      column="by_role")
+        if outcome not in AFTERCARE_OUTCOMES:
+            raise DataValidationError(f"Kies een uitkomst: {', '.join(AFTERCARE_OUTCOMES.values())}.",
+                                      column="outcome")
+        done = pd.to_datetime(done_on, errors="coerce")
+        if pd.isna(done):
+            raise DataValidationError("Vul de datum van het contact in.", column="done_on")
+        planned = pd.to_datetime(planned_on, errors="coerce") if planned_on is not None else pd.NaT
+        with self._transaction() as conn:
+            row = conn.execute("SELECT person_id FROM aftercare_plans WHERE plan_id = ?", (plan_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"Nazorgplan {plan_id} bestaat niet (meer).")
+            cur = conn.execute("UPDATE aftercare_plans SET version = version + 1 WHERE plan_id = ? AND version = ?",
+                               (plan_id, int(expected_version)))
+            if cur.rowcount != 1:
+                raise ConflictError(_AFTERCARE_CONFLICT.format(plan=plan_id, version=expected_version))
+            if conn.execute("SELECT 1 FROM aftercare_contacts WHERE plan_id = ? AND sequence = ?",
+                            (plan_id, int(sequence))).fetchone():
+                raise ConflictError(f"Contact {int(sequence)} van nazorgplan {plan_id} is al geregistreerd; er is "
+                                    "niets gewijzigd.")
+            conn.execute("INSERT INTO aftercare_contacts (plan_id, sequence, planned_on, done_on, by_role, outcome, "
+                         "registered_by, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (plan_id, int(sequence), None if pd.isna(planned) else planned.strftime("%Y-%m-%d"),
+                          done.strftime("%Y-%m-%d"), by_role, outcome, user, _now_iso()))
+            for name in ("aftercare_plans", "aftercare_contacts"):
+                _touch_contents(conn, _table(name))
+            _audit(conn, user, "nazorgcontact", plan_id, {"contact": int(sequence), "datum": done.strftime("%Y-%m-%d"),
+                                                          "rol": by_role, "uitkomst": outcome,
+                                                          "personen": [str(row[0])]})
+        return int(expected_version) + 1
+
+    def set_followup_schedule(self, code: str, *, t1_weeks, t2_weeks, t3_weeks, aftercare_per_year, user: str) -> None:
+        """The follow-up moments (weeks after intake) and aftercare contacts per year of one provision type."""
+        weeks = [None if w is None or pd.isna(w) else int(w) for w in (t1_weeks, t2_weeks, t3_weeks)]
+        given = [w for w in weeks if w is not None]
+        if any(w <= 0 or w > 260 for w in given) or given != sorted(given) or len(set(given)) != len(given):
+            raise DataValidationError("De meetmomenten liggen 1 tot 260 weken na de intake, T1 voor T2 voor T3.",
+                                      column="t1_weeks")
+        per_year = None if aftercare_per_year is None or pd.isna(aftercare_per_year) else int(aftercare_per_year)
+        if per_year is not None and not 1 <= per_year <= 12:
+            raise DataValidationError("Plan 1 tot 12 nazorgcontacten per jaar.", column="aftercare_per_year")
+        with self._transaction() as conn:
+            cur = conn.execute("UPDATE provision_types SET t1_weeks = ?, t2_weeks = ?, t3_weeks = ?, "
+                               "aftercare_per_year = ? WHERE code = ?", (*weeks, per_year, code))
+            if cur.rowcount != 1:
+                raise DataValidationError(f"Soort '{code}' bestaat niet.", column="code")
+            _audit(conn, user, "meetmomenten-soort", code, {"weken": weeks, "nazorg_per_jaar": per_year})
 
     # ---------------------------------------------------------------- provisions
 
@@ -1405,7 +1638,7 @@ class GeoPackageStore:
                 raise DataValidationError("Deze opslag bevat de demogemeente niet; er is niets verwijderd.")
             before = {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in BATCHED_TABLES}
             if demo:
-                for name in (*BATCHED_TABLES, "scenarios", "batches"):
+                for name in (*BATCHED_TABLES, "aftercare_plans", "aftercare_contacts", "scenarios", "batches"):
                     conn.execute(f'DELETE FROM "{name}"')
                 for name in BATCHED_TABLES:
                     conn.execute(f'DELETE FROM "undo_{name}"')
@@ -1419,6 +1652,10 @@ class GeoPackageStore:
                              "provision_id IN (SELECT provision_id FROM provisions WHERE buurt_code LIKE ?)", (buurt,))
                 for name in ("ties", "alter_links"):
                     conn.execute(f'DELETE FROM "{name}" WHERE ego_id IN (SELECT pid FROM _demo_people)')
+                conn.execute("DELETE FROM aftercare_contacts WHERE plan_id IN (SELECT plan_id FROM aftercare_plans "
+                             "WHERE person_id IN (SELECT pid FROM _demo_people))")
+                for name in ("measurements", "followup_ties", "aftercare_plans"):
+                    conn.execute(f'DELETE FROM "{name}" WHERE person_id IN (SELECT pid FROM _demo_people)')
                 conn.execute("DELETE FROM persons WHERE person_id IN (SELECT pid FROM _demo_people)")
                 conn.execute("DELETE FROM provisions WHERE buurt_code LIKE ?", (buurt,))
                 conn.execute("DELETE FROM area_values WHERE area_code IN (SELECT area_code FROM areas "
@@ -1952,6 +2189,10 @@ def _undo_plan(conn: sqlite3.Connection, batch_id: int) -> dict:
          "heeft deelnames aan voorzieningen van deze import"),
         ("ties", "alter_id", "persons", "person_id", "heeft relaties met personen van deze import"),
         ("postcodes", "buurt_code", "areas", "area_code", "heeft postcodes bij buurten van deze import"),
+        ("measurements", "person_id", "persons", "person_id", "heeft metingen van personen van deze import"),
+        ("measurements", "provision_id", "provisions", "provision_id",
+         "heeft metingen bij voorzieningen van deze import"),
+        ("followup_ties", "alter_id", "persons", "person_id", "heeft relaties met personen van deze import"),
     )
     for table, column, owner, key, reason in dependants:
         gone = (f'SELECT "{key}" FROM "{owner}" WHERE batch_id = ? EXCEPT SELECT "{key}" FROM "undo_{owner}" '
@@ -2061,6 +2302,10 @@ def _check_copy(path: Path) -> str | None:
     return None
 
 
+_AFTERCARE_CONFLICT = ("Nazorgplan {plan} is intussen door iemand anders gewijzigd (u werkte met versie {version}). Uw "
+                       "wijziging is niet opgeslagen; open de lijst opnieuw en voer de wijziging nog eens in.")
+
+
 class DemoStoreError(StoreError):
     """Real data was offered to the store of the built-in demo."""
 
@@ -2084,7 +2329,27 @@ def _migrate_7_to_8(conn: sqlite3.Connection) -> None:
         _create_undo_tables(conn, ("postcodes",))
 
 
+def _migrate_8_to_9(conn: sqlite3.Connection) -> None:
+    """Version 9: follow-up of participants (measurements per moment, the network per moment, aftercare plans
+    and contacts) and follow-up moments per provision type. Idempotent like the step before."""
+    from data.provision_types import PROVISION_TYPES
+
+    have = {r[1] for r in conn.execute('PRAGMA table_info("provision_types")')}
+    for col, sqltype in _table("provision_types").columns:
+        if col not in have:
+            conn.execute(f'ALTER TABLE "provision_types" ADD COLUMN "{col}" {sqltype}')
+    conn.executemany("UPDATE provision_types SET t1_weeks = ?, t2_weeks = ?, t3_weeks = ?, aftercare_per_year = ? "
+                     "WHERE code = ? AND t1_weeks IS NULL",
+                     [(t.t1_weeks, t.t2_weeks, t.t3_weeks, t.aftercare_per_year, code)
+                      for code, t in PROVISION_TYPES.items()])
+    exists = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for name in ("measurements", "followup_ties", "aftercare_plans", "aftercare_contacts"):
+        if name not in exists:
+            _create_table(conn, _table(name))
+    _create_undo_tables(conn, tuple(n for n in ("measurements", "followup_ties") if f"undo_{n}" not in exists))
+
+
 # Migrations from version N to N+1, each run inside the opening transaction.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6,
-    6: _migrate_6_to_7, 7: _migrate_7_to_8}
+    6: _migrate_6_to_7, 7: _migrate_7_to_8, 8: _migrate_8_to_9}

@@ -58,10 +58,14 @@ from data.disclosure import MIN_CELL
 MOMENTS = ("T0", "T1", "T2", "T3")
 PARTICIPANT = "deelnemer"
 COMPARISON = "vergelijking"
-MEASURES = ("lsns6", "djg", "djg_emotioneel", "djg_sociaal", "network_size")
+MEASURES = ("lsns6", "djg", "djg6", "djg_emotioneel", "djg_sociaal", "network_size")
+MEASURE_LABELS = {"lsns6": "netwerk (LSNS-6, 0-30)", "djg": "eenzaamheid (De Jong Gierveld 11, 0-11)",
+                  "djg6": "eenzaamheid (De Jong Gierveld 6, 0-6)",
+                  "djg_emotioneel": "emotionele eenzaamheid (0-6)", "djg_sociaal": "sociale eenzaamheid (0-5)",
+                  "network_size": "omvang netwerk (personen)"}
 # Whether a higher score is better: LSNS-6 0-30 higher = larger network (graphs/screening.py); the De Jong
 # Gierveld scales (0-6 or 0-11, subscales) count lonely answers, so higher = more lonely.
-HIGHER_IS_BETTER = {"lsns6": True, "djg": False, "djg_emotioneel": False, "djg_sociaal": False,
+HIGHER_IS_BETTER = {"lsns6": True, "djg": False, "djg6": False, "djg_emotioneel": False, "djg_sociaal": False,
                     "network_size": True}
 
 # Internal consistency (Cronbach's alpha) as reported in the literature, used as r_xx for reliable change.
@@ -81,8 +85,8 @@ DJG6_RELIABILITY = DJG6_RELIABILITY_RANGE[0]
 # Defaults when the De Jong Gierveld total is the 11-item scale; use RELIABILITY_DJG6 for the 6-item scale.
 # The subscales and the network size have no published reliability here: no reliable-change label for them
 # unless the caller gives one.
-RELIABILITY = {"lsns6": LSNS6_RELIABILITY, "djg": DJG11_RELIABILITY}
-RELIABILITY_DJG6 = {"lsns6": LSNS6_RELIABILITY, "djg": DJG6_RELIABILITY}
+RELIABILITY = {"lsns6": LSNS6_RELIABILITY, "djg": DJG11_RELIABILITY, "djg6": DJG6_RELIABILITY}
+RELIABILITY_DJG6 = {"lsns6": LSNS6_RELIABILITY, "djg": DJG6_RELIABILITY, "djg6": DJG6_RELIABILITY}
 RCI_THRESHOLD = 1.96  # two-sided 5%: |RCI| above this is a reliable change
 
 IMPROVED, UNCHANGED, WORSE = "verbeterd", "onveranderd", "verslechterd"
@@ -245,7 +249,8 @@ def change_summary(long: pd.DataFrame, *, before: str = "T0", after: str = "T1",
     DataFrame
         One row per cell and measure that has anyone measured at any moment: the ``by`` columns, measure,
         before, after, n_T0..n_T3, n_before, n_paired (Int64), response_rate, mean_change, sd_change, ci_low,
-        ci_high, d_z, share_improved, share_unchanged, share_worse, n_compare_before, n_compare_paired (Int64),
+        ci_high, d_z, share_improved, share_unchanged, share_worse, n_labelled (persons with a reliable-change
+        label), n_compare_before, n_compare_paired (Int64),
         compare_mean_change, did, did_se, did_df, did_ci_low, did_ci_high, reason (suppression of the
         participants' figures, '' where shown) and did_reason (why there is no difference-in-differences).
     """
@@ -333,6 +338,7 @@ def change_summary(long: pd.DataFrame, *, before: str = "T0", after: str = "T1",
     out["share_improved"] = only(shown, share["improved"])
     out["share_unchanged"] = only(shown, share["unchanged"])
     out["share_worse"] = only(shown, share["worse"])
+    out["n_labelled"] = pd.array(summary["labelled"].to_numpy(), dtype="Int64")
     out["n_compare_before"] = pd.array(summary["n_compare_before"].to_numpy(), dtype="Int64")
     out["n_compare_paired"] = pd.array(summary["n_compare_paired"].to_numpy(), dtype="Int64")
     out["compare_mean_change"] = only(n2 >= min_persons, summary["compare_mean_change"].to_numpy(dtype=float))
@@ -487,3 +493,105 @@ def still_in_contact_by_provision(group_ties: pd.DataFrame, participants: pd.Dat
                          "n_participants": pd.array(table["n_participants"].to_numpy(), dtype="Int64"),
                          "share": np.where(shown, table["share"].to_numpy(dtype=float), np.nan),
                          "reason": pd.array(np.where(shown, "", TOO_FEW), dtype="string")}).reset_index(drop=True)
+
+
+def measurements_long(measurements: pd.DataFrame, followup_ties: pd.DataFrame | None = None,
+                      provisions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The store's measurements (one row per person × provision × moment, with the LSNS-6 and De Jong Gierveld
+    items) as the long format of this module: one row per measure with a score.
+
+    Scores by :mod:`graphs.screening` (the same rules as for the intake screening): ``lsns6`` (0-30), ``djg``
+    (11 items, 0-11) with ``djg_emotioneel`` and ``djg_sociaal``, ``djg6`` (6 items, 0-6) where the 11-item total
+    is missing, and ``network_size`` (the number of alters in the network of that moment) where the network was
+    asked (``network_recorded``; an empty network then counts 0). Rows without a score are left out; the counts
+    per moment come from the rows that remain. With ``provisions`` the provision's ``type`` is added.
+    """
+    from graphs.screening import djg_scores, lsns6_scores
+
+    columns = ["person_id", "provision_id", "group", "moment", "measured_on", "measure", "score"]
+    if measurements is None or measurements.empty:
+        out = pd.DataFrame({c: pd.Series(dtype="float64" if c == "score" else object) for c in columns})
+        out["measured_on"] = pd.to_datetime(out["measured_on"])
+        if provisions is not None:
+            out["type"] = pd.Series(dtype=object)
+        return out
+    m = measurements.reset_index(drop=True)
+    base = pd.DataFrame({"person_id": m["person_id"].astype(str), "provision_id": m["provision_id"].astype(str),
+                         "group": m["study_group"].astype(str) if "study_group" in m else m["group"].astype(str),
+                         "moment": m["moment"].astype(str),
+                         "measured_on": pd.to_datetime(m["measured_on"], errors="coerce")})
+    lsns, djg = lsns6_scores(m)["lsns6"], djg_scores(m)
+    scores = {"lsns6": lsns, "djg": djg["djg11"], "djg6": djg["djg6"].where(djg["djg11"].isna()),
+              "djg_emotioneel": djg["djg11_emotional"], "djg_sociaal": djg["djg11_social"]}
+    recorded = (m["network_recorded"].fillna(False).astype(bool).to_numpy() if "network_recorded" in m
+                else np.zeros(len(m), dtype=bool))
+    size = np.zeros(len(m))
+    if followup_ties is not None and len(followup_ties):
+        key = pd.MultiIndex.from_frame(base[["person_id", "provision_id", "moment"]])
+        ties = followup_ties.astype({"person_id": str, "provision_id": str, "moment": str})
+        counted = ties.groupby(["person_id", "provision_id", "moment"]).size()
+        size = counted.reindex(key).fillna(0).to_numpy(dtype=float)
+    scores["network_size"] = pd.Series(np.where(recorded, size, np.nan))
+    frames = [base.assign(measure=name, score=pd.to_numeric(values, errors="coerce").astype(float).to_numpy())
+              for name, values in scores.items()]
+    out = pd.concat(frames, ignore_index=True)
+    out = out.loc[out["score"].notna()].reset_index(drop=True)
+    if provisions is not None:
+        types = provisions[["provision_id", "type"]].astype({"provision_id": str}).drop_duplicates("provision_id")
+        out = out.merge(types, on="provision_id", how="left")
+    return out
+
+
+def protect_summary(summary: pd.DataFrame, long: pd.DataFrame, *, before: str, after: str,
+                    by: str | Sequence[str] = "provision_id", secret: bytes) -> pd.DataFrame:
+    """:func:`change_summary` for a user who may not see the persons one by one.
+
+    Every count of persons (n per moment, n paired, the comparison group's) becomes the protected cell of
+    :mod:`data.disclosure` (cell-key method: 1-4 as 0, larger counts with the fixed noise of the persons in
+    the cell); the response rate is computed from the protected counts; the shares improved/unchanged/worse
+    are left out of a cell where one of them counts 1 to 4 persons (shares of a known total would give the
+    small count away). Means, intervals and effect sizes are computed from the true data and were already
+    left out below 5 persons.
+    """
+    from data.disclosure import protected_counts, record_keys
+
+    keys = _keys(by)
+    cell = [*keys, "measure"]
+    out = summary.copy()
+    measured = long.loc[long["score"].notna()].drop_duplicates([*_KEYS, "moment"])
+
+    def published(rows: pd.DataFrame) -> pd.Series:
+        if rows.empty:
+            return pd.Series(dtype="int64")
+        record = record_keys(rows["person_id"].astype(str), secret)
+        return protected_counts(record, [rows[c].astype(str).to_numpy(dtype=object) for c in cell])
+
+    index = pd.MultiIndex.from_frame(out[cell].astype(str)) if len(cell) > 1 else pd.Index(out[cell[0]].astype(str))
+
+    def put(column: str, rows: pd.DataFrame) -> None:
+        counts = published(rows)
+        out[column] = pd.array(counts.reindex(index).fillna(0).to_numpy(dtype="int64"), dtype="Int64")
+
+    part, comp = measured[measured["group"] == PARTICIPANT], measured[measured["group"] == COMPARISON]
+    for moment in MOMENTS:
+        put(f"n_{moment}", part[part["moment"] == moment])
+    out["n_before"] = out[f"n_{before}"]
+
+    def both(rows: pd.DataFrame) -> pd.DataFrame:
+        at_before = rows.loc[rows["moment"] == before, list(dict.fromkeys([*_KEYS, *keys]))].drop_duplicates()
+        at_after = rows.loc[rows["moment"] == after, _KEYS].drop_duplicates()
+        return at_before.merge(at_after, on=_KEYS)
+
+    put("n_paired", both(part))
+    put("n_compare_before", comp[comp["moment"] == before])
+    put("n_compare_paired", both(comp))
+    n_before, n_paired = out["n_before"].astype(float), out["n_paired"].astype(float)
+    out["response_rate"] = (n_paired / n_before).where(n_before >= MIN_CELL)
+    labelled = out["n_labelled"].astype(float)
+    counts = pd.concat([(out[c] * labelled).round() for c in ("share_improved", "share_unchanged", "share_worse")],
+                       axis=1)
+    small = ((counts > 0) & (counts < MIN_CELL)).any(axis=1)
+    for column in ("share_improved", "share_unchanged", "share_worse"):
+        out[column] = out[column].where(~small)
+    out["n_labelled"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    return out

@@ -183,11 +183,16 @@ def test_geometry_codec_reads_other_envelopes():
 
 
 def test_version_1_store_is_migrated_step_by_step(demo_store):
+    version_9 = ("measurements", "followup_ties", "aftercare_plans", "aftercare_contacts")
     with sqlite3.connect(demo_store.path) as conn:
-        for table in ("provision_types", "alter_links", "scenarios", "users", "batches", "suitability"):  # not in v1
+        for table in ("provision_types", "alter_links", "scenarios", "users", "batches", "suitability",
+                      *version_9):  # not in v1
             conn.execute(f"DROP TABLE {table}")
             conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{table}'")
         for table in BATCHED_TABLES:
+            if table in version_9:
+                conn.execute(f"DROP TABLE undo_{table}")
+                continue
             if table != "alter_links":
                 conn.execute(f"DROP INDEX idx_{table}_batch")
                 conn.execute(f"ALTER TABLE {table} DROP COLUMN batch_id")
@@ -200,7 +205,7 @@ def test_version_1_store_is_migrated_step_by_step(demo_store):
         conn.execute("UPDATE steunkaart_meta SET value='1' WHERE key='schema_version'")
         conn.execute("DELETE FROM steunkaart_meta WHERE key='demo'")  # version 4 had no demo flag
     store = GeoPackageStore.open(demo_store.path)
-    assert store.schema_version == SCHEMA_VERSION == 8
+    assert store.schema_version == SCHEMA_VERSION == 9
     assert store.is_demo  # only Voorbeeldstad in it: flagged as the demo by the migration
     assert store.read_batches().empty
     assert store.read_table("alter_links").empty
@@ -213,6 +218,8 @@ def test_version_1_store_is_migrated_step_by_step(demo_store):
     assert store.read_audit().iloc[0]["action"] == "migratie"
     assert "provision_types" in dict(pyogrio.list_layers(store.path))
     assert store.read_table("postcodes").empty and store.read_table("areas")["postcode"].isna().all()
+    assert all(store.read_table(t).empty for t in version_9)  # version 9: follow-up, empty
+    assert types["grip_en_glans"].moment_weeks == {"T1": 6, "T2": 19, "T3": 58}
 
 
 def test_users_can_extend_the_type_catalogue(town_store, tmp_path):
@@ -308,7 +315,7 @@ def test_version_7_store_gets_postcodes(town_store):
         assert "postcode" not in {r[1] for r in conn.execute("PRAGMA table_info(areas)")}
         assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'postcodes'").fetchone()[0] == 0
     store = GeoPackageStore.open(town_store.path)
-    assert store.schema_version == SCHEMA_VERSION == 8
+    assert store.schema_version == SCHEMA_VERSION == 9
     after = store.read_table("areas")
     assert after["postcode"].isna().all()
     pd.testing.assert_frame_equal(pd.DataFrame(after.drop(columns=["postcode", "geometry"])),
@@ -326,3 +333,31 @@ def test_version_7_store_gets_postcodes(town_store):
     assert store.read_table("postcodes")["buurt_code"].tolist() == [buurt]
     store.undo_batch(store.last_batch_id, user="anna")
     assert store.read_table("postcodes").empty
+
+
+def test_version_8_store_gets_follow_up_tables(town_store):
+    """The 8 -> 9 step: the follow-up tables appear empty, the built-in types get their moments, a user's own
+    type keeps none, and nothing else changes."""
+    from data.provision_types import ProvisionType
+
+    town_store.add_provision_type(ProvisionType("taalcafe", "Taalcafé", "", ("alle_bewoners",), "deelnemers per jaar",
+                                                1200), user="anna")
+    before = {t: len(town_store.read_table(t)) for t in ("areas", "provisions", "persons", "ties")}
+    version_9 = ("measurements", "followup_ties", "aftercare_plans", "aftercare_contacts")
+    with sqlite3.connect(town_store.path) as conn:
+        for table in (*version_9, "undo_measurements", "undo_followup_ties"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute(f"DELETE FROM gpkg_contents WHERE table_name IN {version_9}")
+        for col in ("t1_weeks", "t2_weeks", "t3_weeks", "aftercare_per_year"):
+            conn.execute(f"ALTER TABLE provision_types DROP COLUMN {col}")
+        conn.execute("UPDATE steunkaart_meta SET value='8' WHERE key='schema_version'")
+    store = GeoPackageStore.open(town_store.path)
+    assert store.schema_version == 9
+    assert all(store.read_table(t).empty for t in version_9)
+    types = store.read_provision_types()
+    assert types["bezoekdienst_weduwen"].moment_weeks == {"T1": 26, "T2": 39, "T3": 78}
+    assert types["taalcafe"].moment_weeks == {"T1": None, "T2": None, "T3": None}
+    assert {t: len(store.read_table(t)) for t in before} == before
+    assert "measurements" in dict(pyogrio.list_layers(store.path))
+    GeoPackageStore.open(town_store.path)  # opening again changes nothing
+    assert store.schema_version == 9
