@@ -789,8 +789,8 @@ class GeoPackageStore:
                 now = stored.get(tuple(key))
                 if now is not None and int(now) != int(version):
                     raise ConflictError(f"De meting {key[2]} is intussen door iemand anders gewijzigd (versie {now}, "
-                                        f"u bewerkte versie {version}). Uw wijziging is niet opgeslagen; open de meting "
-                                        "opnieuw en voer de wijziging nog eens in.")
+                                        f"u bewerkte versie {version}). Uw wijziging is niet opgeslagen; open de "
+                                        "meting opnieuw en voer de wijziging nog eens in.")
             batch = _begin_batch(conn, kind, user, source or None, sha256)
             where = "person_id = ? AND provision_id = ? AND moment = ?"
             replaced = _delete_keeping(conn, "measurements", where, keys, batch)
@@ -849,7 +849,8 @@ class GeoPackageStore:
         if record["reason"] == "wijkteam":
             record["provision_id"] = None
         with self._transaction() as conn:
-            if conn.execute("SELECT 1 FROM persons WHERE person_id = ?", (str(record["person_id"]),)).fetchone() is None:
+            person = (str(record["person_id"]),)
+            if conn.execute("SELECT 1 FROM persons WHERE person_id = ?", person).fetchone() is None:
                 raise DataValidationError("Deze persoon staat niet in de opslag; er is niets opgeslagen.",
                                           column="person_id")
             if record["provision_id"] and conn.execute("SELECT 1 FROM provisions WHERE provision_id = ?",
