@@ -414,6 +414,50 @@ def _import_network(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_measurements(args: argparse.Namespace) -> int:
+    try:
+        return _import_measurements(args)
+    except DataValidationError as exc:
+        if not exc.problems:
+            raise
+        return _print_problems(exc)
+
+
+def _import_measurements(args: argparse.Namespace) -> int:
+    """Follow-up measurements from the template, or from repeated Network Canvas interviews of the same case."""
+    from data.outcome_import import network_canvas_followup, read_followup_export, read_measurements_file
+    from data.store import file_sha256
+
+    if bool(args.file) == bool(args.network_canvas):
+        raise DataValidationError("Kies één bron: een ingevuld sjabloon (BESTAND) of --network-canvas.")
+    store = _open_for_import(args.store)
+    persons = set(store.read_table("persons")["person_id"].astype(str))
+    provisions = set(store.read_table("provisions")["provision_id"].astype(str))
+    if args.file:
+        result = read_measurements_file(args.file, known_persons=persons, known_provisions=provisions)
+        ties, source, first = None, Path(args.file).name, Path(args.file)
+    else:
+        if not args.voorziening:
+            raise DataValidationError("Geef bij --network-canvas de voorziening (--voorziening V001).")
+        source_files = read_followup_export(args.network_canvas)
+        result = network_canvas_followup(source_files, provision_id=args.voorziening, study_group=args.groep,
+                                         known_persons=persons, alter_code_variable=args.alter_code)
+        for row in result.report:
+            print("  " + "; ".join(f"{k}: {v}" for k, v in row.items() if v not in (None, "")))
+        ties, source = result.followup_ties, source_files.label
+        first = Path(args.network_canvas[0]) if Path(args.network_canvas[0]).is_file() else None
+    print(result.describe())
+    for warning in result.warnings:
+        where = ", ".join(f"{k} {warning[k]}" for k in ("bestand", "rij", "kolom") if warning.get(k) not in (None, ""))
+        print(f"Let op: {warning.get('melding', '')}" + (f" ({where})" if where else ""))
+    counts = store.merge_measurements(result.measurements, ties, user=args.gebruiker, source=source,
+                                      sha256=file_sha256(first) if first else None)
+    print(f"Metingen geïmporteerd: {counts['metingen']} metingen van {counts['personen']} personen, "
+          f"{counts['netwerkregels']} netwerkregels, {counts['vervangen_metingen']} vervangen "
+          f"(import {counts['import']}).")
+    return 0
+
+
 def _cmd_export_network(args: argparse.Namespace) -> int:
     from data.export import frame_to_csv_bytes
     from data.network_formats import network_to_graphml
@@ -637,6 +681,183 @@ def _cmd_export_measures(args: argparse.Namespace) -> int:
     return 0
 
 
+_OUTCOME_PER = {"provision": "provision_id", "voorziening": "provision_id", "type": "type", "soort": "type"}
+_OUTCOME_COUNTS = ("n_T0", "n_T1", "n_T2", "n_T3", "n_paired")
+
+
+def _moment_arg(value: str, option: str) -> str:
+    from graphs.outcomes import MOMENTS
+
+    moment = str(value).strip().upper()
+    if moment not in MOMENTS:
+        raise DataValidationError(f"Onbekend meetmoment '{value}' voor {option}; kies uit {', '.join(MOMENTS)}.")
+    return moment
+
+
+def outcomes_export_table(summary, by: str = "provision_id"):
+    """The rows of ``cli.py outcomes``: :func:`graphs.outcomes.outcomes_table` with small counts left out.
+
+    Counts of 1 to 4 persons (n per moment, n paired) are empty and the reason names them ('minder dan 5
+    personen gemeten: n_T2'); means, intervals and effect sizes below 5 persons are already empty with that
+    reason. With ``by='type'`` the first column is ``type`` instead of ``provision_id``.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`graphs.outcomes.change_summary` per ``by``.
+    by : str
+        'provision_id' or 'type'.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`graphs.outcomes.OUTCOME_COLUMNS` (with ``type`` first for ``by='type'``), counts Int64.
+    """
+    import pandas as pd
+
+    from data.disclosure import MIN_CELL
+    from graphs.outcomes import OUTCOME_COLUMNS, TOO_FEW, outcomes_table
+
+    if summary.empty:
+        table = pd.DataFrame({c: pd.Series(dtype="Int64" if c in _OUTCOME_COUNTS else
+                                           ("float64" if c not in ("provision_id", "measure", "reason") else object))
+                              for c in OUTCOME_COLUMNS})
+    else:
+        table = outcomes_table(summary.rename(columns={by: "provision_id"}) if by != "provision_id" else summary)
+    small = pd.DataFrame({c: ((table[c] >= 1) & (table[c] < MIN_CELL)).fillna(False).astype(bool)
+                          for c in _OUTCOME_COUNTS})
+    for column in _OUTCOME_COUNTS:
+        table[column] = table[column].astype("Int64").mask(small[column])
+    hidden = pd.Series("", index=table.index, dtype=object)
+    for column in _OUTCOME_COUNTS:  # five columns, every row at once
+        hidden = hidden.where(~small[column], hidden.where(hidden.eq(""), hidden + ", ") + column)
+    reason = table["reason"].fillna("").astype(str)
+    add = hidden.ne("") & ~reason.str.contains(TOO_FEW, regex=False)
+    note = TOO_FEW + ": " + hidden
+    reason = reason.where(~add, note.where(reason.eq(""), note + "; " + reason))
+    table["reason"] = pd.array(reason.to_numpy(dtype=object), dtype="string")
+    return table.rename(columns={"provision_id": "type"}) if by == "type" else table
+
+
+def _signed(value: float, decimals: int = 1) -> str:
+    from data.formatting import format_number
+
+    value = round(float(value), decimals) + 0.0  # no '-0,0'
+    return ("+" if value > 0 else "") + format_number(value, decimals)
+
+
+def _cmd_outcomes(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from data.access import ScopedStore
+    from data.auth import User
+    from data.export import FMT_2, FMT_INT, explanation_frame, frame_to_csv_bytes, frames_to_excel_bytes
+    from data.formatting import format_number
+    from graphs.outcomes import CAVEAT, MEASURE_LABELS, MOMENTS, TOO_FEW
+
+    before, after = _moment_arg(args.before, "--before"), _moment_arg(args.after, "--after")
+    if MOMENTS.index(before) >= MOMENTS.index(after):
+        raise DataValidationError(f"--before ({before}) moet een eerder meetmoment zijn dan --after ({after}), "
+                                  "bijvoorbeeld --before T0 --after T1.")
+    by = _OUTCOME_PER.get(str(args.per).strip().lower())
+    if by is None:
+        raise DataValidationError(f"Onbekende indeling '{args.per}' voor --per; kies provision (per voorziening) of "
+                                  "type (per soort).")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise DataValidationError("Kies een .csv- of .xlsx-bestand voor --out.")
+    store = GeoPackageStore.open(args.store, create=False)
+    scoped = ScopedStore(store, User(args.gebruiker, "beheerder"))  # exact figures; small counts left out below
+    long = scoped.outcome_long()
+    summary = (scoped.outcome_summary(before=before, after=after, by=by) if len(long)
+               else pd.DataFrame(columns=[by]))
+    table = outcomes_export_table(summary, by)
+    key = table.columns[0]
+    provisions = store.read_table("provisions")
+    catalogue = store.read_provision_types()
+    names = (provisions.set_index("provision_id")["name"] if by == "provision_id"
+             else pd.Series({code: t.label for code, t in catalogue.items()}, dtype=object))
+    if out.suffix.lower() == ".xlsx":
+        sheet = "Uitkomsten"
+        book = table.copy()
+        book.insert(1, "naam", book[key].map(names))
+        book.insert(3, "omschrijving", book["measure"].map(MEASURE_LABELS))
+        book["reason"] = book["reason"].replace("", None)
+        source = "Metingen (LSNS-6, De Jong Gierveld, netwerk) in Steunkaart"
+        rows = [
+            (sheet, key, "Id van de voorziening." if by == "provision_id" else "Soort voorziening (code).", "",
+             "Sociale kaart"),
+            (sheet, "naam", "Naam van de voorziening." if by == "provision_id" else "Naam van de soort.", "",
+             "Sociale kaart"),
+            (sheet, "measure", "De maat (code).", "", "Steunkaart"),
+            (sheet, "omschrijving", "Wat de maat meet en op welke schaal. LSNS-6 en netwerkomvang: hoger = groter "
+             "netwerk; De Jong Gierveld: hoger = eenzamer.", "", "Steunkaart"),
+            *[(sheet, f"n_{m}", f"Aantal deelnemers gemeten op {m}; leeg bij 1 tot 4 personen.", "personen", source)
+              for m in MOMENTS],
+            (sheet, "n_paired", f"Aantal deelnemers gemeten op {before} én {after}; leeg bij 1 tot 4 personen.",
+             "personen", source),
+            (sheet, "mean_change", f"Gemiddelde verandering van {before} naar {after} (na min voor) bij deelnemers; "
+             f"leeg bij minder dan 5 personen.", "schaalpunten", "Berekend"),
+            (sheet, "ci_low", "Ondergrens van het 95%-betrouwbaarheidsinterval van de gemiddelde verandering "
+             "(gepaarde t).", "schaalpunten", "Berekend"),
+            (sheet, "ci_high", "Bovengrens van dat interval.", "schaalpunten", "Berekend"),
+            (sheet, "d_z", "Effectgrootte (Cohen's d_z): gemiddelde verandering gedeeld door de standaardafwijking "
+             "van de veranderingen.", "", "Berekend"),
+            (sheet, "did", "Verschil met de vergelijkingsgroep (verschil-in-verschillen): verandering deelnemers min "
+             "verandering vergelijkingsgroep. " + CAVEAT, "schaalpunten", "Berekend"),
+            (sheet, "did_ci_low", "Ondergrens van het 95%-interval van dat verschil (Welch).", "schaalpunten",
+             "Berekend"),
+            (sheet, "did_ci_high", "Bovengrens van dat interval.", "schaalpunten", "Berekend"),
+            (sheet, "reason", "Waarom cellen leeg zijn (minder dan 5 personen, geen vergelijkingsgroep).", "",
+             "Berekend"),
+        ]
+        formats = {**{c: FMT_INT for c in _OUTCOME_COUNTS},
+                   **{c: FMT_2 for c in ("mean_change", "ci_low", "ci_high", "d_z", "did", "did_ci_low",
+                                         "did_ci_high")}}
+        out.write_bytes(frames_to_excel_bytes({sheet: book, "Toelichting": explanation_frame(rows)},
+                                              number_formats={sheet: formats}))
+    else:  # the figures to three decimals: a CSV has no number format to hide the rest
+        figures = ["mean_change", "ci_low", "ci_high", "d_z", "did", "did_ci_low", "did_ci_high"]
+        out.write_bytes(frame_to_csv_bytes(table.assign(**{c: table[c].astype(float).round(3) for c in figures})))
+    store.log(args.gebruiker, "export-uitkomsten", "measurements",
+              {"bestand": out.name, "rijen": len(table), "van": before, "naar": after, "per": by})
+    if table.empty:
+        print("Nog geen metingen in deze opslag; leg eerst metingen vast (intake T0 en een later moment) of "
+              f"importeer ze. Alleen de kopregel is geschreven naar {out}.")
+        return 0
+    what = "voorziening" if by == "provision_id" else "soort"
+    print(f"Verandering van {before} naar {after} per {what} (deelnemers; tussen haakjes het 95%-interval):")
+    for code, rows in table.groupby(key, sort=True):
+        per_measure = rows.set_index("measure")
+        first = per_measure.iloc[0]
+        n_text = ", ".join(f"{m} {format_number(first[f'n_{m}']) if pd.notna(first[f'n_{m}']) else 'minder dan 5'}"
+                           for m in (before, after))
+        parts = []
+        for measure in ("lsns6", "djg", "djg6"):
+            if measure not in per_measure.index:
+                continue
+            row = per_measure.loc[measure]
+            label = MEASURE_LABELS[measure]
+            if pd.isna(row["mean_change"]):
+                parts.append(f"{label}: {TOO_FEW}")
+                continue
+            text = (f"{label} {_signed(row['mean_change'])} ({_signed(row['ci_low'])} tot "
+                    f"{_signed(row['ci_high'])})")
+            if pd.notna(row["did"]):
+                text += (f", verschil met vergelijkingsgroep {_signed(row['did'])} ({_signed(row['did_ci_low'])} "
+                         f"tot {_signed(row['did_ci_high'])})")
+            parts.append(text)
+        name = names.get(code, "")
+        title = (f"{code} {name}" if by == "provision_id" else f"{name} ({code})") if name else code
+        print(f"  {title}: gemeten {n_text}; " + ("; ".join(parts) or "geen LSNS-6 of "
+                                                                               "De Jong Gierveld") + ".")
+    print(CAVEAT + " Een verschil met de vergelijkingsgroep zegt meer, maar alleen als die groep lijkt op de "
+          "deelnemers.")
+    print(f"{len(table)} rijen ({what} × maat) geschreven naar {out}"
+          + (" (met een blad 'Toelichting' per kolom)." if out.suffix.lower() == ".xlsx" else "."))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = _DutchParser(prog="python cli.py", description="Steunkaart vanaf de opdrachtregel.")
@@ -719,6 +940,18 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--graphml", help="GraphML-bestand (zoals export-network het schrijft, of van Network Canvas)")
     net.add_argument("--deelname", help="CSV/Excel met kolommen persoon, voorziening, rol, sinds")
 
+    imeas = command("import-measurements", "importeer metingen van deelnemers (sjabloon: persoon, voorziening, "
+                    "groep, moment, datum, lsns_1..6, djg_1..11; of herhaalde Network Canvas-interviews)",
+                    _cmd_import_measurements)
+    imeas.add_argument("file", nargs="?", metavar="BESTAND", help="het ingevulde sjabloon (CSV of Excel)")
+    imeas.add_argument("--network-canvas", nargs="+", metavar="PAD",
+                       help="een Network Canvas-export met herhaalde interviews van dezelfde case (CSV/GraphML, zip "
+                            "of map); de case-id is de code van de persoon")
+    imeas.add_argument("--voorziening", help="bij --network-canvas: de voorziening (provision_id)")
+    imeas.add_argument("--groep", default="deelnemer", choices=("deelnemer", "vergelijking"),
+                       help="bij --network-canvas: deelnemer (standaard) of vergelijking")
+    imeas.add_argument("--alter-code", help="bij --network-canvas: de variabele met een vaste code per netwerklid")
+
     xnet = command("export-network", "exporteer het steunnetwerk als GraphML (Gephi) of CSV", _cmd_export_network)
     xnet.add_argument("--out", required=True, help="doelbestand, .graphml of .csv")
 
@@ -737,6 +970,15 @@ def build_parser() -> argparse.ArgumentParser:
     match = command("match", "stel personen met een signaal een passende voorziening voor (min-cost flow) en "
                     "schrijf het resultaat naar CSV", _cmd_match)
     match.add_argument("--out", required=True, help="doelbestand: .csv (puntkomma's) of .xlsx (met toelichting)")
+
+    outcomes = command("outcomes", "schrijf de verandering per voorziening (of soort) en maat naar CSV of Excel: "
+                       "n per meetmoment, gemiddelde verandering met 95%%-interval, d_z en het verschil met de "
+                       "vergelijkingsgroep", _cmd_outcomes)
+    outcomes.add_argument("--out", required=True, help="doelbestand: .csv (puntkomma's) of .xlsx (met toelichting)")
+    outcomes.add_argument("--before", default="T0", help="het eerste meetmoment: T0, T1, T2 of T3 (standaard T0)")
+    outcomes.add_argument("--after", default="T1", help="het latere meetmoment (standaard T1)")
+    outcomes.add_argument("--per", default="provision",
+                          help="provision (per voorziening, standaard) of type (per soort voorziening)")
 
     command("init", "maak een nieuwe, lege opslag voor de eigen gemeente (een bestaand bestand wordt "
             "geweigerd)", _cmd_init, writes=False, store_required=True)

@@ -7,7 +7,11 @@ Timed: ``change_summary`` for T0 -> T1 and T0 -> T2 (and per type), its peak mem
 in a second call (tracemalloc slows every allocation). For comparison a plain per-person Python loop computes
 only the paired mean change per provision × measure on a sample of 2,000 persons (rows selected beforehand);
 its time is scaled to all persons, and the ratio against the vectorised summary is printed (the loop's mean
-change is checked against the summary's on the same sample). Run by hand:
+change is checked against the summary's on the same sample). Then the store side: ``measurements_long`` on a
+synthetic store-shaped ``measurements`` table (every person × T0, T1, T2 with the six LSNS-6 items and the eleven
+De Jong Gierveld answers, the same missing follow-ups) with its ``followup_ties`` (about 6 alters per person per
+moment: most kept, some changed, lost or new, a few marked from the group), and ``person_changes`` T0 -> T1 on
+that, each with seconds and peak memory. Run by hand:
 
     .venv/bin/python bench/bench_outcomes.py [--persons 100000] [--provisions 500] [--sample 2000]
 """
@@ -26,7 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graphs.outcomes import change_summary  # noqa: E402
+from graphs.outcomes import change_summary, measurements_long, person_changes  # noqa: E402
 
 MEASURES = {"lsns6": (14.0, 5.0, 0, 30, 1.5), "djg": (5.0, 2.5, 0, 11, -0.8), "network_size": (6.0, 3.0, 0, 40, 1.0)}
 MOMENT_DAYS = {"T0": 0, "T1": 42, "T2": 130}
@@ -60,6 +64,57 @@ def synthetic_cohort(n_persons: int, n_provisions: int, seed: int = 16) -> pd.Da
                 "measured_on": start + pd.to_timedelta(days + rng.integers(-7, 8, n_persons), unit="D"),
                 "measure": measure, "score": score}))
     return pd.concat(frames, ignore_index=True)
+
+
+DJG_ANSWERS = np.array(["ja", "min of meer", "nee"], dtype=object)
+ALTER_SLOTS = 9  # alter keys a0..a8 per person: a0-a5 at T0, a6-a8 only later (new)
+
+
+def synthetic_store_rows(n_persons: int, n_provisions: int, seed: int = 17) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Store-shaped ``measurements`` (person × T0, T1, T2 with LSNS-6 items and De Jong Gierveld answers) and
+    ``followup_ties`` (about 6 alters per person per moment), seeded; loops only over moments and alter slots."""
+    rng = np.random.default_rng(seed)
+    person = np.array([f"P{i:06d}" for i in range(n_persons)], dtype=object)
+    provision = np.array([f"V{j:03d}" for j in range(n_provisions)], dtype=object)[rng.integers(0, n_provisions,
+                                                                                                 n_persons)]
+    group = np.where(rng.random(n_persons) < 0.20, "vergelijking", "deelnemer").astype(object)
+    start = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n_persons), unit="D")
+    base = rng.integers(0, 6, (n_persons, 6))
+    measurements, ties = [], []
+    present = np.zeros((n_persons, ALTER_SLOTS), dtype=bool)
+    present[:, :6] = rng.random((n_persons, 6)) < 0.95
+    frequency = np.where(rng.random((n_persons, ALTER_SLOTS)) < 0.5, "wekelijks", "maandelijks").astype(object)
+    roles = np.array(["partner", "kind", "vriend", "buur", "kennis", "professional"], dtype=object)
+    role = roles[rng.integers(0, len(roles), (n_persons, ALTER_SLOTS))]
+    for k, (moment, days) in enumerate(MOMENT_DAYS.items()):  # three moments, not persons
+        measured = rng.random(n_persons) >= MISSING[moment]
+        items = np.clip(base + (rng.integers(-1, 3, (n_persons, 6)) if k else 0), 0, 5)
+        frame = pd.DataFrame({"person_id": person, "provision_id": provision, "study_group": group,
+                              "moment": moment,
+                              "measured_on": (start + pd.to_timedelta(days, unit="D")).strftime("%Y-%m-%d")})
+        for i in range(6):
+            frame[f"lsns_{i + 1}"] = items[:, i]
+        answers = DJG_ANSWERS[rng.integers(0, 3, (n_persons, 11))]
+        for i in range(11):
+            frame[f"djg_{i + 1}"] = answers[:, i]
+        frame["network_recorded"] = 1
+        measurements.append(frame.loc[measured])
+        if k:  # a later network: most alters kept, some lost, a few new; some contact more or less often
+            present[:, :6] &= rng.random((n_persons, 6)) < 0.90
+            present[:, 6:] |= rng.random((n_persons, ALTER_SLOTS - 6)) < 0.25
+            changed = rng.random((n_persons, ALTER_SLOTS)) < 0.10
+            frequency = np.where(changed, np.where(frequency == "wekelijks", "maandelijks", "wekelijks"), frequency)
+        from_group = np.zeros((n_persons, ALTER_SLOTS), dtype=bool)
+        from_group[:, 6:] = k > 0
+        for slot in range(ALTER_SLOTS):  # nine alter slots, not persons
+            rows = measured & present[:, slot]
+            ties.append(pd.DataFrame({"person_id": person[rows], "provision_id": provision[rows], "moment": moment,
+                                      "alter_key": f"a{slot}", "alter_id": None, "role": role[rows, slot],
+                                      "support_practical": (slot % 2), "support_emotional": int(slot < 3),
+                                      "support_informational": 0, "support_companionship": 0,
+                                      "contact_frequency": frequency[rows, slot], "closeness": 3,
+                                      "from_group": from_group[rows, slot]}))
+    return pd.concat(measurements, ignore_index=True), pd.concat(ties, ignore_index=True)
 
 
 def timed(function, *args, **kwargs):
@@ -129,6 +184,21 @@ def main() -> None:
         print(f"lus per persoon T0→{after} {nl(args.sample, 0)} personen: {nl(loop_seconds)} s, "
               f"geschaald naar {nl(args.persons, 0)}: {nl(scaled)} s; verhouding lus / gevectoriseerd: "
               f"{nl(scaled / summary_seconds, 1)}× (grootste verschil gemiddelde {worst:.1e})")
+
+    t0 = time.perf_counter()
+    measurements, ties = synthetic_store_rows(args.persons, args.provisions)
+    print(f"testdata opslag: {nl(len(measurements), 0)} metingen en {nl(len(ties), 0)} netwerkregels "
+          f"({nl(len(ties) / len(measurements), 1)} per meting): {nl(time.perf_counter() - t0)} s")
+    store_long, seconds, peak = timed(measurements_long, measurements, ties)
+    print(f"measurements_long {nl(len(measurements), 0)} metingen: {nl(seconds)} s, piekgeheugen {nl(peak, 0)} MiB "
+          f"({nl(len(store_long), 0)} rijen lang formaat)")
+    per_person, seconds, peak = timed(person_changes, store_long, ties, before="T0", after="T1")
+    followed = int(per_person["kept"].notna().sum())
+    print(f"verandering per persoon T0→T1: {nl(seconds)} s, piekgeheugen {nl(peak, 0)} MiB "
+          f"({nl(len(per_person), 0)} personen, netwerk gevolgd bij {nl(followed, 0)}; gemiddeld "
+          f"{nl(per_person['kept'].astype(float).mean(), 1)} behouden, "
+          f"{nl(per_person['lost'].astype(float).mean(), 1)} verloren, "
+          f"{nl(per_person['new'].astype(float).mean(), 1)} nieuw)")
 
 
 if __name__ == "__main__":

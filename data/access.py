@@ -548,8 +548,25 @@ class ScopedStore:
         if followup_ties is not None and len(followup_ties):
             self._require_own_persons(followup_ties["person_id"], "metingen vastleggen")
             masked = followup_ties["alter_key"].astype("string").str.startswith("buiten-wijk-").fillna(False)
-            if masked.any():  # a masked tie from a pre-filled form: the stored one is not in view, keep it unknown
-                followup_ties = followup_ties.loc[~masked.to_numpy()].copy()
+            # A masked tie (to someone outside the user's wijken) comes back from a pre-filled form as its mask:
+            # drop the mask; the stored tie is kept below.
+            followup_ties = followup_ties.loc[~masked.to_numpy()].copy()
+        if not self.user.is_admin:
+            # The store replaces a moment with its whole network: the ties of these moments to persons outside
+            # the user's wijken, which the user only saw masked, stay exactly as stored.
+            persons = self._store.read_table("persons")
+            own = set(persons.loc[self.user.in_scope(persons["buurt_code"]).to_numpy(), "person_id"].astype(str))
+            stored = self._store.read_table("followup_ties")
+            keys = set(zip(measurements["person_id"].astype(str), measurements["provision_id"].astype(str),
+                           measurements["moment"].astype(str), strict=True))
+            at = pd.Series(list(zip(stored["person_id"].astype(str), stored["provision_id"].astype(str),
+                                    stored["moment"].astype(str), strict=True)), index=stored.index, dtype=object)
+            outside = (at.isin(keys) & stored["alter_id"].notna()
+                       & ~stored["alter_id"].astype(str).isin(own)).to_numpy(dtype=bool)
+            if outside.any():
+                kept = stored.loc[outside]
+                followup_ties = kept if followup_ties is None or not len(followup_ties) else pd.concat(
+                    [followup_ties, kept], ignore_index=True)
         return self._store.merge_measurements(measurements, followup_ties, user=self.user.username, source=source,
                                               sha256=sha256, kind=kind, expected_versions=expected_versions)
 
@@ -597,6 +614,29 @@ class ScopedStore:
         if self.user.is_admin or summary.empty:
             return summary
         return protect_summary(summary, long, before=before, after=after, by=by, secret=self._secret())
+
+    def outcome_sd_before(self, before: str = "T0") -> pd.Series:
+        """The standard deviation per measure of every score at ``before`` (all persons): the SD_0 of the reliable
+        change, so a person's label is the same for every user who may see the person. An aggregate, every role."""
+        long = self.outcome_long()
+        at = long.loc[long["moment"] == before]
+        return at.groupby("measure")["score"].std(ddof=1)
+
+    def outcome_periods(self) -> pd.DataFrame:
+        """Per provision with measurements: its type, the moments measured and the first and last measurement date.
+
+        No persons and no counts: every role may read it (it tells which reports and moment pairs exist).
+        """
+        long = self.outcome_long()
+        columns = ["provision_id", "type", "moments", "first", "last"]
+        if long.empty:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        moments = (long[["provision_id", "moment"]].drop_duplicates().sort_values(["provision_id", "moment"])
+                   .groupby("provision_id")["moment"].agg(tuple))
+        grouped = long.groupby("provision_id")
+        out = pd.DataFrame({"type": grouped["type"].first() if "type" in long else None, "moments": moments,
+                            "first": grouped["measured_on"].min(), "last": grouped["measured_on"].max()})
+        return out.rename_axis("provision_id").reset_index()[columns]
 
     def group_contact_summary(self, *, moment: str = "T2"):
         """Share of participants per provision who still name another participant of their group at ``moment``;

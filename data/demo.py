@@ -10,6 +10,35 @@ residents with poor networks, and its visiting service has lost its subsidy.
 Everything comes from one seeded numpy generator: the same seed gives the same data.
 The buurt, wijk and gemeente tables are written in the column style of the current CBS
 wijk- en buurtkaart and then go through the same harmonisation as real CBS files.
+
+Follow-up of participants (issue 16) is drawn with its own generator (``seed + 16``), so the rest
+of the demo is the same with or without it:
+
+- one Grip & Glans round at a running Grip & Glans provision: 10 participants with a poor network
+  (LSNS-6 below 12 and lonely, De Jong Gierveld 3+) living within its reach, and a comparison group
+  of 10 such persons who take part in no Grip & Glans; intake T0 between 26-02-2026 and 02-03-2026,
+  T1 and T2 at the type's weeks (6 and 19) ± 3 days; 2 participants and 1 comparison person not
+  measured at T2;
+- one Bezoekdienst weduwen (the service under pressure): 12 widowed participants and 8 widowed
+  comparison persons, T0 in November/December 2025, T1 +26 and T2 +39 weeks; 1 participant missing
+  at T2;
+- planted effects (:data:`FOLLOWUP_EFFECTS`, change from T0 in scale points): Grip & Glans
+  participants LSNS-6 +4 at T1 and +3 at T2, De Jong Gierveld 11 −3 and −2, their comparison group
+  +0,5 and −0,5; Bezoekdienst participants LSNS-6 +2/+2, De Jong Gierveld −2,5/−2, comparison
+  +0,5/+0,5 and −1/−1,5 (grief eases anyway: the before/after change overstates the effect). Each
+  person's change is the effect plus normal noise (sd 1,5 points, cut at 2 sd), put on the items
+  (LSNS-6 items 0-5, De Jong Gierveld answers ja / min of meer / nee) one point at a time and kept
+  within the scales; the noise is centred per group and moment, so the sample mean change is the
+  planted effect up to rounding to whole points (at most 0,5/n) and the test checks that the
+  statistics recover it within their 95% intervals;
+- the network per moment: T0 is the person's demo network (alter_key, or the alter's person code),
+  later moments start from the previous one (ties lost, changed and new; participants gain more),
+  Grip & Glans participants name other participants of their round (``from_group``; at T2 about 70%
+  of those measured), the bezoekdienst's volunteer appears at T1 and mostly goes at T2;
+- participation rows for the participants (since their T0), and aftercare plans (4 contacts a year
+  for 12 months) from each bezoekdienst participant's T1 and for 3 persons after wijkteam support,
+  with about 70% of the contacts planned before 24-11-2026 registered: on 01-12-2026
+  (:data:`FOLLOWUP_REFERENCE`) some are overdue and some are due in December 2026.
 """
 
 from __future__ import annotations
@@ -25,7 +54,14 @@ import shapely
 from data.aggregate import aggregate_indicators
 from data.cbs import harmonise_cbs_areas
 from data.provision_types import PROVISION_TYPES
-from data.schema import AGE_BANDS, CRS_EPSG, KIN_ROLES
+from data.schema import (
+    AGE_BANDS,
+    CRS_EPSG,
+    DEFAULT_AFTERCARE_MONTHS,
+    DEFAULT_AFTERCARE_PER_YEAR,
+    KIN_ROLES,
+    TABLES,
+)
 
 DEMO_SEED = 20260601
 GEMEENTE_CODE = "GM9999"
@@ -77,9 +113,18 @@ class DemoData:
     participation: pd.DataFrame
     raw_buurten: gpd.GeoDataFrame  # CBS-style table with secrecy codes, as a file would have
     alter_links: pd.DataFrame | None = None  # which anonymous alters of an ego know each other
+    # The follow-up cohorts (issue 16): measurements T0-T2 with the network per moment, and aftercare.
+    measurements: pd.DataFrame | None = None
+    followup_ties: pd.DataFrame | None = None
+    aftercare_plans: pd.DataFrame | None = None
+    aftercare_contacts: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Return the frames keyed by store table name."""
+        """Return the frames keyed by store table name (tables left out are written empty)."""
+        def given(name: str) -> pd.DataFrame:
+            frame = getattr(self, name)
+            return frame if frame is not None else pd.DataFrame(columns=TABLES[name].column_names)
+
         return {
             "areas": self.areas,
             "area_values": self.area_values,
@@ -87,8 +132,11 @@ class DemoData:
             "persons": self.persons,
             "ties": self.ties,
             "participation": self.participation,
-            "alter_links": self.alter_links if self.alter_links is not None else pd.DataFrame(
-                columns=["ego_id", "source", "target"]),
+            "alter_links": given("alter_links"),
+            "measurements": given("measurements"),
+            "followup_ties": given("followup_ties"),
+            "aftercare_plans": given("aftercare_plans"),
+            "aftercare_contacts": given("aftercare_contacts"),
         }
 
 
@@ -654,6 +702,396 @@ def _demo_participation(rng: np.random.Generator, persons: pd.DataFrame, richnes
     return pd.concat(rows, ignore_index=True)
 
 
+# --------------------------------------------------------------------------- follow-up cohort (issue 16)
+
+# "Today" of the follow-up story: measurements up to the demo's reference date, aftercare contacts registered
+# up to this day, so that on it some contacts are overdue and some are due in December 2026.
+FOLLOWUP_REFERENCE = pd.Timestamp("2026-12-01")
+# The planted effects: the expected change from T0 per provision type, study group, measure and moment, in
+# scale points (LSNS-6 0-30, higher = larger network; De Jong Gierveld 11 'djg' 0-11, higher = lonelier). The
+# planted difference-in-differences is the participants' effect minus the comparison group's.
+FOLLOWUP_EFFECTS = {
+    "grip_en_glans": {
+        "deelnemer": {"lsns6": {"T1": 4.0, "T2": 3.0}, "djg": {"T1": -3.0, "T2": -2.0}},
+        "vergelijking": {"lsns6": {"T1": 0.5, "T2": 0.5}, "djg": {"T1": -0.5, "T2": -0.5}},
+    },
+    "bezoekdienst_weduwen": {
+        # Grief eases with time also without visits: the comparison group gets less lonely too, so the
+        # before/after change of the participants overstates what the visits brought.
+        "deelnemer": {"lsns6": {"T1": 2.0, "T2": 2.0}, "djg": {"T1": -2.5, "T2": -2.0}},
+        "vergelijking": {"lsns6": {"T1": 0.5, "T2": 0.5}, "djg": {"T1": -1.0, "T2": -1.5}},
+    },
+}
+FOLLOWUP_NOISE_SD = 1.5  # spread of the individual changes around the planted effect (points)
+# The two cohorts: group sizes, the intake dates (T0) and how many were not measured at T2.
+FOLLOWUP_COHORTS = {
+    "grip_en_glans": {"participants": 10, "comparison": 10, "t0_from": "2026-02-26", "t0_to": "2026-03-02",
+                      "missing_T2": {"deelnemer": 2, "vergelijking": 1}, "group_share_T2": 0.7},
+    "bezoekdienst_weduwen": {"participants": 12, "comparison": 8, "t0_from": "2025-11-03", "t0_to": "2025-12-19",
+                             "missing_T2": {"deelnemer": 1, "vergelijking": 0}, "group_share_T2": 0.0},
+}
+FOLLOWUP_DATE_JITTER_DAYS = 3  # each follow-up is measured up to this many days before or after its week
+_FOLLOWUP_RANGES = {"lsns6": (0, 30), "djg": (0, 11)}
+# Preferred status of the provision each cohort is drawn for: a running Grip & Glans round; the visiting
+# service under pressure (local evidence matters most where a subsidy decision is near).
+_COHORT_STATUS = {"grip_en_glans": ("actief", "onder_druk"), "bezoekdienst_weduwen": ("onder_druk", "actief")}
+_WIJKTEAM_AFTERCARE = (("2026-06-01", 4), ("2026-08-17", 5), ("2026-10-12", 4))  # starts_on, contacts per year
+_AFTERCARE_OUTCOME_P = {"gaat_goed": 0.55, "lichte_zorg": 0.2, "niet_bereikt": 0.1, "doorverwezen": 0.08,
+                        "terug_naar_wijkteam": 0.07}
+_NEW_ALTER_ROLES = np.array(["vriend", "buur", "kerk_vereniging", "familie", "anders"])
+_NEW_ALTER_P = np.array([0.35, 0.3, 0.15, 0.1, 0.1])
+_NEW_ALTER_ROLE_POS = np.array([list(_ROLE_NAMES).index(r) for r in _NEW_ALTER_ROLES])
+# New alters per ego per follow-up moment (Poisson mean), and the chance that a tie is lost or changed.
+_NEW_ALTERS = {"deelnemer": 1.2, "vergelijking": 0.25}
+_P_LOST = {"deelnemer": 0.08, "vergelijking": 0.12}
+_P_CHANGED = {"deelnemer": 0.2, "vergelijking": 0.15}
+
+
+def _planted_changes(rng: np.random.Generator, before: np.ndarray, effect: float, lo: int, hi: int) -> np.ndarray:
+    """Whole-point changes around ``effect`` whose mean is the effect (up to 1/n) and that stay in [lo, hi].
+
+    Each change is effect + noise (normal, sd :data:`FOLLOWUP_NOISE_SD`, cut at 2 sd), rounded and kept within
+    the scale; then single points are moved between persons (to persons with room on the scale) until the sum
+    is round(effect · n): the spread stays, the sample mean is the planted effect.
+    """
+    n = len(before)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    noise = np.clip(rng.normal(0.0, FOLLOWUP_NOISE_SD, n), -2 * FOLLOWUP_NOISE_SD, 2 * FOLLOWUP_NOISE_SD)
+    low, high = lo - before, hi - before
+    change = np.clip(np.round(effect + noise), low, high).astype(int)
+    gap = int(np.round(effect * n)) - int(change.sum())
+    while gap:  # a few points at most
+        step = 1 if gap > 0 else -1
+        room = np.flatnonzero(change + step <= high) if step > 0 else np.flatnonzero(change + step >= low)
+        if len(room) == 0:
+            break
+        change[rng.choice(room)] += step
+        gap -= step
+    return change
+
+
+def _move_units(rng: np.random.Generator, items: np.ndarray, change: np.ndarray, cap: int) -> np.ndarray:
+    """Add ``change[i]`` points to row i of ``items`` (0..cap each), one point at a time on a random item."""
+    items = items.copy()
+    remaining = change.astype(int).copy()
+    for _ in range(int(np.abs(remaining).max(initial=0))):
+        step = np.sign(remaining)
+        room = np.where(step[:, None] > 0, items < cap, np.where(step[:, None] < 0, items > 0, False))
+        score = np.where(room, rng.random(items.shape), -1.0)
+        rows = np.flatnonzero(room.any(axis=1))
+        pick = score.argmax(axis=1)[rows]
+        items[rows, pick] += step[rows]
+        remaining[rows] -= step[rows]
+    return items
+
+
+def _djg_points(answers: np.ndarray) -> np.ndarray:
+    """1 where an answer scores as lonely (graphs.screening's rule), per person × item 1..11."""
+    negative = np.isin(np.arange(1, 12), _DJG_NEGATIVE)
+    lonely = np.where(negative, "ja", "nee")
+    return ((answers == lonely[None, :]) | (answers == "min of meer")).astype(int)
+
+
+def _djg_answers(rng: np.random.Generator, answers0: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Answers with the given lonely points: unchanged items keep their T0 answer, changed ones get a new one."""
+    negative = np.isin(np.arange(1, 12), _DJG_NEGATIVE)
+    lonely = np.broadcast_to(np.where(negative, "ja", "nee"), points.shape)
+    not_lonely = np.broadcast_to(np.where(negative, "nee", "ja"), points.shape)
+    became = np.where(rng.random(points.shape) < 0.4, "min of meer", lonely)
+    now = np.where(points == 1, became, not_lonely)
+    return np.where(points == _djg_points(answers0), answers0, now).astype(object)
+
+
+def _followup_dates(rng: np.random.Generator, t0: pd.Series, weeks: int | None) -> pd.Series:
+    if weeks is None:
+        return pd.Series(pd.NaT, index=t0.index)
+    jitter = rng.integers(-FOLLOWUP_DATE_JITTER_DAYS, FOLLOWUP_DATE_JITTER_DAYS + 1, len(t0))
+    return t0 + pd.to_timedelta(weeks * 7 + jitter, unit="D")
+
+
+def _cohort_members(rng: np.random.Generator, ptype: str, persons: pd.DataFrame, participation: pd.DataFrame,
+                    provisions: gpd.GeoDataFrame, dist: np.ndarray, taken: set) -> tuple[str, np.ndarray, np.ndarray]:
+    """The provision of the cohort and the row positions of its participants and comparison persons."""
+    spec = FOLLOWUP_COHORTS[ptype]
+    items = persons[[f"lsns_{i}" for i in range(1, 7)]].astype("float64").to_numpy()
+    answers = persons[[f"djg_{i}" for i in range(1, 12)]].to_numpy(dtype=object)
+    complete = ~np.isnan(items).any(axis=1) & np.isin(answers, ["ja", "min of meer", "nee"]).all(axis=1)
+    lsns = np.where(complete, np.nan_to_num(items).sum(axis=1), np.nan)
+    djg = np.where(complete, _djg_points(answers).sum(axis=1), -1)
+    of_type = provisions["type"].to_numpy() == ptype
+    in_type = participation["provision_id"].isin(provisions.loc[of_type, "provision_id"])
+    free = complete & ~persons["person_id"].isin(set(participation.loc[in_type, "person_id"]) | taken).to_numpy()
+    if ptype == "bezoekdienst_weduwen":
+        t0 = pd.Timestamp(spec["t0_from"])
+        since = persons["widowed_since"]
+        eligible = free & (since < t0 - pd.Timedelta(days=60)).to_numpy(dtype=bool)
+        recent = eligible & (since >= t0 - pd.DateOffset(years=3)).to_numpy(dtype=bool)
+    else:  # a poor network: LSNS-6 below 12 and lonely (De Jong Gierveld 3 or more)
+        eligible = recent = free & (lsns < 12) & (djg >= 3)
+    wanted = spec["participants"] + spec["comparison"]
+    order = np.argsort(provisions["provision_id"].to_numpy())
+    candidates = [j for status in _COHORT_STATUS[ptype] for j in order
+                  if of_type[j] and provisions["status"].iloc[j] == status]
+    best, best_pool = None, np.zeros(0, dtype=int)
+    for j in candidates:  # the first provision of the preferred status with enough candidates in reach
+        reach = dist[:, j] <= provisions["reach_m"].iloc[j]
+        pool = np.flatnonzero(recent & reach)
+        if len(pool) < wanted:
+            pool = np.flatnonzero(eligible & reach)
+        if len(pool) > len(best_pool):
+            best, best_pool = j, pool
+        if len(pool) >= wanted:
+            break
+    if best is None:
+        return "", np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    drawn = rng.permutation(best_pool)
+    n_part = min(spec["participants"], len(drawn))
+    return (provisions["provision_id"].iloc[best], drawn[:n_part],
+            drawn[n_part:n_part + spec["comparison"]])
+
+
+def _network_at(rng: np.random.Generator, previous: pd.DataFrame, egos: pd.DataFrame, moment: str) -> pd.DataFrame:
+    """The network of each ego at ``moment``, starting from ``previous``: each tie kept, changed or lost, plus new
+    alters (participants gain more than comparison persons). Group ties are added by the caller."""
+    prev = previous.loc[~previous["from_group"].astype(bool) & previous["person_id"].isin(egos["person_id"])]
+    group_of = egos.set_index("person_id")["group"]
+    is_part = prev["person_id"].map(group_of).eq("deelnemer").to_numpy()
+    visitor = prev["alter_key"].eq("bezoeker").to_numpy()
+    p_lost = np.where(is_part, _P_LOST["deelnemer"], _P_LOST["vergelijking"])
+    p_lost = np.where(prev["role"].isin(KIN_ROLES).to_numpy(), p_lost * 0.3, p_lost)
+    p_lost = np.where(visitor, 0.6, p_lost)  # the visits ended at T1: most visitors are gone at T2
+    keep = rng.random(len(prev)) >= p_lost
+    kept, is_part, visitor = prev.loc[keep].copy(), is_part[keep], visitor[keep]
+    p_changed = np.where(is_part, _P_CHANGED["deelnemer"], _P_CHANGED["vergelijking"])
+    changed = (rng.random(len(kept)) < p_changed) | visitor
+    level = kept["contact_frequency"].map({f: i for i, f in enumerate(_FREQS)}).fillna(2).to_numpy(dtype=int)
+    # Participants see the people they keep more often; a visitor who stays comes by less often.
+    shift = np.where(visitor, 2, np.where(is_part, -1, rng.choice([-1, 1], len(kept))))
+    kept["contact_frequency"] = _FREQS[np.clip(level + np.where(changed, shift, 0), 0, len(_FREQS) - 1)]
+    kept["moment"] = moment
+    n_new = rng.poisson(np.where(egos["group"] == "deelnemer", _NEW_ALTERS["deelnemer"],
+                                 _NEW_ALTERS["vergelijking"]))
+    ego = np.repeat(np.arange(len(egos)), n_new)
+    role_idx = rng.choice(len(_NEW_ALTER_ROLES), size=len(ego), p=_NEW_ALTER_P)
+    roles = _NEW_ALTER_ROLES[role_idx]
+    support = rng.random((len(ego), 4)) < _SUPPORT_P[_NEW_ALTER_ROLE_POS[role_idx]]
+    number = pd.Series(ego).groupby(ego).cumcount().to_numpy() + 1
+    new = pd.DataFrame({
+        "person_id": egos["person_id"].to_numpy()[ego], "provision_id": egos["provision_id"].to_numpy()[ego],
+        "moment": moment, "alter_key": [f"{moment.lower()}-{k}" for k in number], "alter_id": None,
+        "role": roles, "support_practical": support[:, 0], "support_emotional": support[:, 1],
+        "support_informational": support[:, 2], "support_companionship": support[:, 3],
+        "contact_frequency": rng.choice(_FREQS[1:4], len(ego)), "closeness": rng.integers(1, 3, len(ego)),
+        "from_group": False,
+    })
+    return pd.concat([kept, new], ignore_index=True)
+
+
+def _group_ties(rng: np.random.Generator, members: np.ndarray, provision_id: str, counts: dict[str, np.ndarray],
+                ) -> dict[str, pd.DataFrame]:
+    """Per moment the ties of participants to other participants of their group (from_group, role groepsgenoot).
+
+    Each participant has one random order of the others; at a moment they name the first ``counts[moment][i]``
+    of it, so a group member named at T1 and again at T2 is the same alter (kept or changed).
+    """
+    rows = {moment: [] for moment in counts}
+    for i, person in enumerate(members):  # one small group: a handful of persons
+        others = rng.permutation(np.delete(members, i))
+        for moment, k in counts.items():
+            for other in others[:int(k[i])]:
+                rows[moment].append((person, other))
+    out = {}
+    for moment, pairs in rows.items():
+        pairs = np.array(pairs, dtype=object).reshape(-1, 2)
+        n = len(pairs)
+        out[moment] = pd.DataFrame({
+            "person_id": pairs[:, 0], "provision_id": provision_id, "moment": moment, "alter_key": pairs[:, 1],
+            "alter_id": pairs[:, 1], "role": "groepsgenoot", "support_practical": rng.random(n) < 0.15,
+            "support_emotional": rng.random(n) < 0.45, "support_informational": rng.random(n) < 0.3,
+            "support_companionship": True,
+            "contact_frequency": ("wekelijks" if moment == "T1" else rng.choice(["tweewekelijks", "maandelijks"], n)),
+            "closeness": 2, "from_group": True,
+        })
+    return out
+
+
+def _aftercare_planned(starts_on: pd.Timestamp, per_year: int, months: int) -> list[pd.Timestamp]:
+    """Planned dates of a plan: n = ceil(c · M / 12) contacts, contact k on starts_on + round(k · 365.25 / c)
+    days (the rule of graphs.aftercare)."""
+    n = int(np.ceil(per_year * months / 12))
+    return [starts_on + pd.Timedelta(days=int(round(k * 365.25 / per_year))) for k in range(1, n + 1)]
+
+
+def _demo_aftercare(rng: np.random.Generator, visits: pd.DataFrame, extra: list[str], provision_id: str
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Aftercare plans after the visiting service (from each participant's T1) and after wijkteam support."""
+    per_year = PROVISION_TYPES["bezoekdienst_weduwen"].aftercare_per_year or DEFAULT_AFTERCARE_PER_YEAR
+    plans = pd.concat([
+        pd.DataFrame({"person_id": visits["person_id"].to_numpy(), "provision_id": provision_id,
+                      "reason": "voorziening", "starts_on": pd.to_datetime(visits["measured_on"]).to_numpy(),
+                      "contacts_per_year": per_year}),
+        pd.DataFrame({"person_id": extra, "provision_id": None, "reason": "wijkteam",
+                      "starts_on": pd.to_datetime([s for s, _ in _WIJKTEAM_AFTERCARE[:len(extra)]]),
+                      "contacts_per_year": [c for _, c in _WIJKTEAM_AFTERCARE[:len(extra)]]}),
+    ], ignore_index=True)
+    plans = plans.sort_values("starts_on", kind="stable").reset_index(drop=True)
+    plans.insert(0, "plan_id", [f"NZ-{i + 1:04d}" for i in range(len(plans))])
+    plans["months"] = DEFAULT_AFTERCARE_MONTHS
+    plans["status"] = "actief"
+    plans["created_by"] = "demo"
+    plans["created_at"] = plans["starts_on"].dt.strftime("%Y-%m-%dT09:00:00.000000Z")
+    rows = []
+    for plan in plans.itertuples(index=False):  # fifteen plans
+        for k, planned in enumerate(_aftercare_planned(plan.starts_on, plan.contacts_per_year, plan.months), 1):
+            rows.append((plan.plan_id, k, planned, plan.reason))
+    contacts = pd.DataFrame(rows, columns=["plan_id", "sequence", "planned_on", "reason"])
+    past = (contacts["planned_on"] < FOLLOWUP_REFERENCE - pd.Timedelta(days=7)).to_numpy()
+    done = past & (rng.random(len(contacts)) < 0.7)
+    if past.any() and done[past].all():  # some contacts are left open: they are overdue
+        done[rng.choice(np.flatnonzero(past))] = False
+    contacts = contacts.loc[done].reset_index(drop=True)
+    shift = pd.to_timedelta(rng.integers(-5, 8, len(contacts)), unit="D")
+    contacts["done_on"] = (contacts["planned_on"] + shift).clip(upper=FOLLOWUP_REFERENCE - pd.Timedelta(days=1))
+    contacts["by_role"] = np.where(contacts["reason"] == "wijkteam", "wijkteam",
+                                   np.where(rng.random(len(contacts)) < 0.8, "vrijwilliger", "welzijn"))
+    codes = list(_AFTERCARE_OUTCOME_P)
+    contacts["outcome"] = rng.choice(codes, size=len(contacts), p=list(_AFTERCARE_OUTCOME_P.values()))
+    contacts["registered_by"] = "demo"
+    contacts["registered_at"] = contacts["done_on"].dt.strftime("%Y-%m-%dT16:00:00.000000Z")
+    contacts = contacts.drop(columns=["reason"])
+    # As register_aftercare_contact leaves them: one version up per registered contact.
+    plans["version"] = 1 + plans["plan_id"].map(contacts.groupby("plan_id").size()).fillna(0).astype(int)
+    return plans, contacts
+
+
+def _demo_followup(rng: np.random.Generator, persons: pd.DataFrame, ties: pd.DataFrame,
+                   participation: pd.DataFrame, provisions: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame) -> dict:
+    """The follow-up cohorts of the demo: measurements T0-T2, networks per moment, participation and aftercare.
+
+    Everything the test of the planted effects relies on is in :data:`FOLLOWUP_EFFECTS` and
+    :data:`FOLLOWUP_COHORTS`; see :func:`generate_demo` for the story.
+    """
+    centroids = buurten.set_index("area_code").geometry.centroid
+    pxy = np.column_stack([centroids.x.reindex(persons["buurt_code"]).to_numpy(),
+                           centroids.y.reindex(persons["buurt_code"]).to_numpy()])
+    qxy = np.column_stack([provisions.geometry.x, provisions.geometry.y])
+    dist = np.hypot(pxy[:, None, 0] - qxy[None, :, 0], pxy[:, None, 1] - qxy[None, :, 1])
+    lsns_cols = [f"lsns_{i}" for i in range(1, 7)]
+    djg_cols = [f"djg_{i}" for i in range(1, 12)]
+    by_id = pd.Series(np.arange(len(persons)), index=persons["person_id"].to_numpy())
+    t0_ties = ties.assign(person_id=ties["ego_id"], alter_key=ties["alter_key"].fillna(ties["alter_id"]),
+                          from_group=False)
+    measurements, networks, new_participation = [], [], []
+    taken: set = set()
+    visits = pd.DataFrame(columns=["person_id", "measured_on"])
+    visit_provision = ""
+    for ptype in ("grip_en_glans", "bezoekdienst_weduwen"):
+        spec, weeks = FOLLOWUP_COHORTS[ptype], PROVISION_TYPES[ptype].moment_weeks
+        provision_id, part, comp = _cohort_members(rng, ptype, persons, participation, provisions, dist, taken)
+        if not provision_id:
+            continue
+        taken |= set(persons["person_id"].iloc[np.r_[part, comp]])
+        egos = pd.DataFrame({"person_id": persons["person_id"].to_numpy()[np.r_[part, comp]],
+                             "provision_id": provision_id,
+                             "group": ["deelnemer"] * len(part) + ["vergelijking"] * len(comp)})
+        span = (pd.Timestamp(spec["t0_to"]) - pd.Timestamp(spec["t0_from"])).days
+        t0 = pd.Series(pd.Timestamp(spec["t0_from"]) + pd.to_timedelta(rng.integers(0, span + 1, len(egos)),
+                                                                        unit="D"))
+        dates = {"T0": t0, "T1": _followup_dates(rng, t0, weeks["T1"]), "T2": _followup_dates(rng, t0, weeks["T2"])}
+        # Who is missing at T2: drawn per group.
+        measured = {m: np.ones(len(egos), dtype=bool) for m in dates}
+        for group, missing in spec["missing_T2"].items():
+            rows = np.flatnonzero(egos["group"].to_numpy() == group)
+            measured["T2"][rng.choice(rows, size=min(missing, len(rows)), replace=False)] = False
+        pos = by_id.reindex(egos["person_id"]).to_numpy()
+        lsns0 = persons[lsns_cols].astype("float64").to_numpy()[pos].astype(int)
+        djg0 = persons[djg_cols].to_numpy(dtype=object)[pos]
+        points0 = _djg_points(djg0)
+        networks.append(t0_ties.loc[t0_ties["person_id"].isin(egos["person_id"])].assign(
+            provision_id=provision_id, moment="T0"))
+        previous = networks[-1]
+        group_counts = {}
+        if ptype == "grip_en_glans":  # at the end some name a group member; at T2 ~70% of those measured
+            n = len(part)
+            t1 = np.where(rng.random(n) < 0.5, rng.integers(1, 3, n), 0)
+            t2 = np.zeros(n, dtype=int)
+            at_t2 = np.flatnonzero(measured["T2"][:n])
+            named = rng.choice(at_t2, size=int(round(spec["group_share_T2"] * len(at_t2))), replace=False)
+            t2[named] = rng.integers(2, 4, len(named))
+            group_counts = _group_ties(rng, egos["person_id"].to_numpy()[:n], provision_id, {"T1": t1, "T2": t2})
+        by_moment = {}
+        for moment in ("T0", "T1", "T2"):
+            rows = measured[moment]
+            lsns, points = lsns0.copy(), points0.copy()
+            if moment != "T0":
+                for group in ("deelnemer", "vergelijking"):
+                    effect = FOLLOWUP_EFFECTS[ptype][group]
+                    sel = rows & (egos["group"].to_numpy() == group)
+                    for measure, items, cap in (("lsns6", lsns, 5), ("djg", points, 1)):
+                        lo, hi = _FOLLOWUP_RANGES[measure]
+                        change = _planted_changes(rng, items[sel].sum(axis=1), effect[measure][moment], lo, hi)
+                        items[sel] = _move_units(rng, items[sel], change, cap)
+                network = _network_at(rng, previous, egos.loc[rows], moment)
+                if ptype == "bezoekdienst_weduwen" and moment == "T1":  # the volunteer who visited
+                    visitors = egos.loc[rows & (egos["group"].to_numpy() == "deelnemer")]
+                    network = pd.concat([network, pd.DataFrame({
+                        "person_id": visitors["person_id"], "provision_id": provision_id, "moment": moment,
+                        "alter_key": "bezoeker", "alter_id": None, "role": "vrijwilliger",
+                        "support_practical": rng.random(len(visitors)) < 0.3, "support_emotional": True,
+                        "support_informational": rng.random(len(visitors)) < 0.5, "support_companionship": True,
+                        "contact_frequency": "tweewekelijks", "closeness": 2, "from_group": False})],
+                        ignore_index=True)
+                if moment in group_counts:
+                    network = pd.concat([network, group_counts[moment]], ignore_index=True)
+                network = network.drop_duplicates(["person_id", "alter_key"], keep="last")
+                networks.append(network)
+                previous = network
+            answers = _djg_answers(rng, djg0, points)
+            frame = pd.DataFrame({"person_id": egos["person_id"], "provision_id": provision_id,
+                                  "study_group": egos["group"], "moment": moment,
+                                  "measured_on": pd.to_datetime(dates[moment]).dt.normalize()})
+            for i, col in enumerate(lsns_cols):
+                frame[col] = pd.array(lsns[:, i], dtype="Int64")
+            for i, col in enumerate(djg_cols):
+                frame[col] = answers[:, i]
+            frame["network_recorded"] = True
+            frame["version"] = 1
+            by_moment[moment] = frame.loc[rows]
+        measurements.extend(by_moment.values())
+        participants = egos.loc[egos["group"] == "deelnemer"]
+        new_participation.append(pd.DataFrame({"person_id": participants["person_id"], "provision_id": provision_id,
+                                               "role": "deelnemer", "since": t0[participants.index].dt.normalize()}))
+        if ptype == "bezoekdienst_weduwen":
+            end = by_moment["T1"]  # the last visit: aftercare starts here
+            visits = end.loc[end["study_group"] == "deelnemer", ["person_id", "measured_on"]]
+            visit_provision = provision_id
+    columns = {name: [c for c, _ in TABLES[name].columns]
+               for name in ("measurements", "followup_ties", "aftercare_plans", "aftercare_contacts")}
+    m = pd.concat(measurements, ignore_index=True) if measurements else pd.DataFrame(columns=columns["measurements"])
+    f = (pd.concat(networks, ignore_index=True).reindex(columns=columns["followup_ties"]) if networks
+         else pd.DataFrame(columns=columns["followup_ties"]))
+    f["closeness"] = pd.array(f["closeness"], dtype="Int64")
+    participation = pd.concat([participation, *new_participation], ignore_index=True)
+    participation = participation.drop_duplicates(["person_id", "provision_id"], keep="first").reset_index(drop=True)
+    # Aftercare after wijkteam support: three persons with a poor network in the visiting service's wijk.
+    extra: list[str] = []
+    if visit_provision:
+        wijk = provisions.loc[provisions["provision_id"] == visit_provision, "buurt_code"].iloc[0][:8]
+        lsns = persons[lsns_cols].astype("float64").sum(axis=1, min_count=6).to_numpy()
+        pool = np.flatnonzero((lsns < 12) & persons["buurt_code"].str.startswith(wijk).to_numpy(dtype=bool)
+                              & ~persons["person_id"].isin(taken).to_numpy())
+        extra = list(persons["person_id"].to_numpy()[rng.choice(pool, size=min(3, len(pool)), replace=False)])
+    if len(visits) or extra:
+        plans, contacts = _demo_aftercare(rng, visits, extra, visit_provision)
+    else:
+        plans = pd.DataFrame(columns=columns["aftercare_plans"])
+        contacts = pd.DataFrame(columns=columns["aftercare_contacts"])
+    return {"measurements": m[columns["measurements"]].reset_index(drop=True), "followup_ties": f,
+            "participation": participation, "aftercare_plans": plans[columns["aftercare_plans"]],
+            "aftercare_contacts": contacts[columns["aftercare_contacts"]]}
+
+
 def generate_demo(seed: int = DEMO_SEED, *, n_persons: int = 2000) -> DemoData:
     """Generate the demo municipality Voorbeeldstad.
 
@@ -668,7 +1106,9 @@ def generate_demo(seed: int = DEMO_SEED, *, n_persons: int = 2000) -> DemoData:
     -------
     DemoData
         Areas (gemeente, 6 wijken, 40 buurten) with key figures, about 40 provisions,
-        persons, ties and participation, all in the store's columns.
+        persons, ties and participation, and the follow-up cohorts (measurements, networks per
+        moment, aftercare plans and contacts; see the module docstring and :data:`FOLLOWUP_EFFECTS`),
+        all in the store's columns.
     """
     rng = np.random.default_rng(seed)
     areas, values, raw = _demo_areas(rng)
@@ -680,8 +1120,12 @@ def generate_demo(seed: int = DEMO_SEED, *, n_persons: int = 2000) -> DemoData:
     provisions = _demo_provisions(rng, buurten)
     persons, ties, richness, alter_links = _demo_network(rng, buurten, n_persons)
     participation = _demo_participation(rng, persons, richness, provisions, buurten)
-    return DemoData(areas, values, provisions, persons, ties, participation,
-                    raw.drop(columns=["character"]), alter_links)
+    # The follow-up cohorts draw from their own generator: the rest of the demo stays as it was.
+    followup = _demo_followup(np.random.default_rng(seed + 16), persons, ties, participation, provisions, buurten)
+    return DemoData(areas, values, provisions, persons, ties, followup["participation"],
+                    raw.drop(columns=["character"]), alter_links, measurements=followup["measurements"],
+                    followup_ties=followup["followup_ties"], aftercare_plans=followup["aftercare_plans"],
+                    aftercare_contacts=followup["aftercare_contacts"])
 
 
 def write_demo_store(path, *, seed: int = DEMO_SEED, user: str = "demo", replace: bool = False):

@@ -390,6 +390,8 @@ def _tie_key(ties: pd.DataFrame) -> pd.Series:
 def _comparable(values: pd.Series, field: str) -> pd.Series:
     """Values normalised for comparison: support flags as 0/1 numbers, text stripped and lower case."""
     if field in SUPPORT_FIELDS:
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            return values.astype(float).fillna(0.0)  # the store's 0/1: the same numbers, without the text pass
         text = values.astype("string").str.strip().str.lower()
         mapped = text.map({"true": "1", "ja": "1", "false": "0", "nee": "0"}).fillna(text)
         return pd.to_numeric(mapped, errors="coerce").fillna(0.0)
@@ -586,7 +588,8 @@ def protect_summary(summary: pd.DataFrame, long: pd.DataFrame, *, before: str, a
     put("n_compare_before", comp[comp["moment"] == before])
     put("n_compare_paired", both(comp))
     n_before, n_paired = out["n_before"].astype(float), out["n_paired"].astype(float)
-    out["response_rate"] = (n_paired / n_before).where(n_before >= MIN_CELL)
+    # Each count carries its own noise: the published pair can have more paired than measured at 'before'.
+    out["response_rate"] = (n_paired / n_before).clip(upper=1.0).where(n_before >= MIN_CELL)
     labelled = out["n_labelled"].astype(float)
     counts = pd.concat([(out[c] * labelled).round() for c in ("share_improved", "share_unchanged", "share_worse")],
                        axis=1)
@@ -594,4 +597,138 @@ def protect_summary(summary: pd.DataFrame, long: pd.DataFrame, *, before: str, a
     for column in ("share_improved", "share_unchanged", "share_worse"):
         out[column] = out[column].where(~small)
     out["n_labelled"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    return out
+
+
+PERSON_KEYS = ["person_id", "provision_id", "group"]
+TIE_COUNT_COLUMNS = ["kept", "changed", "lost", "new"]  # as tie_change_counts
+_EGO_SEP = "\x1f"  # joins person and provision into one ego key (never in an id)
+
+
+def _recorded_at(long: pd.DataFrame, ties: pd.DataFrame | None, moment: str) -> pd.DataFrame:
+    """Person × provision whose network was asked at ``moment``: a network_size score (an empty network counts)
+    in ``long``, or any follow-up tie at that moment."""
+    rows = long.loc[(long["moment"] == moment) & (long["measure"] == "network_size") & long["score"].notna(),
+                    ["person_id", "provision_id"]]
+    frames = [rows.astype(str)]
+    if ties is not None and len(ties):
+        frames.append(ties.loc[ties["moment"].astype(str) == moment, ["person_id", "provision_id"]].astype(str))
+    return pd.concat(frames, ignore_index=True).drop_duplicates()
+
+
+def person_changes(long: pd.DataFrame, followup_ties: pd.DataFrame | None = None, *, before: str = "T0",
+                   after: str = "T1", reliability: dict[str, float] | None = None,
+                   sd_before: pd.Series | None = None) -> pd.DataFrame:
+    """Change per person × provision (and group): every measure before and after, with the reliable change, and
+    what happened to the network between the two moments.
+
+    Scores are those of :func:`paired_changes` (one per person × provision × measure × moment, the latest
+    ``measured_on`` when given twice), but a person measured at only one of the two moments is kept, with the
+    other score missing, so missing follow-ups stay visible. The reliable-change label is
+    :func:`reliable_change` with SD_0 over everyone measured at ``before`` (as in :func:`change_summary`).
+
+    Ties (``followup_ties``, columns as in the store: person_id, provision_id, moment, alter_key, alter_id,
+    role, the support flags, contact_frequency, from_group) are compared with :func:`tie_changes` for all
+    persons at once (ego = person × provision), only where the network was asked at both moments (a
+    ``network_size`` score in ``long``, or ties at that moment); elsewhere the tie counts are missing.
+
+    Parameters
+    ----------
+    long : DataFrame
+        Long format (module docstring), e.g. from :func:`measurements_long`.
+    followup_ties : DataFrame, optional
+        The follow-up networks.
+    before, after : str
+        The moments compared.
+    reliability : dict, optional
+        r_xx per measure; default :data:`RELIABILITY`.
+    sd_before : Series, optional
+        SD_0 per measure; default the SD of all ``before`` scores of that measure in ``long``.
+
+    Returns
+    -------
+    DataFrame
+        One row per person × provision × group measured at ``before`` or ``after``: person_id, provision_id,
+        group, [type], measured_on_before, measured_on_after, then per measure (in :data:`MEASURES` order, those
+        present) ``<m>_before``, ``<m>_after``, ``<m>_change``, ``<m>_rci`` and ``<m>_rci_label``
+        ('verbeterd' / 'onveranderd' / 'verslechterd', missing without both scores or a reliability), then
+        kept, changed, lost, new (the ties, as :func:`tie_change_counts`; Int64, missing unless the network was
+        asked at both moments) and group_ties_after (Int64: alters at ``after`` marked from_group; missing unless
+        the network was asked at ``after``).
+    """
+    if before not in MOMENTS or after not in MOMENTS:
+        raise ValueError(f"unknown moment(s) {before!r}, {after!r}: expected one of {MOMENTS}")
+    reliability = RELIABILITY if reliability is None else reliability
+    extra = [c for c in ("type",) if c in long.columns]
+    compact = _compact(long, [*_KEYS, "group", "moment", *extra])
+    b = _measured(compact, before)
+    a = _measured(compact, after)
+    if sd_before is None:
+        sd_before = b.groupby("measure", sort=False, observed=True)["score"].std(ddof=1)
+    side = [*_KEYS, "group", *extra, "measured_on", "score"]
+    both = b[side].merge(a[side], on=_KEYS, how="outer", suffixes=("_before", "_after"), sort=False)
+    for column in ("group", *extra):
+        both[column] = both[f"{column}_before"].astype(object).where(both[f"{column}_before"].notna(),
+                                                                     both[f"{column}_after"].astype(object))
+    frame = both[[*_KEYS, "group", *extra]].astype(object)
+    frame["before"] = both["score_before"].astype(float).to_numpy()
+    frame["after"] = both["score_after"].astype(float).to_numpy()
+    frame["change"] = frame["after"] - frame["before"]
+    frame = reliable_change(frame, reliability=reliability, sd_before=sd_before)
+    index = PERSON_KEYS
+    dates = pd.DataFrame({"measured_on_before": pd.to_datetime(both["measured_on_before"]).to_numpy(),
+                          "measured_on_after": pd.to_datetime(both["measured_on_after"]).to_numpy()})
+    for column in (*index, *extra):
+        dates[column] = frame[column].to_numpy()
+    grouped = dates.groupby(index, sort=True)
+    dates = grouped[["measured_on_before", "measured_on_after"]].max()
+    for column in extra:
+        dates.insert(0, column, grouped[column].first())
+
+    present = frame["measure"].astype(str).unique().tolist()
+    order = [m for m in MEASURES if m in present] + sorted(m for m in present if m not in MEASURES)
+    values = frame.assign(measure=frame["measure"].astype(str)).drop(columns=extra).set_index([*index, "measure"])
+    numeric = values[["before", "after", "change", "rci"]].unstack("measure")
+    labels = values["reliable_change"].astype(object).unstack("measure")
+    out = dates.copy()
+    for measure in order:  # a handful of measures, never a loop over persons
+        for stat in ("before", "after", "change", "rci"):
+            out[f"{measure}_{stat}"] = numeric[(stat, measure)].reindex(out.index).to_numpy(dtype=float)
+        out[f"{measure}_rci_label"] = pd.array(labels[measure].reindex(out.index).to_numpy(), dtype="string")
+    out = out.reset_index()
+    for column in index:
+        out[column] = out[column].astype(str)
+
+    ego = (out["person_id"] + _EGO_SEP + out["provision_id"]).astype(object)  # object: fast hash lookups
+    for column in [*TIE_COUNT_COLUMNS, "group_ties_after"]:
+        out[column] = pd.array([pd.NA] * len(out), dtype="Int64")
+    ties = followup_ties if followup_ties is not None else None
+    if ties is not None and len(ties):
+        ties = ties.astype({"person_id": str, "provision_id": str, "moment": str})
+        ties = ties.assign(ego_id=(ties["person_id"] + _EGO_SEP + ties["provision_id"]).astype(object))
+    at_before, at_after = _recorded_at(long, ties, before), _recorded_at(long, ties, after)
+    egos_before = (at_before["person_id"] + _EGO_SEP + at_before["provision_id"]).astype(object)
+    egos_after = (at_after["person_id"] + _EGO_SEP + at_after["provision_id"]).astype(object)
+    asked_after = ego.isin(egos_after).to_numpy()
+    in_both = asked_after & ego.isin(egos_before).to_numpy()
+    counts = pd.DataFrame(0, index=pd.Index(ego[in_both].unique()), columns=TIE_COUNT_COLUMNS)
+    group_after = pd.Series(0, index=pd.Index(ego[asked_after].unique()), dtype="int64")
+    if ties is not None and len(ties):
+        keep = ties["ego_id"].isin(counts.index)
+        changes = tie_changes(ties.loc[keep & (ties["moment"] == before)], ties.loc[keep & (ties["moment"] == after)])
+        if len(changes):  # as tie_change_counts, by a groupby on the codes (crosstab is slow on 100,000 egos)
+            counted = changes.groupby([changes["ego_id"].astype(object), changes["status"].astype(object)],
+                                      sort=False).size().unstack(fill_value=0)
+            counted = counted.reindex(columns=[KEPT, CHANGED, LOST, NEW], fill_value=0)
+            counted.columns = TIE_COUNT_COLUMNS
+            counts = counted.reindex(counts.index).fillna(0).astype("int64")
+        later = ties.loc[(ties["moment"] == after) & ties["ego_id"].isin(group_after.index)]
+        if "from_group" in later and len(later):
+            flagged = later.loc[later["from_group"].fillna(False).astype(bool)]
+            per_ego = (pd.DataFrame({"ego_id": flagged["ego_id"].astype(str), "alter": _tie_key(flagged)})
+                       .drop_duplicates().groupby("ego_id").size())
+            group_after = per_ego.reindex(group_after.index).fillna(0).astype("int64")
+    for column in TIE_COUNT_COLUMNS:
+        out.loc[in_both, column] = counts[column].reindex(ego[in_both]).to_numpy()
+    out.loc[asked_after, "group_ties_after"] = group_after.reindex(ego[asked_after]).to_numpy()
     return out

@@ -475,6 +475,43 @@ def load_participation_counts() -> pd.Series:
 
 
 @st.cache_data(show_spinner=False)
+def _outcome_summary(path: str, mtime: float, before: str, after: str, by: str, scope: tuple) -> pd.DataFrame:
+    return _scoped(path, scope).outcome_summary(before=before, after=after, by=by)
+
+
+@store_errors_shown()
+def load_outcome_summary(before: str = "T0", after: str = "T1", by: str = "provision_id") -> pd.DataFrame:
+    """Change per provision (or type) and measure between two moments: exact for the administrator, protected counts
+    for every other role (:meth:`data.access.ScopedStore.outcome_summary`), cached."""
+    store = get_store()
+    return _outcome_summary(str(store.path), _version(store), before, after, by, _scope(store.user))
+
+
+@st.cache_data(show_spinner=False)
+def _group_contact(path: str, mtime: float, moment: str, scope: tuple) -> pd.DataFrame:
+    return _scoped(path, scope).group_contact_summary(moment=moment)
+
+
+@store_errors_shown()
+def load_group_contact(moment: str = "T2") -> pd.DataFrame:
+    """Share of participants still in contact with another participant of their group, per provision, cached."""
+    store = get_store()
+    return _group_contact(str(store.path), _version(store), moment, _scope(store.user))
+
+
+@st.cache_data(show_spinner=False)
+def _outcome_periods(path: str, mtime: float, scope: tuple) -> pd.DataFrame:
+    return _scoped(path, scope).outcome_periods()
+
+
+@store_errors_shown()
+def load_outcome_periods() -> pd.DataFrame:
+    """Per provision with measurements: type, moments measured, first and last date (no persons), cached."""
+    store = get_store()
+    return _outcome_periods(str(store.path), _version(store), _scope(store.user))
+
+
+@st.cache_data(show_spinner=False)
 def _table(path: str, mtime: float, name: str, scope: tuple) -> pd.DataFrame:
     return _scoped(path, scope).read_table(name)
 

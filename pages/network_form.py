@@ -149,8 +149,15 @@ def _prefill(code: str, stored: pd.DataFrame) -> None:
     st.session_state["nv_toestemming"] = False  # consent is asked in every conversation
 
 
-def _screening() -> dict:
-    """LSNS-6 and De Jong Gierveld questions; returns the answers in the store's columns."""
+DJG_HELP = "Lees elke uitspraak voor en vraag of die op dit moment voor de persoon geldt: ja, min of meer of nee."
+
+
+def screening_questions(prefix: str = "nv", *, djg_help: str = DJG_HELP, live_scores: bool = True) -> dict:
+    """LSNS-6 and De Jong Gierveld questions; returns the answers in the store's columns.
+
+    Also the follow-up form's (pages/followup_form.py, ``prefix`` 'fu'): one wording and one set of codes, so
+    graphs.screening scores both the same. ``live_scores`` shows the scores as the answers come in.
+    """
     answers: dict = {}
     st.markdown("**LSNS-6 (Lubben): het sociale netwerk**")
     st.caption("Lees de vragen voor zoals ze er staan. Een onbeantwoorde vraag blijft leeg; dan is er geen "
@@ -159,17 +166,20 @@ def _screening() -> dict:
         if i in (1, 4):
             st.markdown("*" + (LSNS_FAMILY_INTRO if i == 1 else LSNS_FRIENDS_INTRO) + "*")
         answers[f"lsns_{i}"] = st.radio(f"{i}. {question}", list(LSNS_ANSWERS), format_func=LSNS_ANSWERS.get,
-                                        index=None, horizontal=True, key=f"nv_lsns_{i}")
+                                        index=None, horizontal=True, key=f"{prefix}_lsns_{i}")
     st.markdown("**De Jong Gierveld: eenzaamheid**")
     version = st.radio("Versie van de schaal", [11, 6], format_func=lambda n: f"{n} uitspraken", horizontal=True,
-                       key="nv_djg_versie")
-    st.caption("Lees elke uitspraak voor en vraag of die op dit moment voor de persoon geldt: ja, min of meer of nee.")
+                       key=f"{prefix}_djg_versie")
+    st.caption(djg_help)
     items = range(1, 12) if version == 11 else DJG6_ORDER
     for n, i in enumerate(items, start=1):
         answers[f"djg_{i}"] = st.radio(f"{n}. {DJG_STATEMENTS[i]}", list(DJG_ANSWERS), index=None, horizontal=True,
-                                       key=f"nv_djg_{i}")
+                                       key=f"{prefix}_djg_{i}")
     for i in range(1, 12):
         answers.setdefault(f"djg_{i}", None)  # the 6-item version leaves the other positions empty
+    if not live_scores:
+        st.caption(SCREENING_NOTE)
+        return answers
     frame = pd.DataFrame([answers]).astype({c: "Int64" for c in LSNS_ITEMS} | {c: "string" for c in DJG_ITEMS})
     lsns, djg = lsns6_scores(frame).iloc[0], djg_scores(frame).iloc[0]
     c1, c2 = st.columns(2)
@@ -309,7 +319,7 @@ def entry_form() -> None:
     if consent:
         st.caption(f"Toestemming gegeven op {on:%d-%m-%Y}; die datum wordt met de gegevens opgeslagen.")
 
-    answers = _screening()
+    answers = screening_questions()
 
     def save(new_ties: pd.DataFrame, new_links: pd.DataFrame, done: str) -> None:
         if not code:

@@ -376,3 +376,179 @@ def identifying_values() -> list[str]:
             values += [a.notes.split(",")[0]] if a.notes else []
         values += [v.name for v in iv.venues]
     return values
+
+
+# --------------------------------------------------------------------------- follow-up: the same case again
+
+# Network Canvas has no follow-up: a team interviews the same case again with the same protocol. Every
+# session gets a new ego and new alter UUIDs; the case id (typed by the interviewer) is the Steunkaart code.
+# The protocol of these sessions asks a stable code per alter ('alter_code', no name or initials), the
+# Steunkaart code of an alter who is a known person ('code') and "met wie uit de groep heeft u nog contact?"
+# ('uit_de_groep', a boolean). Ego variables: LSNS-6, the 6-item De Jong Gierveld (English answers as a
+# protocol has them), consent and optionally the moment ('meetmoment').
+FOLLOWUP_OPTIONS = ("partner", "child", "friend", "neighbour", "professional", "groupMember")
+FOLLOWUP_ROLE_OF = {"partner": "partner", "child": "kind", "friend": "vriend", "neighbour": "buur",
+                    "professional": "professional", "groupMember": "groepsgenoot"}
+FOLLOWUP_DJG_ITEMS = (3, 4, 7, 8, 9, 10)
+
+
+@dataclass
+class FollowupAlter:
+    code: str | None  # the stable code the interviewer enters again (None: not entered)
+    relationship: str
+    contact: str | None
+    closeness: str | None
+    emotional: bool | None
+    practical: bool | None
+    advice: bool | None
+    socialize: bool | None
+    person: str | None = None  # a known person's Steunkaart code
+    from_group: bool | None = None
+
+
+@dataclass
+class FollowupSession:
+    case_id: str
+    session_uuid: str
+    start: str | None
+    finish: str | None
+    lsns: tuple[int, ...]
+    djg6: tuple[str, ...]  # answers to djg_3, 4, 7, 8, 9, 10
+    alters: list[FollowupAlter]
+    moment: str | None = None
+    exported: str = "2026-06-01T12:00:00.000Z"
+
+    @property
+    def ego_uuid(self) -> str:
+        return _uuid("followup-ego", self.session_uuid)
+
+    def alter_uuid(self, k: int) -> str:
+        """A new UUID in every session, as Network Canvas gives it: it cannot follow an alter."""
+        return _uuid("followup-alter", self.session_uuid, k)
+
+
+def followup_case(case_id: str = "T-01", group_member: str = "T-02") -> list[FollowupSession]:
+    """Three sessions (T0, T1, T2) of one case, with hand-made changes in the network.
+
+    T0 → T1: a1 and a4 kept, a2 changed (weekly → daily contact), a3 lost, the group member and a5 new.
+    T1 → T2: a1, a2 and the group member kept, a5 changed (friend → neighbour), a4 lost, a6 new.
+    The session ids are chosen so that the file names sort T2, T1, T0: only the start gives the order.
+    LSNS-6 totals 3, 8 and 11; De Jong Gierveld 6-item scores 6, 3 and 1.
+    """
+    a1 = FollowupAlter("a1", "partner", "Daily", "Very_close", True, True, False, True)
+    a2 = FollowupAlter("a2", "child", "Weekly", "Close", True, False, False, False)
+    a3 = FollowupAlter("a3", "neighbour", "Monthly", "Not_close", False, True, False, False)
+    a4 = FollowupAlter("a4", "professional", "Monthly", "Not_close", False, False, True, False)
+    member = FollowupAlter(None, "groupMember", "Weekly", "Close", True, False, False, True, person=group_member,
+                           from_group=True)
+    a5 = FollowupAlter("a5", "friend", "Weekly", "Close", False, False, False, True)
+    a6 = FollowupAlter("a6", "neighbour", "Monthly", "Close", False, True, False, False)
+    a2_daily = FollowupAlter("a2", "child", "Daily", "Close", True, False, False, False)
+    a5_neighbour = FollowupAlter("a5", "neighbour", "Weekly", "Close", False, False, False, True)
+    return [
+        FollowupSession(case_id, "c3d4e5f6-0a0b-4c0d-8e0f-000000000001", "2026-01-12T09:00:00.000Z",
+                        "2026-01-12T09:50:00.000Z", (1, 1, 0, 1, 0, 0),
+                        ("yes", "no", "no", "no", "yes", "more or less"), [a1, a2, a3, a4]),
+        FollowupSession(case_id, "9a8b7c6d-0a0b-4c0d-8e0f-000000000002", "2026-02-23T09:00:00.000Z",
+                        "2026-02-23T09:40:00.000Z", (2, 1, 1, 2, 1, 1),
+                        ("more or less", "yes", "no", "yes", "yes", "no"), [a1, a2_daily, a4, member, a5]),
+        FollowupSession(case_id, "1f2e3d4c-0a0b-4c0d-8e0f-000000000003", "2026-05-25T09:00:00.000Z",
+                        "2026-05-25T09:45:00.000Z", (2, 2, 1, 3, 2, 1),
+                        ("no", "yes", "yes", "more or less", "no", "no"), [a1, a2_daily, member, a5_neighbour, a6]),
+    ]
+
+
+def _with_bom(content: bytes) -> bytes:
+    return b"\xef\xbb\xbf" + content
+
+
+def write_followup_csv(sessions: list[FollowupSession], folder: Path, *, alter_code: bool = True,
+                       moment: bool = False, zipped: bool = False) -> list[Path]:
+    """The sessions as Network Canvas's CSV export: per session ``<case>_<session>_ego.csv``,
+    ``..._attributeList_Person.csv`` and ``..._edgeList_knows.csv`` (a BOM on the first header, CRLF,
+    booleans true/false, empty cells for values not asked); with ``zipped`` one networkCanvasExport.zip."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, bytes] = {}
+    for s in sessions:
+        prefix = f"{s.case_id}_{s.session_uuid}"
+        ego_vars = [*(f"lsns_{i}" for i in range(1, 7)), *(f"djg_{i}" for i in FOLLOWUP_DJG_ITEMS), "consent",
+                    *(["meetmoment"] if moment else [])]
+        header = ["networkCanvasEgoUUID", "networkCanvasCaseID", "networkCanvasSessionID",
+                  "networkCanvasProtocolName", "sessionStart", "sessionFinish", "sessionExported", *ego_vars]
+        row = [s.ego_uuid, s.case_id, s.session_uuid, PROTOCOL, s.start, s.finish, s.exported, *s.lsns, *s.djg6,
+               True, *([s.moment] if moment else [])]
+        files[f"{prefix}_ego.csv"] = _with_bom(_csv(header, [row], "\r\n", False))
+        node_header = ["nodeID", "networkCanvasEgoUUID", "networkCanvasUUID", "name",
+                       *(f"relationship_type_{o}" for o in FOLLOWUP_OPTIONS), "ContactFreq", "Closeness",
+                       "emotional_support", "practical_support", "advice", "socialize",
+                       *(["alter_code"] if alter_code else []), "code", "uit_de_groep"]
+        nodes = []
+        for k, a in enumerate(s.alters, start=1):
+            nodes.append([k, s.ego_uuid, s.alter_uuid(k), f"Naam {a.code or a.person}",
+                          *(a.relationship == o for o in FOLLOWUP_OPTIONS), a.contact, a.closeness, a.emotional,
+                          a.practical, a.advice, a.socialize, *([a.code] if alter_code else []), a.person,
+                          a.from_group])
+        files[f"{prefix}_attributeList_Person.csv"] = _with_bom(_csv(node_header, nodes, "\r\n", False))
+        edge_header = ["edgeID", "from", "to", "networkCanvasEgoUUID", "networkCanvasUUID",
+                       "networkCanvasSourceUUID", "networkCanvasTargetUUID"]
+        edges = [[len(s.alters) + 1, 1, 2, s.ego_uuid, _uuid("followup-edge", s.session_uuid), s.alter_uuid(1),
+                  s.alter_uuid(2)]] if len(s.alters) > 1 else []
+        files[f"{prefix}_edgeList_knows.csv"] = _csv(edge_header, edges, "\r\n", False)
+    if zipped:
+        archive = folder / "networkCanvasExport.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, content in files.items():
+                zf.writestr(name, content)
+        return [archive]
+    paths = []
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+        paths.append(folder / name)
+    return paths
+
+
+def write_followup_graphml(sessions: list[FollowupSession], folder: Path, *, alter_code: bool = True) -> list[Path]:
+    """The same sessions as Network Canvas GraphML, one ``<case>_<session>.graphml`` per session."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for s in sessions:
+        keys = [f'<key id="{VAR.get("ego." + n, _sha1("ego." + n))}" attr.name="{n}" attr.type="string" for="graph"/>'
+                for n in (*(f"lsns_{i}" for i in range(1, 7)), *(f"djg_{i}" for i in FOLLOWUP_DJG_ITEMS), "consent")]
+        keys += ['<key id="label" attr.name="label" attr.type="string" for="all"/>',
+                 '<key id="networkCanvasType" attr.name="networkCanvasType" attr.type="string" for="all"/>',
+                 '<key id="networkCanvasUUID" attr.name="networkCanvasUUID" attr.type="string" for="all"/>',
+                 '<key id="networkCanvasSourceUUID" attr.name="networkCanvasSourceUUID" attr.type="string" '
+                 'for="edge"/>',
+                 '<key id="networkCanvasTargetUUID" attr.name="networkCanvasTargetUUID" attr.type="string" '
+                 'for="edge"/>']
+        node_vars = [*(f"relationship_type_{o}" for o in FOLLOWUP_OPTIONS), "ContactFreq", "Closeness",
+                     "emotional_support", "practical_support", "advice", "socialize",
+                     *(["alter_code"] if alter_code else []), "code", "uit_de_groep"]
+        keys += [f'<key id="{_sha1("node." + n)}" attr.name="{n}" attr.type="string" for="node"/>' for n in node_vars]
+        ego_data = dict(zip((*(f"lsns_{i}" for i in range(1, 7)), *(f"djg_{i}" for i in FOLLOWUP_DJG_ITEMS),
+                             "consent"), (*s.lsns, *s.djg6, True), strict=True))
+        out = ['<?xml version="1.0" encoding="UTF-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+               'xmlns:nc="http://schema.networkcanvas.com/xmlns">\n', "\n".join(keys), "\n",
+               f'<graph edgedefault="undirected" nc:caseId="{s.case_id}" nc:sessionUUID="{s.session_uuid}" '
+               f'nc:protocolName="{PROTOCOL}" nc:sessionExportTime="{s.exported}"'
+               + (f' nc:sessionStartTime="{s.start}"' if s.start else "")
+               + (f' nc:sessionFinishTime="{s.finish}"' if s.finish else "") + ">\n",
+               f'<data key="networkCanvasUUID">{s.ego_uuid}</data>\n']
+        for name, value in ego_data.items():
+            out.append(f'<data key="{VAR.get("ego." + name, _sha1("ego." + name))}">{_esc(value)}</data>\n')
+        for k, a in enumerate(s.alters, start=1):
+            values = [*(a.relationship == o for o in FOLLOWUP_OPTIONS), a.contact, a.closeness, a.emotional,
+                      a.practical, a.advice, a.socialize, *([a.code] if alter_code else []), a.person, a.from_group]
+            out.append(_element("node", {"id": k}, [
+                ("networkCanvasUUID", s.alter_uuid(k)), ("networkCanvasType", "Person"),
+                ("label", f"Naam {a.code or a.person}"),
+                *((_sha1("node." + n), v) for n, v in zip(node_vars, values, strict=True))]))
+        if len(s.alters) > 1:
+            out.append(_element("edge", {"id": len(s.alters) + 1, "source": 1, "target": 2}, [
+                ("networkCanvasUUID", _uuid("followup-edge", s.session_uuid)), ("networkCanvasType", "knows"),
+                ("networkCanvasSourceUUID", s.alter_uuid(1)), ("networkCanvasTargetUUID", s.alter_uuid(2))]))
+        out.append("</graph>\n</graphml>\n")
+        path = folder / f"{s.case_id}_{s.session_uuid}.graphml"
+        path.write_bytes("".join(out).encode("utf-8"))
+        paths.append(path)
+    return paths

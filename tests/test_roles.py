@@ -16,7 +16,16 @@ from tests.test_app import open_tab
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/tekorten.py",
-         "pages/voorzieningen.py", "pages/over.py", "pages/account.py"]
+         "pages/voorzieningen.py", "pages/opvolging.py", "pages/over.py", "pages/account.py"]
+# The tabs of Opvolging per role: person views only for the roles that see persons (issue 16).
+FOLLOW_UP_TABS = {
+    "beheerder": ["Te doen", "Meting vastleggen", "Nazorgplannen", "Per persoon", "Per voorziening", "Bewijsrapport",
+                  "Importeren", "Meetmomenten"],
+    "wijkteam": ["Te doen", "Meting vastleggen", "Nazorgplannen", "Per persoon", "Per voorziening", "Bewijsrapport"],
+    "opbouwwerker": ["Per voorziening", "Bewijsrapport", "Meetmomenten"],
+    "gebiedsverbinder": ["Per voorziening", "Bewijsrapport", "Meetmomenten"],
+    "gemeente": ["Per voorziening", "Bewijsrapport"],
+}
 ADMIN_PAGES = ["pages/beheer.py", "pages/gebruikers.py", "pages/logboek.py"]
 PERSON_ID = re.compile(r"P[0-9a-f]{8}")
 KANAALZONE = "WK999901"
@@ -78,6 +87,10 @@ def test_every_page_as_every_role(signed_in, person_ids, role):
         if page == "pages/netwerken.py" and ROLES[role].sees_persons:  # every tab, each run only when open
             for label in ("Koppelen", "Kaart per buurt", "Ecogram", "Netwerk vastleggen", "Gemeenschap"):
                 shown += rendered(open_tab(at, label))
+        if page == "pages/opvolging.py":
+            assert [t.label for t in at.tabs] == FOLLOW_UP_TABS[role], role
+            for label in FOLLOW_UP_TABS[role][1:]:
+                shown += rendered(open_tab(at, label, "fu_tabs"))
         seen = set(PERSON_ID.findall(shown)) & everyone
         if role in ("opbouwwerker", "gebiedsverbinder", "gemeente"):
             assert not seen, (role, page, sorted(seen)[:5])

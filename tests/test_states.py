@@ -17,7 +17,7 @@ from tests.test_app import APP
 from tests.towns import STATES, build_state, write_town_files
 
 PAGES = ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/tekorten.py",
-         "pages/voorzieningen.py", "pages/over.py", "pages/account.py"]
+         "pages/voorzieningen.py", "pages/opvolging.py", "pages/over.py", "pages/account.py"]
 ADMIN_PAGES = ["pages/beheer.py", "pages/gebruikers.py", "pages/logboek.py"]
 ROLES = {
     "beheerder": User("beheer", "beheerder"),
@@ -37,8 +37,10 @@ def expected_messages(state: str, page: str, role: str) -> list[str]:
     """What the page must say in this state (a part of an info, warning or caption text)."""
     person_role = ROLES[role].sees_persons
     if state == "leeg" and page in ("pages/kaart.py", "pages/profiel.py", "pages/netwerken.py",
-                                     "pages/tekorten.py", "pages/voorzieningen.py"):
+                                     "pages/tekorten.py", "pages/voorzieningen.py", "pages/opvolging.py"):
         return [NO_AREAS]
+    if page == "pages/opvolging.py":  # the first tab: the to-do list for person roles, else the change per provision
+        return ["Niets te doen in deze periode"] if person_role else ["Nog geen metingen van deelnemers"]
     if page == "pages/tekorten.py" and state != "netwerken":
         return ["Nog geen netwerkgegevens: de behoefte komt alleen uit de kerncijfers"] + (
             ["Nog geen voorzieningen in de opslag"] if state == "gebieden" else [])
@@ -87,6 +89,13 @@ def visit_every_page(user: User, *, where: str = "", expected=lambda page: ()) -
         assert not at.exception, f"{page} als {user.role} {where}: {at.exception}"
         assert not at.error, f"{page} als {user.role} {where}: {[e.value for e in at.error]}"
         texts[page] = _texts(at)
+        if page == "pages/opvolging.py" and at.tabs:  # its tabs run lazily: open each one, in every state
+            for label in [t.label for t in at.tabs][1:]:
+                at.session_state["fu_tabs"] = label
+                at.run()
+                assert not at.exception, f"{page} ({label}) als {user.role} {where}: {at.exception}"
+                assert not at.error, f"{page} ({label}) als {user.role} {where}: {[e.value for e in at.error]}"
+            at.session_state["fu_tabs"] = at.tabs[0].label
         for message in expected(page):
             assert message in texts[page], f"{page} als {user.role} {where} zegt niet: {message}"
     return texts
