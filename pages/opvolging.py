@@ -62,6 +62,18 @@ def _type_label(code) -> str:
     return catalogue[code].label if code in catalogue else str(code)
 
 
+def _group_contact() -> pd.DataFrame:
+    """Still in contact with another participant at T2, for group provisions only: a one-to-one provision (a
+    bezoekdienst, a maatjesproject: places per volunteer) has no group to stay in contact with."""
+    contact = load_group_contact("T2")
+    if contact.empty:
+        return contact
+    type_of = provisions.set_index("provision_id")["type"]
+    one_to_one = contact["provision_id"].map(type_of).map(
+        lambda t: t in catalogue and catalogue[t].places_per_volunteer is not None)
+    return contact.loc[~one_to_one.fillna(False).astype(bool).to_numpy()].reset_index(drop=True)
+
+
 tabs = []
 if user.sees_persons:
     tabs += ["Te doen", "Meting vastleggen", "Nazorgplannen", "Per persoon"]
@@ -357,7 +369,7 @@ def _per_provision_tab() -> None:
             number_formats={"Uitkomsten": formats}), f"{stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             on_click=log_export, args=("export-uitkomsten", stem, {"formaat": "xlsx"}))
-    contact = load_group_contact("T2")
+    contact = _group_contact()
     if len(contact):
         from graphs.evidence import count_text, share_hidden
 
@@ -395,7 +407,7 @@ def _report_tab() -> None:
     by = "provision_id" if kind == "provision" else "type"
     moments = sorted({m for ms in rows["moments"] for m in ms})
     summaries = {pair: load_outcome_summary(pair[0], pair[1], by) for pair in PAIRS if set(pair) <= set(moments)}
-    report = build_evidence_report(summaries, load_group_contact("T2"), provisions, catalogue, scope=scope,
+    report = build_evidence_report(summaries, _group_contact(), provisions, catalogue, scope=scope,
                                    scope_kind=kind, protected=not user.is_admin,
                                    period=(rows["first"].min(), rows["last"].max()))
     html = evidence_to_html(report)
@@ -469,29 +481,34 @@ def _import_tab() -> None:
         from data.outcome_import import read_followup_export
 
         try:
-            with contextlib_exit_stack(upload) as paths:
-                nc = read_followup_export(list(paths))
-                result = network_canvas_followup(nc, provision_id=provision, study_group=group,
-                                                 known_persons=known_persons, alter_code_variable=code_var or None)
+            # As on the page Netwerken: the export reader checks the files (zip bombs, kinds) itself.
+            nc = read_followup_export([(f.name, f.getvalue()) for f in upload])
+            result = network_canvas_followup(nc, provision_id=provision, study_group=group,
+                                             known_persons=known_persons, alter_code_variable=code_var or None)
         except DataValidationError as exc:
             show_error(exc)
             return
         if result.report:
-            st.dataframe(pd.DataFrame(result.report), hide_index=True)
+            st.dataframe(pd.DataFrame(result.report).rename(columns={
+                "persoon": "Persoon", "gesprekken": "Gesprekken", "momenten": "Momenten",
+                "relaties": "Relaties per moment", "uit_de_groep": "Uit de groep", "te_volgen": "Te volgen",
+                "melding": "Melding"}), hide_index=True)
         for warning in result.warnings:
             st.warning(md(_warning_text(warning)))
         measurements, ties = result.measurements, result.followup_ties
     if st.button("Importeren", key="fu_imp_knop", disabled=store.is_demo):
         try:
-            counts = store.merge_measurements(measurements, ties, source=upload.name if hasattr(upload, "name")
-                                              else "network-canvas", kind="metingen")
+            # A Network Canvas file name starts with the case id: the source is named without it.
+            label = upload.name if hasattr(upload, "name") else "Network Canvas-export"
+            counts = store.merge_measurements(measurements, ties, kind="metingen", source=label)
         except DataValidationError as exc:
             show_error(exc)
         except (AccessDenied, StoreError) as exc:
             st.error(md(str(exc)))
         else:
-            st.success(f"Geïmporteerd: {format_number(counts['metingen'])} metingen van "
-                       f"{format_number(counts['personen'])} personen (import {counts['import']}; ongedaan te maken "
+            people = counts["personen"]
+            st.success(f"Geïmporteerd: {format_number(counts['metingen'])} metingen van {format_number(people)} "
+                       f"{'persoon' if people == 1 else 'personen'} (import {counts['import']}; ongedaan te maken "
                        "op de pagina Beheer).")
 
 
@@ -502,17 +519,6 @@ def _warning_text(warning) -> str:
     where = ", ".join(f"{label} {warning[key]}" for key, label in (("bestand", "bestand"), ("rij", "rij"),
                                                                    ("kolom", "kolom")) if warning.get(key))
     return f"{warning.get('melding', '')}" + (f" ({where})" if where else "")
-
-
-def contextlib_exit_stack(uploads):
-    """Every upload as a real file path at once (uploaded_file for each), removed afterwards."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def stack():
-        with contextlib.ExitStack() as es:
-            yield [es.enter_context(uploaded_file(u, allowed=("zip", "csv", "graphml"))) for u in uploads]
-    return stack()
 
 
 # --------------------------------------------------------------------------- meetmomenten (per soort)
@@ -528,9 +534,15 @@ def _schedule_tab() -> None:
         "Nazorgcontacten per jaar": [t.aftercare_per_year for t in catalogue.values()],
     }, index=list(catalogue)).astype({c: "Int64" for c in ("T1 (einde), weken", "T2, weken", "T3, weken",
                                                             "Nazorgcontacten per jaar")})
-    edited = st.data_editor(table, key="fu_schema", hide_index=True, disabled=["Soort"], width="stretch")
+    edited = st.data_editor(table, key="fu_schema", hide_index=True, disabled=["Soort"], width="stretch",
+                            placeholder="")
+    st.caption("Een leeg vak: geen vast moment voor die soort (de datum komt dan bij elke meting); zonder aantal "
+               "nazorgcontacten geldt 4 per jaar.")
     if st.button("Meetmomenten opslaan", key="fu_schema_opslaan"):
-        changed = edited.ne(table).any(axis=1) & ~(edited.isna() & table.isna()).all(axis=1)
+        # Compared as plain values: a number typed into an empty cell is a change (NA != 8 would be NA).
+        before = table.astype(object).where(table.notna(), None)
+        after = edited.astype(object).where(edited.notna(), None)
+        changed = (before != after).any(axis=1)
         try:
             for code in edited.index[changed.to_numpy()]:  # the few types a user changed, not a loop over data
                 row = edited.loc[code]

@@ -119,3 +119,27 @@ def test_a_stale_plan_is_not_overwritten_from_the_page(teststad):
     # After the refusal the list shows the plan as it is now, and a second try is based on that.
     next(b for b in at.button if b.label == "Status wijzigen").click().run()
     assert teststad.read_table("aftercare_plans").iloc[0]["status"] == "afgerond"
+
+
+def test_follow_up_moments_per_type_are_set_on_the_page(teststad):
+    at = _page(User("beheer", "beheerder"))
+    at.session_state["fu_tabs"] = "Meetmomenten"
+    at.run()
+    codes = list(teststad.read_provision_types())
+    row = codes.index("buurthuis")  # no fixed course by default: every cell empty
+    at.session_state["fu_schema"] = {"edited_rows": {row: {"T1 (einde), weken": 8, "T2, weken": 21}},
+                                     "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.label == "Meetmomenten opslaan").click().run()
+    assert not at.exception, at.exception
+    assert any("Meetmomenten opgeslagen" in s.value for s in at.success)
+    types = teststad.read_provision_types()
+    assert types["buurthuis"].moment_weeks == {"T1": 8, "T2": 21, "T3": None}
+    assert types["grip_en_glans"].moment_weeks == {"T1": 6, "T2": 19, "T3": 58}  # untouched
+    # A schedule out of order is refused in Dutch and changes nothing.
+    at.session_state["fu_schema"] = {"edited_rows": {row: {"T1 (einde), weken": 30}}, "added_rows": [],
+                                     "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.label == "Meetmomenten opslaan").click().run()
+    assert any("T1 voor T2 voor T3" in e.value for e in at.error)
+    assert teststad.read_provision_types()["buurthuis"].moment_weeks["T1"] == 8

@@ -361,3 +361,30 @@ def test_version_8_store_gets_follow_up_tables(town_store):
     assert "measurements" in dict(pyogrio.list_layers(store.path))
     GeoPackageStore.open(town_store.path)  # opening again changes nothing
     assert store.schema_version == 9
+
+
+def test_a_measurement_import_is_undone_whole_and_blocks_undoing_the_persons_it_measures(tmp_path):
+    """Measurements are a batch like any import (version 9): undoing it removes them with their networks and
+    brings back what they replaced; the import of the persons they are about cannot be undone before them."""
+    from tests.towns import build_state, write_town_files
+
+    store = build_state(GeoPackageStore.create_new(tmp_path / "teststad.gpkg"), write_town_files(tmp_path / "bron"),
+                        "netwerken")
+    person = str(store.read_table("persons")["person_id"].iloc[0])
+    provision = str(store.read_table("provisions")["provision_id"].iloc[0])
+    row = {"person_id": person, "provision_id": provision, "study_group": "deelnemer", "moment": "T0",
+           "measured_on": pd.Timestamp("2026-03-02"), **{f"lsns_{i}": 1 for i in range(1, 7)}}
+    tie = {"person_id": person, "provision_id": provision, "moment": "T0", "alter_key": "a1", "role": "buur"}
+    first = store.merge_measurements(pd.DataFrame([row]), pd.DataFrame([tie]), user="test", source="t0.csv")
+    second = store.merge_measurements(pd.DataFrame([{**row, "lsns_1": 4}]), None, user="test", source="t0b.csv")
+    stored = store.read_table("measurements")
+    assert stored["lsns_1"].tolist() == [4] and stored["version"].tolist() == [2]
+    assert store.read_table("followup_ties").empty  # the replaced moment was asked without a network
+    network = int(store.read_batches().query("kind == 'netwerk'")["batch_id"].max())
+    blockers = store.undo_preview(network)["blockers"]
+    assert any("metingen" in b["reason"] for b in blockers)
+    store.undo_batch(second["import"], user="test")
+    back = store.read_table("measurements")
+    assert back["lsns_1"].tolist() == [1] and len(store.read_table("followup_ties")) == 1
+    store.undo_batch(first["import"], user="test")
+    assert store.read_table("measurements").empty and store.read_table("followup_ties").empty
