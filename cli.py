@@ -858,6 +858,72 @@ def _cmd_outcomes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wijk_args(values) -> list[str]:
+    """The codes of --wijk, given more than once or as a comma list ('WK199900,WK199901')."""
+    return [code.strip().upper() for value in values or () for code in str(value).split(",") if code.strip()]
+
+
+def _cmd_export_agenda(args: argparse.Namespace) -> int:
+    from data.access import ScopedStore
+    from data.agenda import agenda_export_bytes, agenda_table
+    from data.auth import User
+    from data.formatting import format_number
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise DataValidationError("Kies een .csv- of .xlsx-bestand voor --out.")
+    store = GeoPackageStore.open(args.store, create=False)
+    scoped = ScopedStore(store, User(args.gebruiker, "beheerder"))
+    areas = scoped.read_table("areas")
+    wijken = _wijk_args(args.wijk)
+    known = set(areas.loc[areas["level"] == "wijk", "area_code"].astype(str))
+    unknown = [w for w in wijken if w not in known]
+    if unknown:
+        raise DataValidationError(f"Onbekende wijk {', '.join(unknown)} voor --wijk; de opslag kent: "
+                                  f"{', '.join(sorted(known)) or 'geen wijken'}.")
+    items = scoped.read_table("agenda_items")
+    if wijken:
+        items = items.loc[items["wijk_code"].astype(str).isin(wijken)].reset_index(drop=True)
+    table = agenda_table(items, scoped.read_table("agenda_links"), areas, scoped.read_table("provisions"),
+                         scoped.read_table("initiatives"), provision_types=scoped.read_provision_types())
+    out.write_bytes(agenda_export_bytes(table, out.suffix.lower().lstrip(".")))
+    store.log(args.gebruiker, "export-agenda", "agenda_items",
+              {"bestand": out.name, "rijen": len(table), "wijken": wijken or "alle"})
+    where = f" van {', '.join(wijken)}" if wijken else ""
+    if table.empty:
+        print(f"Nog geen agendapunten{where} in deze opslag; alleen de kopregel is geschreven naar {out}.")
+        return 0
+    n = len(table)
+    print(f"{format_number(n)} {'agendapunt' if n == 1 else 'agendapunten'}{where} geschreven naar {out}"
+          + (" (met een blad 'Toelichting' per kolom)." if out.suffix.lower() == ".xlsx" else "."))
+    return 0
+
+
+def _cmd_import_agenda(args: argparse.Namespace) -> int:
+    from data.access import ScopedStore
+    from data.agenda import read_agenda_file
+    from data.auth import User
+    from data.formatting import format_number
+
+    store = GeoPackageStore.open(args.store, create=False)
+    scoped = ScopedStore(store, User(args.gebruiker, "beheerder"))
+    areas = scoped.read_table("areas")
+    path = Path(args.file)
+    agenda = read_agenda_file(path, known_wijken=areas.loc[areas["level"] == "wijk", "area_code"].astype(str),
+                              known_buurten=areas.loc[areas["level"] == "buurt", "area_code"].astype(str),
+                              known_provisions=scoped.read_table("provisions")["provision_id"].astype(str),
+                              known_initiatives=scoped.read_table("initiatives")["initiative_id"].astype(str),
+                              known_types=scoped.read_provision_types())
+    result = scoped.import_agenda_items(agenda.items, agenda.links, source=path.name)
+    for warning in agenda.warnings[:20]:
+        print(f"Let op: bestand {warning['bestand']}, kolom {warning['kolom']}: {warning['melding']}")
+    n = int(result.get("agendapunten", len(agenda.items)))
+    ids = result.get("ids") or []
+    print(f"{format_number(n)} {'agendapunt' if n == 1 else 'agendapunten'} geïmporteerd uit {path.name}"
+          + (f" ({ids[0]} tot en met {ids[-1]})." if len(ids) > 1 else f" ({ids[0]})." if ids else "."))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = _DutchParser(prog="python cli.py", description="Steunkaart vanaf de opdrachtregel.")
@@ -979,6 +1045,16 @@ def build_parser() -> argparse.ArgumentParser:
     outcomes.add_argument("--after", default="T1", help="het latere meetmoment (standaard T1)")
     outcomes.add_argument("--per", default="provision",
                           help="provision (per voorziening, standaard) of type (per soort voorziening)")
+
+    eagenda = command("export-agenda", "exporteer de wijkagenda (agendapunten met wijk, titel, eigenaar, status, "
+                      "datums en koppelingen) naar CSV of Excel", _cmd_export_agenda)
+    eagenda.add_argument("--out", required=True, help="doelbestand: .csv (puntkomma's) of .xlsx (met toelichting)")
+    eagenda.add_argument("--wijk", action="append", metavar="WK......",
+                         help="alleen deze wijk(en); mag vaker gegeven worden of als lijst met komma's")
+
+    iagenda = command("import-agenda", "importeer agendapunten uit CSV of Excel (zoals export-agenda ze schrijft); "
+                      "elke rij wordt een nieuw agendapunt", _cmd_import_agenda)
+    iagenda.add_argument("file", metavar="BESTAND", help="CSV of Excel met de kolommen wijkcode, titel, eigenaar, ...")
 
     command("init", "maak een nieuwe, lege opslag voor de eigen gemeente (een bestaand bestand wordt "
             "geweigerd)", _cmd_init, writes=False, store_required=True)

@@ -135,6 +135,9 @@ class ScopedStore:
         if name in ADMIN_TABLES:
             self._require(self.user.is_admin, "het logboek en de gebruikers")
             return self._store.read_table(name).drop(columns=[*SECRET_COLUMNS, "totp_last_step"], errors="ignore")
+        if name == "key_figures" and self.user.role == "gemeente":
+            # Names of key figures (only ever stored with consent) are for the teams in the wijk, not for policy.
+            return self._store.read_table(name).assign(name=None)
         if name not in PERSON_TABLES:
             return self._store.read_table(name)
         self._require(self.user.sees_persons, "gegevens over personen")
@@ -529,6 +532,64 @@ class ScopedStore:
             ties, alter_links = self._keep_outside_ties(ties, alter_links, others)
         return self._store.merge_network(persons, ties, participation, alter_links=alter_links,
                                          user=self.user.username, source=source, sha256=sha256, kind=kind)
+
+    # ------------------------------------------------------------------ the wijkagenda (issue 17)
+    def _agenda_wijk_allowed(self, wijk_code) -> bool:
+        """Whether this user may add items in this wijk: gebiedsverbinder of their wijken (all when the account
+        names none), opbouwwerker anywhere, wijkteam in its own wijken, administrator everywhere."""
+        role = self.user.role
+        if role == "beheerder" or role == "opbouwwerker":
+            return True
+        if role in ("gebiedsverbinder", "wijkteam"):
+            return not self.user.wijken or str(wijk_code) in self.user.wijken
+        return False
+
+    def save_agenda_item(self, item: dict, links=None, *, expected_version: int | None = None,
+                         note: str | None = None) -> dict:
+        """Create or change an agenda item within the role rules of the wijkagenda.
+
+        The gebiedsverbinder keeps the agenda of their wijken (every item there); opbouwwerk and wijkteam add
+        items (a wijkteam in its own wijken) and update the items they created; the gemeente reads only; the
+        administrator may do everything. Edits use optimistic locking (ConflictError) and are audited.
+        """
+        self._require(self.user.role != "gemeente", "de wijkagenda wijzigen")
+        refused = AccessDenied("U kunt alleen agendapunten van uw eigen wijken vastleggen, en als opbouwwerker of "
+                               "wijkteam alleen de punten die u zelf hebt gemaakt wijzigen.")
+        if expected_version is not None:
+            stored = self._store.read_table("agenda_items")
+            row = stored.loc[stored["item_id"].astype(str) == str(item.get("item_id"))]
+            if row.empty:
+                raise StoreError(f"Agendapunt {item.get('item_id')} bestaat niet (meer).")
+            row = row.iloc[0]
+            own = str(row["created_by"]) == self.user.username
+            keeper = self.user.role == "gebiedsverbinder" and self._agenda_wijk_allowed(row["wijk_code"])
+            if not (self.user.is_admin or keeper or own):
+                raise refused
+            if str(item.get("wijk_code", row["wijk_code"])) != str(row["wijk_code"]) and not \
+                    self._agenda_wijk_allowed(item.get("wijk_code")):
+                raise refused
+        elif not self._agenda_wijk_allowed(item.get("wijk_code")):
+            raise refused
+        return self._store.save_agenda_item(item, links, user=self.user.username, role=self.user.role,
+                                            expected_version=expected_version, note=note)
+
+    def import_agenda_items(self, items, links=None, *, source: str = "") -> dict:
+        """Agenda items from a file (all new), for the roles that may add items in every wijk of the file."""
+        self._require(self.user.role != "gemeente", "de wijkagenda wijzigen")
+        wijken = pd.unique(items["wijk_code"].astype(str)) if len(items) else []
+        if not all(self._agenda_wijk_allowed(w) for w in wijken):
+            raise AccessDenied("Dit bestand bevat agendapunten van wijken die niet de uwe zijn; er is niets "
+                               "geïmporteerd.")
+        return self._store.import_agenda_items(items, links, user=self.user.username, role=self.user.role,
+                                               source=source)
+
+    def save_initiative(self, record: dict, *, expected_version: int | None = None) -> dict:
+        self._require(self.user.role != "gemeente", "bewonersinitiatieven vastleggen")
+        return self._store.save_initiative(record, user=self.user.username, expected_version=expected_version)
+
+    def save_key_figure(self, record: dict, *, expected_version: int | None = None) -> dict:
+        self._require(self.user.role != "gemeente", "sleutelfiguren vastleggen")
+        return self._store.save_key_figure(record, user=self.user.username, expected_version=expected_version)
 
     # ------------------------------------------------------------------ follow-up of participants
     def _require_own_persons(self, person_ids, what: str) -> None:

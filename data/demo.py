@@ -39,6 +39,16 @@ of the demo is the same with or without it:
   for 12 months) from each bezoekdienst participant's T1 and for 3 persons after wijkteam support,
   with about 70% of the contacts planned before 24-11-2026 registered: on 01-12-2026
   (:data:`FOLLOWUP_REFERENCE`) some are overdue and some are due in December 2026.
+
+The wijkagenda (issue 17) is drawn with its own generator too (``seed + 17``) and only reads what is drawn
+before it: for the Kanaalzone and the Centrum (:data:`DEMO_AGENDA_WIJKEN`) 4-5 items each, owned by the
+gebiedsverbinder, the opbouwwerk and the wijkteam, with statuses idee/gepland/loopt/afgerond, dates between
+09-2026 and 03-2027 and 2-3 updates each. The 'tekort' item of each wijk points at the buurt with the largest
+shortage of the bezoekdienst weduwen in that wijk (exact top 1, computed by :func:`_visiting_shortage` as the
+gap page does: Rozenhof in the Kanaalzone, which is also the gemeente's largest, and Vestingwal in the Centrum);
+other items come from the wijk's provisions under pressure or stopped and from the buurt with the largest share
+of poor-network signals (Flatwijk De Horst). Three residents' initiatives (linked to items) and four key figures
+(one with a consented name). Origin figures are aggregates (never under 5 persons), never a person id.
 """
 
 from __future__ import annotations
@@ -53,6 +63,7 @@ import shapely
 
 from data.aggregate import aggregate_indicators
 from data.cbs import harmonise_cbs_areas
+from data.formatting import format_number, round_to_five
 from data.provision_types import PROVISION_TYPES
 from data.schema import (
     AGE_BANDS,
@@ -118,12 +129,23 @@ class DemoData:
     followup_ties: pd.DataFrame | None = None
     aftercare_plans: pd.DataFrame | None = None
     aftercare_contacts: pd.DataFrame | None = None
+    # The wijkagenda (issue 17): items with their links and updates, residents' initiatives, key figures.
+    agenda_items: pd.DataFrame | None = None
+    agenda_links: pd.DataFrame | None = None
+    agenda_updates: pd.DataFrame | None = None
+    initiatives: gpd.GeoDataFrame | None = None
+    key_figures: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the frames keyed by store table name (tables left out are written empty)."""
         def given(name: str) -> pd.DataFrame:
             frame = getattr(self, name)
-            return frame if frame is not None else pd.DataFrame(columns=TABLES[name].column_names)
+            if frame is not None:
+                return frame
+            if TABLES[name].geometry_type:
+                return gpd.GeoDataFrame(columns=[*TABLES[name].column_names, "geometry"], geometry="geometry",
+                                        crs=CRS_EPSG)
+            return pd.DataFrame(columns=TABLES[name].column_names)
 
         return {
             "areas": self.areas,
@@ -137,6 +159,8 @@ class DemoData:
             "followup_ties": given("followup_ties"),
             "aftercare_plans": given("aftercare_plans"),
             "aftercare_contacts": given("aftercare_contacts"),
+            **{name: given(name) for name in ("agenda_items", "agenda_links", "agenda_updates", "initiatives",
+                                              "key_figures")},
         }
 
 
@@ -1092,6 +1116,343 @@ def _demo_followup(rng: np.random.Generator, persons: pd.DataFrame, ties: pd.Dat
             "aftercare_contacts": contacts[columns["aftercare_contacts"]]}
 
 
+# --------------------------------------------------------------------------- wijkagenda (issue 17)
+
+# The two wijken with a demo agenda: the Kanaalzone (the widowed hot spot, its visiting service under pressure,
+# the pocket of poor networks in Flatwijk De Horst) and the Centrum (its visiting service stopped).
+DEMO_AGENDA_WIJKEN = (f"WK{GEMEENTE_CODE[2:]}01", f"WK{GEMEENTE_CODE[2:]}00")
+# The provision type whose shortage the 'tekort' items are about: in each agenda wijk one item points at the buurt
+# with the largest shortage of it in that wijk (computed in the generator, see _visiting_shortage).
+DEMO_AGENDA_SHORTAGE_TYPE = "bezoekdienst_weduwen"
+# Need of the visiting service per widowed resident: the weight of mapping.gaps.DEFAULT_NEED (data/ does not import
+# mapping/; tests/test_demo_agenda.py checks that the two agree).
+VISIT_NEED_PER_WIDOWED = 0.10
+# The fictitious accounts that wrote the demo agenda, by their role.
+DEMO_AGENDA_USERS = {"gebiedsverbinder": "demo-gebiedsverbinder", "opbouwwerker": "demo-opbouwwerker",
+                     "wijkteam": "demo-wijkteam"}
+# Every starts_on and due_on lies in this period; every update is made before FOLLOWUP_REFERENCE.
+DEMO_AGENDA_PERIOD = (pd.Timestamp("2026-09-01"), pd.Timestamp("2027-03-31"))
+DEMO_AGENDA_MIN_COUNT = 5  # no figure of fewer persons (data.disclosure.MIN_CELL) is put in an origin_figure
+SIGNAL_MIN_SCREENED = 20  # a buurt's share with a poor-network signal is only used with this many screened
+# Per wijk: (kind of item, owner team, status). Kinds: 'tekort' (the largest shortage of the visiting service),
+# 'onder_druk' (the wijk's provision under pressure whose funding ends first), 'gestopt' (a stopped provision,
+# a buurthuis first), 'signaal' (the buurt with the largest share of poor-network signals), 'ontmoeting' and
+# 'sleutelfiguren' (entered by hand).
+_AGENDA_PLAN = {
+    DEMO_AGENDA_WIJKEN[0]: (("tekort", "opbouwwerker", "loopt"), ("onder_druk", "gebiedsverbinder", "gepland"),
+                            ("signaal", "wijkteam", "idee"), ("ontmoeting", "wijkteam", "afgerond"),
+                            ("sleutelfiguren", "gebiedsverbinder", "loopt")),
+    DEMO_AGENDA_WIJKEN[1]: (("tekort", "gebiedsverbinder", "gepland"), ("gestopt", "opbouwwerker", "loopt"),
+                            ("onder_druk", "gebiedsverbinder", "idee"), ("signaal", "wijkteam", "afgerond")),
+}
+# The update history per status: the statuses an item went through (the first is its creation).
+_AGENDA_PATHS = {"idee": ("idee", "idee"), "gepland": ("idee", "gepland"), "loopt": ("idee", "gepland", "loopt"),
+                 "afgerond": ("gepland", "loopt", "afgerond")}
+# The dates per status: (first start, last start, days from start to due), within DEMO_AGENDA_PERIOD.
+_AGENDA_DATES = {"idee": ("2027-01-04", "2027-01-29", 56), "gepland": ("2026-12-01", "2027-01-15", 70),
+                 "loopt": ("2026-09-07", "2026-10-16", 120), "afgerond": ("2026-09-01", "2026-09-18", 60)}
+# Short notes about the action (never about a person), per kind: on creation ('nieuw'), a second note while it is
+# still an idea ('idee'), and when it was planned, started and finished.
+_AGENDA_NOTES = {
+    "tekort": {"nieuw": "Op de agenda gezet vanuit het tekort op de kaart van de tekorten.",
+               "idee": "Nagevraagd bij de bezoekdiensten hoeveel vrijwilligers er nodig zijn.",
+               "gepland": "Besproken in het driehoeksoverleg: werving van bezoekvrijwilligers met eigen ervaring.",
+               "loopt": "Wervingsavond gehouden; de eerste nieuwe vrijwilligers volgen de training.",
+               "afgerond": "De nieuwe vrijwilligers zijn getraind en bezoeken nu zelfstandig."},
+    "onder_druk": {"nieuw": "Op de agenda gezet: de financiering van deze voorziening loopt af.",
+                   "idee": "De organisatie levert cijfers over bereik en wachtlijst aan.",
+                   "gepland": "Gesprek met de gemeente en de organisatie ingepland over de periode na de subsidie.",
+                   "loopt": "Het gesprek met de gemeente loopt; een voorstel voor de verlenging is in de maak.",
+                   "afgerond": "De financiering is verlengd."},
+    "gestopt": {"nieuw": "Op de agenda gezet: de voorziening is gestopt en bewoners missen een ontmoetingsplek.",
+                "idee": "Rondgevraagd welke ruimtes in de buurt vrij zijn.",
+                "gepland": "Afgesproken het bewonersinitiatief te steunen met een ruimte en begeleiding.",
+                "loopt": "De koffieochtenden lopen; het opbouwwerk zoekt een vaste ruimte.",
+                "afgerond": "Er is een vaste ruimte gevonden; het initiatief draait zelfstandig."},
+    "signaal": {"nieuw": "Op de agenda gezet vanuit het aandeel bewoners met een signaal van een arm netwerk.",
+                "idee": "Besproken met het opbouwwerk: eerst met bewoners zelf een plan maken.",
+                "gepland": "Overleg met huisartsen en praktijkondersteuners ingepland.",
+                "loopt": "Het overleg is gestart; de groepen en ontmoetingsplekken van de wijk zijn op een rij gezet.",
+                "afgerond": "Afspraken gemaakt met huisartsen en praktijkondersteuners over verwijzen naar groepen."},
+    "ontmoeting": {"nieuw": "Idee uit het wijkteamoverleg: een vaste inloopmiddag in de wijk.",
+                   "idee": "Nagevraagd welke middag het buurthuis vrij heeft.",
+                   "gepland": "Inloopmiddagen gepland in overleg met het buurthuis.",
+                   "loopt": "De eerste inloopmiddag is gehouden.",
+                   "afgerond": "De inloopmiddagen zijn gehouden; ze horen nu bij het vaste programma van het huis."},
+    "sleutelfiguren": {"nieuw": "Op de agenda gezet: de sleutelfiguren van de wijk beter leren kennen.",
+                       "idee": "Een eerste lijst van organisaties en rollen gemaakt.",
+                       "gepland": "Kennismakingsronde gepland langs bewonerscommissie, moskee en huisartsen.",
+                       "loopt": "De eerste gesprekken zijn gevoerd; de sleutelfiguren staan in Steunkaart.",
+                       "afgerond": "De kennismakingsronde is rond."},
+}
+
+
+def _month(value) -> str:
+    """'juni 2027': a month without a day number (an origin figure holds no small numbers)."""
+    from babel.dates import format_date as babel_date
+
+    return babel_date(pd.Timestamp(value).date(), format="MMMM y", locale="nl_NL")
+
+
+def _count(value: float) -> int:
+    """A count of persons as shown: a whole number, rounded half up."""
+    return int(np.floor(float(value) + 0.5))
+
+
+def _visiting_shortage(buurten: gpd.GeoDataFrame, provisions: gpd.GeoDataFrame,
+                       ptype: str = DEMO_AGENDA_SHORTAGE_TYPE) -> pd.Series:
+    """The shortage of a visiting service per buurt (persons), by area_code, as the gap page computes it.
+
+    Need = :data:`VISIT_NEED_PER_WIDOWED` × inhabitants × % widowed / 100 (none in water buurten); supply is the
+    step 2SFCA accessibility A of the running provisions of the type (the definitions of :mod:`data.reach`); the
+    shortage is need × max(0, 1 − A). This is :func:`mapping.gaps.gaps_from_need_and_supply` with decay 'step' for
+    this type, written here from the generator's own data because ``data/`` does not import ``mapping/``.
+    """
+    from data.reach import buurt_xy, catchment_pairs, effective_reach_m, is_running, supply_per_year
+
+    water = buurten["water"].fillna(False).astype(bool).to_numpy()
+    need = (VISIT_NEED_PER_WIDOWED * buurten["aantal_inwoners"] * buurten["percentage_verweduwd"] / 100).to_numpy(
+        dtype=float)
+    need = np.where(water, np.nan, need)
+    running = provisions.loc[(provisions["type"] == ptype).to_numpy() & is_running(provisions)]
+    xy = buurt_xy(buurten)
+    reach = effective_reach_m(running)
+    i, j, _ = catchment_pairs(xy, np.c_[running.geometry.x, running.geometry.y], reach)
+    served = np.bincount(j, weights=np.nan_to_num(need)[i], minlength=len(running))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(served > 0, supply_per_year(running) / served, 0.0)
+    access = np.bincount(i, weights=ratio[j], minlength=len(buurten))
+    return pd.Series(need * np.clip(1 - access, 0, 1), index=buurten["area_code"].to_numpy())
+
+
+def _signal_shares(persons: pd.DataFrame) -> pd.DataFrame:
+    """Per buurt: screened persons (all six LSNS-6 items) and those with LSNS-6 below 12 (a poor-network signal)."""
+    lsns = persons[[f"lsns_{i}" for i in range(1, 7)]].astype("float64").sum(axis=1, min_count=6)
+    frame = pd.DataFrame({"buurt_code": persons["buurt_code"].to_numpy(), "screened": lsns.notna().to_numpy(),
+                          "signal": (lsns < 12).to_numpy()})
+    return frame.groupby("buurt_code")[["screened", "signal"]].sum()
+
+
+def _point_in(rng: np.random.Generator, geometry: shapely.Geometry) -> shapely.Point:
+    inner = geometry.buffer(-30)
+    return shapely.Point(_points_in(rng, inner if not inner.is_empty else geometry, 1, 0)[0])
+
+
+def _demo_agenda(rng: np.random.Generator, buurten: gpd.GeoDataFrame, wijken: pd.DataFrame,
+                 provisions: gpd.GeoDataFrame, persons: pd.DataFrame) -> dict:
+    """The wijkagenda of the demo: items with links and updates, residents' initiatives and key figures.
+
+    For each wijk of :data:`DEMO_AGENDA_WIJKEN` the items of ``_AGENDA_PLAN`` are made from the demo's own figures:
+    the 'tekort' item points at the buurt with the largest shortage of :data:`DEMO_AGENDA_SHORTAGE_TYPE` in the wijk
+    (:func:`_visiting_shortage`), the 'signaal' item at the buurt with the largest share of screened residents with
+    LSNS-6 below 12 (at least :data:`SIGNAL_MIN_SCREENED` screened), the provision items at the wijk's provisions
+    under pressure or stopped. Every origin_figure is an aggregate as the pages show it (whole persons, shares in
+    whole percent of a count rounded to 5, no day numbers); an item whose figure would hold fewer than
+    :data:`DEMO_AGENDA_MIN_COUNT` persons, or whose provision is absent, is left out. No person id anywhere.
+    """
+    from data.provision_types import PROVISION_TYPES as types
+
+    shortage = _visiting_shortage(buurten, provisions)
+    signals = _signal_shares(persons)
+    names = buurten.set_index("area_code")["name"]
+    geoms = buurten.set_index("area_code").geometry
+    xy = pd.DataFrame(np.c_[buurten.geometry.representative_point().x, buurten.geometry.representative_point().y],
+                      index=buurten["area_code"].to_numpy(), columns=["x", "y"])
+    wijk_names = wijken.set_index("area_code")["name"]
+    measured_year = int(pd.to_datetime(persons["measured_on"]).dt.year.max())
+    label = types[DEMO_AGENDA_SHORTAGE_TYPE].label.lower()
+    stamp = "%Y-%m-%dT%H:%M:%S.000000Z"
+
+    def in_wijk(codes: pd.Series, wijk: str) -> np.ndarray:
+        return codes.astype(str).str[2:8].eq(wijk[2:]).to_numpy()
+
+    # What each wijk's items are about.
+    context = {}
+    for wijk in DEMO_AGENDA_WIJKEN:
+        own = provisions.loc[in_wijk(provisions["buurt_code"], wijk)]
+        gaps = shortage.loc[in_wijk(pd.Series(shortage.index), wijk)].dropna()
+        top = gaps.idxmax() if len(gaps) and _count(gaps.max()) >= DEMO_AGENDA_MIN_COUNT else None
+        shares = signals.loc[in_wijk(pd.Series(signals.index), wijk)]
+        shares = shares.loc[(shares["screened"] >= SIGNAL_MIN_SCREENED) & (shares["signal"] >= DEMO_AGENDA_MIN_COUNT)]
+        signal = (shares["signal"] / shares["screened"]).idxmax() if len(shares) else None
+        risky = own.loc[own["status"] == "onder_druk"].assign(first=lambda f: f["type"] != DEMO_AGENDA_SHORTAGE_TYPE)
+        risky = risky.sort_values(["first", "funding_end", "provision_id"])
+        stopped = own.loc[own["status"] == "gestopt"].assign(
+            first=lambda f: f["type"] != "buurthuis").sort_values(["first", "provision_id"])
+        houses = own.loc[(own["type"] == "buurthuis") & (own["status"] != "gestopt")].sort_values(
+            ["capacity_per_year", "provision_id"], ascending=[False, True])
+        visiting = provisions.loc[(provisions["type"] == DEMO_AGENDA_SHORTAGE_TYPE).to_numpy()
+                                  & (provisions["status"] != "gestopt").to_numpy()]
+        near = None
+        if top is not None and len(visiting):
+            d = np.hypot(visiting.geometry.x - xy.at[top, "x"], visiting.geometry.y - xy.at[top, "y"])
+            near = visiting.iloc[int(np.argmin(d.to_numpy()))] if (d <= visiting["reach_m"]).any() else None
+        opbouw = own.loc[own["type"] == "opbouwwerk", "organisation"]
+        stopped_visit = sorted(own.loc[(own["type"] == DEMO_AGENDA_SHORTAGE_TYPE) & (own["status"] == "gestopt"),
+                                       "provision_id"])
+        context[wijk] = {"top": top, "gaps": gaps, "signal": signal, "shares": shares,
+                         "risky": risky.iloc[0] if len(risky) else None,
+                         "stopped": stopped.iloc[0] if len(stopped) else None,
+                         "house": houses.iloc[0] if len(houses) else None, "near": near,
+                         "stopped_visit": stopped_visit,
+                         "opbouw": opbouw.iloc[0] if len(opbouw) else "Welzijn Voorbeeldstad"}
+
+    # Residents' initiatives: a dinner table where the shortage is largest and a living room where the signals are
+    # (Kanaalzone), a coffee morning where a buurthuis closed (Centrum).
+    initiatives, initiative_of = [], {}
+    first, second = (context[w] for w in DEMO_AGENDA_WIJKEN)
+    plans = []
+    if first["top"] is not None:
+        org = first["near"]["organisation"] if first["near"] is not None else "Humanitas Voorbeeldstad"
+        plans.append(("tekort", DEMO_AGENDA_WIJKEN[0], first["top"], f"Eettafel {names[first['top']]}",
+                      "Eens per week samen koken en eten, voor bewoners die alleen zijn komen te staan.", "loopt",
+                      "Vrijwilligers die willen koken en vervoer voor wie slecht ter been is.", str(org)))
+    if first["signal"] is not None:
+        plans.append(("signaal", DEMO_AGENDA_WIJKEN[0], first["signal"], f"Huiskamer {names[first['signal']]}",
+                      "Bewoners willen twee ochtenden per week een open huiskamer: koffie, een praatje, samen iets "
+                      "ondernemen.", "idee", "Een ruimte op de begane grond en een kleine startsubsidie.",
+                      f"{first['opbouw']} (opbouwwerk)"))
+    if second["stopped"] is not None:
+        where = second["stopped"]["buurt_code"]
+        plans.append(("gestopt", DEMO_AGENDA_WIJKEN[1], where, f"Koffieochtend {names[where]}",
+                      f"Buurtbewoners houden een wekelijkse koffieochtend nu {second['stopped']['name']} dicht is.",
+                      "loopt", "Een vaste ruimte en een bijdrage in de huur.", f"{second['opbouw']} (opbouwwerk)"))
+    for k, (kind, wijk, buurt, name, what, status, support, org) in enumerate(plans, 1):
+        initiative_id = f"IN-{k:04d}"
+        initiative_of[(wijk, kind)] = initiative_id
+        initiatives.append({"initiative_id": initiative_id, "name": name, "what": what, "buurt_code": buurt,
+                            "status": status, "support_asked": support, "contact_organisation": org,
+                            "created_by": DEMO_AGENDA_USERS["opbouwwerker"],
+                            "created_at": (pd.Timestamp("2026-06-15") + pd.Timedelta(days=int(rng.integers(0, 60)),
+                                                                                      hours=10)).strftime(stamp),
+                            "version": 1, "geometry": _point_in(rng, geoms[buurt])})
+
+    def provision_figure(p) -> str:
+        state = ("gestopt, financiering liep af in " if p["status"] == "gestopt"
+                 else "onder druk, financiering tot ")
+        text = f"{p['name']} ({types[p['type']].label.lower()}): {state}{_month(p['funding_end'])}"
+        if pd.notna(p["capacity_per_year"]) and p["capacity_per_year"] >= DEMO_AGENDA_MIN_COUNT:
+            text += f"; {format_number(p['capacity_per_year'])} {types[p['type']].capacity_unit}"
+        return text
+
+    items, links, updates = [], [], []
+    for wijk in DEMO_AGENDA_WIJKEN:
+        c, wname = context[wijk], wijk_names[wijk]
+        for kind, owner, status in _AGENDA_PLAN[wijk]:
+            item_links: list[tuple[str, str]] = []
+            if kind == "tekort":
+                if c["top"] is None or _count(c["gaps"].sum()) < DEMO_AGENDA_MIN_COUNT:
+                    continue
+                buurt = names[c["top"]]
+                title = f"Bezoekvrijwilligers werven voor {buurt}"
+                aim = (f"Meer verweduwde bewoners in {buurt} een bezoekvrijwilliger bieden: vrijwilligers met eigen "
+                       "ervaring werven en trainen, samen met de bezoekdienst.")
+                origin, figure = "tekort", (f"Tekort {label} in {buurt}: {format_number(_count(c['gaps'][c['top']]))} "
+                                            f"personen (in {wname}: {format_number(_count(c['gaps'].sum()))}); "
+                                            f"{DEMO_YEAR}")
+                item_links += [("buurt", c["top"]), ("tekort", DEMO_AGENDA_SHORTAGE_TYPE)]
+                item_links += [("voorziening", p["provision_id"]) for p in (c["near"],) if p is not None]
+                item_links += [("voorziening", v) for v in c["stopped_visit"]]
+            elif kind in ("onder_druk", "gestopt"):
+                p = c["risky"] if kind == "onder_druk" else c["stopped"]
+                if p is None:
+                    continue
+                if kind == "onder_druk":
+                    title = f"Toekomst van {p['name']} na {_month(p['funding_end'])}"
+                    aim = (f"Met de gemeente en {p['organisation']} afspraken maken over de financiering, zodat het "
+                           "aanbod in de wijk niet wegvalt.")
+                else:
+                    title = f"Ontmoeting in {names[p['buurt_code']]} na het stoppen van {p['name']}"
+                    aim = ("Bewoners een ontmoetingsplek houden: het bewonersinitiatief steunen en een vaste ruimte "
+                           "zoeken.")
+                origin, figure = "voorziening", provision_figure(p)
+                item_links += [("voorziening", p["provision_id"]), ("buurt", p["buurt_code"])]
+            elif kind == "signaal":
+                if c["signal"] is None:
+                    continue
+                buurt, row = names[c["signal"]], c["shares"].loc[c["signal"]]
+                all_rows = signals.loc[in_wijk(pd.Series(signals.index), wijk)].sum()
+                title = (f"Samen met bewoners een huiskamer in {buurt}" if (wijk, "signaal") in initiative_of else
+                         f"Signalen van arme netwerken in {buurt} bespreken met de huisartsen")
+                aim = ("Bewoners met een klein netwerk in groepen en ontmoeting opnemen, in plaats van ieder apart "
+                       "te helpen.")
+                origin = "signaal"
+                figure = (f"Signaal arm netwerk (LSNS-6 onder 12) in {buurt}: "
+                          f"{format_number(100 * row['signal'] / row['screened'])}% van circa "
+                          f"{format_number(round_to_five([row['screened']]).iloc[0])} gescreende bewoners (in {wname}: "
+                          f"{format_number(100 * all_rows['signal'] / all_rows['screened'])}%); {measured_year}")
+                item_links.append(("buurt", c["signal"]))
+            elif kind == "ontmoeting":
+                if c["house"] is None:
+                    continue
+                title = f"Inloopmiddag van het wijkteam in {c['house']['name']}"
+                aim = "Een vaste middag waarop bewoners zonder afspraak binnen kunnen lopen bij het wijkteam."
+                origin, figure = "handmatig", None
+                item_links += [("voorziening", c["house"]["provision_id"]), ("buurt", c["house"]["buurt_code"])]
+            else:  # sleutelfiguren
+                title = f"Kennismaken met de sleutelfiguren van {wname}"
+                aim = "Weten wie er in de wijk toe doet, zodat signalen en initiatieven sneller bij het team komen."
+                origin, figure = "handmatig", None
+                item_links += [("buurt", b) for b in (c["signal"], c["top"]) if b is not None]
+            if (wijk, kind) in initiative_of:
+                item_links.append(("initiatief", initiative_of[(wijk, kind)]))
+            item_id = f"AG-{len(items) + 1:04d}"
+            lo, hi, days = _AGENDA_DATES[status]
+            starts = pd.Timestamp(lo) + pd.Timedelta(days=int(rng.integers(0, (pd.Timestamp(hi) - pd.Timestamp(lo)).days
+                                                                             + 1)))
+            due = starts + pd.Timedelta(days=days)
+            # The history: made in the summer, planned in the triangle meeting (by the gebiedsverbinder), started on
+            # the start date and finished after the due date, by the owning team; all before FOLLOWUP_REFERENCE.
+            moments = [pd.Timestamp("2026-06-01") + pd.Timedelta(days=int(rng.integers(0, 75)))]
+            for step in _AGENDA_PATHS[status][1:]:
+                after = moments[-1] + pd.Timedelta(days=int(rng.integers(14, 36)))
+                on = {"loopt": starts + pd.Timedelta(days=int(rng.integers(0, 8))),
+                      "afgerond": due + pd.Timedelta(days=int(rng.integers(0, 6)))}.get(step, after)
+                moments.append(max(on, moments[-1] + pd.Timedelta(days=1)))
+            for k, (step, at) in enumerate(zip(_AGENDA_PATHS[status], moments, strict=True)):
+                role = "gebiedsverbinder" if step == "gepland" and k > 0 else owner
+                updates.append({"item_id": item_id, "at": (at + pd.Timedelta(hours=9 + k)).strftime(stamp),
+                                "user": DEMO_AGENDA_USERS[role], "role": role, "status": step,
+                                "note": _AGENDA_NOTES[kind]["nieuw" if k == 0 else step]})
+            history = updates[-len(moments):]
+            items.append({"item_id": item_id, "wijk_code": wijk, "title": title, "aim": aim, "owner_role": owner,
+                          "status": status, "starts_on": starts, "due_on": due, "origin_kind": origin,
+                          "origin_figure": figure, "created_by": history[0]["user"], "created_at": history[0]["at"],
+                          "updated_by": history[-1]["user"], "updated_at": history[-1]["at"],
+                          "version": len(history)})
+            links += [{"item_id": item_id, "kind": kind_, "target": target}
+                      for kind_, target in dict.fromkeys(item_links)]
+
+    # Key figures by role and organisation; only the chair of the residents' committee consented to her name.
+    figures = []
+    if first["signal"] is not None:
+        figures.append(("voorzitter bewonerscommissie", f"Bewonerscommissie {names[first['signal']]}",
+                        DEMO_AGENDA_WIJKEN[0], first["signal"], "Ria Bakker"))
+    figures.append(("imam", "Stichting Moskee Kanaalzone", DEMO_AGENDA_WIJKEN[0], None, None))
+    if first["top"] is not None:
+        figures.append(("huisarts", f"Gezondheidscentrum {names[first['top']]}", DEMO_AGENDA_WIJKEN[0], first["top"],
+                        None))
+    if second["stopped"] is not None:
+        figures.append(("buurtconciërge", "Woningcorporatie Vallei Wonen", DEMO_AGENDA_WIJKEN[1],
+                        second["stopped"]["buurt_code"], None))
+    key_figures = pd.DataFrame([
+        {"figure_id": f"SF-{k:04d}", "role_label": role, "organisation": org, "wijk_code": wijk, "buurt_code": buurt,
+         "name": name, "consent_name": name is not None, "created_by": DEMO_AGENDA_USERS["gebiedsverbinder"],
+         "created_at": (pd.Timestamp("2026-09-20T11:00") + pd.Timedelta(days=3 * k)).strftime(stamp), "version": 1}
+        for k, (role, org, wijk, buurt, name) in enumerate(figures, 1)], columns=TABLES["key_figures"].column_names)
+
+    def frame(name: str, rows: list) -> pd.DataFrame:
+        return pd.DataFrame(rows, columns=TABLES[name].column_names)
+
+    items_frame = frame("agenda_items", items)
+    for col in ("starts_on", "due_on"):
+        items_frame[col] = pd.to_datetime(items_frame[col])
+    layer = gpd.GeoDataFrame(pd.DataFrame(initiatives, columns=[*TABLES["initiatives"].column_names, "geometry"]),
+                             geometry="geometry", crs=CRS_EPSG)
+    return {"agenda_items": items_frame, "agenda_links": frame("agenda_links", links),
+            "agenda_updates": frame("agenda_updates", updates), "initiatives": layer, "key_figures": key_figures}
+
+
 def generate_demo(seed: int = DEMO_SEED, *, n_persons: int = 2000) -> DemoData:
     """Generate the demo municipality Voorbeeldstad.
 
@@ -1106,9 +1467,10 @@ def generate_demo(seed: int = DEMO_SEED, *, n_persons: int = 2000) -> DemoData:
     -------
     DemoData
         Areas (gemeente, 6 wijken, 40 buurten) with key figures, about 40 provisions,
-        persons, ties and participation, and the follow-up cohorts (measurements, networks per
-        moment, aftercare plans and contacts; see the module docstring and :data:`FOLLOWUP_EFFECTS`),
-        all in the store's columns.
+        persons, ties and participation, the follow-up cohorts (measurements, networks per
+        moment, aftercare plans and contacts; see the module docstring and :data:`FOLLOWUP_EFFECTS`)
+        and the wijkagenda of two wijken (items, links, updates, initiatives, key figures; see
+        :func:`_demo_agenda`), all in the store's columns.
     """
     rng = np.random.default_rng(seed)
     areas, values, raw = _demo_areas(rng)
@@ -1122,10 +1484,13 @@ def generate_demo(seed: int = DEMO_SEED, *, n_persons: int = 2000) -> DemoData:
     participation = _demo_participation(rng, persons, richness, provisions, buurten)
     # The follow-up cohorts draw from their own generator: the rest of the demo stays as it was.
     followup = _demo_followup(np.random.default_rng(seed + 16), persons, ties, participation, provisions, buurten)
+    # So does the wijkagenda (seed + 17): it only reads what is drawn above.
+    agenda = _demo_agenda(np.random.default_rng(seed + 17), buurten, areas.loc[areas["level"] == "wijk"], provisions,
+                          persons)
     return DemoData(areas, values, provisions, persons, ties, followup["participation"],
                     raw.drop(columns=["character"]), alter_links, measurements=followup["measurements"],
                     followup_ties=followup["followup_ties"], aftercare_plans=followup["aftercare_plans"],
-                    aftercare_contacts=followup["aftercare_contacts"])
+                    aftercare_contacts=followup["aftercare_contacts"], **agenda)
 
 
 def write_demo_store(path, *, seed: int = DEMO_SEED, user: str = "demo", replace: bool = False):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 CRS_EPSG = 28992  # RD New: every geometry in the store is in metres
 
 AREA_LEVELS = ("gemeente", "wijk", "buurt")
@@ -77,6 +77,16 @@ AFTERCARE_OUTCOMES = {
     "niet_bereikt": "niet bereikt",
     "wil_geen_contact": "wil geen contact meer",
 }
+# Version 10: the wijkagenda (issue 17). Items are collective actions; they carry aggregate figures only.
+AGENDA_STATUSES = {"idee": "idee", "gepland": "gepland", "loopt": "loopt", "afgerond": "afgerond", "gestopt": "gestopt"}
+AGENDA_OWNERS = {"gebiedsverbinder": "gebiedsverbinder", "opbouwwerker": "opbouwwerk", "wijkteam": "wijkteam"}
+AGENDA_ORIGINS = {"handmatig": "zelf ingevoerd", "tekort": "tekort (witte vlek)", "hotspot": "cluster van tekorten",
+                  "signaal": "aandeel met een signaal van een arm netwerk", "voorziening": "voorziening in gevaar",
+                  "profiel": "valt op in het profiel"}
+AGENDA_LINK_KINDS = {"buurt": "buurt", "voorziening": "voorziening", "initiatief": "bewonersinitiatief",
+                     "tekort": "tekort (soort voorziening)"}
+INITIATIVE_STATUSES = {"idee": "idee", "loopt": "loopt", "gestopt": "gestopt"}
+AGENDA_NOTE_MAX = 280  # an update is a short line about the action, never about a person
 DEFAULT_AFTERCARE_PER_YEAR = 4
 DEFAULT_AFTERCARE_MONTHS = 12
 
@@ -303,6 +313,86 @@ TABLES: dict[str, Table] = {
             ),
             description="Geregistreerde nazorgcontacten: datum, rol en uitkomstcode, geen vrije tekst (versie 9)",
             unique=("plan_id", "sequence"),
+        ),
+        Table(
+            "agenda_items",
+            (
+                ("item_id", "TEXT NOT NULL"),  # 'AG-0001'
+                ("wijk_code", "TEXT NOT NULL"),
+                ("title", "TEXT NOT NULL"),
+                ("aim", "TEXT"),
+                ("owner_role", "TEXT NOT NULL"),  # AGENDA_OWNERS: the team that carries the action
+                ("status", "TEXT NOT NULL DEFAULT 'idee'"),  # AGENDA_STATUSES
+                ("starts_on", "DATE"),
+                ("due_on", "DATE"),
+                ("origin_kind", "TEXT NOT NULL DEFAULT 'handmatig'"),  # AGENDA_ORIGINS
+                ("origin_figure", "TEXT"),  # the aggregate figure as it was when the item was made (suppressed)
+                ("created_by", "TEXT"),
+                ("created_at", "TEXT"),
+                ("updated_by", "TEXT"),
+                ("updated_at", "TEXT"),
+                ("version", "INTEGER NOT NULL DEFAULT 1"),
+            ),
+            description="Wijkagenda: gezamenlijke acties per wijk, alleen met geaggregeerde cijfers (versie 10)",
+            unique=("item_id",),
+        ),
+        Table(
+            "agenda_links",
+            (
+                ("item_id", "TEXT NOT NULL"),
+                ("kind", "TEXT NOT NULL"),  # AGENDA_LINK_KINDS
+                ("target", "TEXT NOT NULL"),  # a buurt code, provision id, initiative id or provision type
+            ),
+            description="Waar een agendapunt over gaat: buurten, voorzieningen, initiatieven, tekorten (versie 10)",
+            unique=("item_id", "kind", "target"),
+        ),
+        Table(
+            "agenda_updates",
+            (
+                ("item_id", "TEXT NOT NULL"),
+                ("at", "TEXT NOT NULL"),
+                ("user", "TEXT NOT NULL"),
+                ("role", "TEXT NOT NULL"),
+                ("status", "TEXT"),  # the status after this update
+                ("due_on", "DATE"),  # the due date after this update (a changed deadline shows in the history)
+                ("note", "TEXT"),  # a short line (AGENDA_NOTE_MAX), never about a person
+            ),
+            description="Korte geschiedenis per agendapunt: wie, wanneer, welke status, een korte notitie (versie 10)",
+        ),
+        Table(
+            "initiatives",
+            (
+                ("initiative_id", "TEXT NOT NULL"),  # 'IN-0001'
+                ("name", "TEXT NOT NULL"),
+                ("what", "TEXT"),
+                ("buurt_code", "TEXT"),
+                ("status", "TEXT NOT NULL DEFAULT 'loopt'"),  # INITIATIVE_STATUSES
+                ("support_asked", "TEXT"),
+                ("contact_organisation", "TEXT"),  # contact goes through an organisation, never a person's details
+                ("created_by", "TEXT"),
+                ("created_at", "TEXT"),
+                ("version", "INTEGER NOT NULL DEFAULT 1"),
+            ),
+            geometry_type="POINT",
+            description="Bewonersinitiatieven: een kaartlaag, te koppelen aan agendapunten (versie 10)",
+            unique=("initiative_id",),
+        ),
+        Table(
+            "key_figures",
+            (
+                ("figure_id", "TEXT NOT NULL"),  # 'SF-0001'
+                ("role_label", "TEXT NOT NULL"),  # e.g. 'voorzitter bewonerscommissie', 'imam', 'huisarts'
+                ("organisation", "TEXT"),
+                ("wijk_code", "TEXT"),
+                ("buurt_code", "TEXT"),
+                ("name", "TEXT"),  # only when the person consented (consent_name)
+                ("consent_name", "INTEGER NOT NULL DEFAULT 0"),
+                ("created_by", "TEXT"),
+                ("created_at", "TEXT"),
+                ("version", "INTEGER NOT NULL DEFAULT 1"),
+            ),
+            description="Sleutelfiguren per rol en organisatie; een naam alleen met toestemming (versie 10)",
+            unique=("figure_id",),
         ),
         Table(
             "provision_types",

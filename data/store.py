@@ -63,6 +63,7 @@ _BOOL_COLUMNS = {
     "provisions": ("outside_areas",),
     "persons": ("consent",),
     "measurements": ("network_recorded",),
+    "key_figures": ("consent_name",),
     "followup_ties": ("support_practical", "support_emotional", "support_informational", "support_companionship",
                       "from_group"),
     "ties": (
@@ -942,6 +943,191 @@ class GeoPackageStore:
                 raise DataValidationError(f"Soort '{code}' bestaat niet.", column="code")
             _audit(conn, user, "meetmomenten-soort", code, {"weken": weeks, "nazorg_per_jaar": per_year})
 
+    # ---------------------------------------------------------------- the wijkagenda (version 10)
+
+    def save_agenda_item(self, item: dict, links=None, *, user: str, role: str, expected_version: int | None = None,
+                         note: str | None = None) -> dict:
+        """Create an agenda item (``expected_version`` None) or change one with optimistic locking.
+
+        ``item`` holds the columns of agenda_items (wijk_code, title, owner_role, ...); ``links`` (a list of
+        (kind, target)) replace the item's links when given. Every save adds a line to the item's history
+        (agenda_updates: who, role, the status after it, the optional short ``note``) and to the audit log.
+        Returns the stored item as a dict (with item_id and version).
+
+        Raises
+        ------
+        DataValidationError
+            An unknown wijk, status, owner, origin or link, a due date before the start, a title or note that is
+            too long or looks like personal data; nothing is changed.
+        ConflictError
+            The item was changed by someone else since ``expected_version`` was read.
+        """
+        record, link_rows, note = _agenda_record(item, links, note)
+        now = _now_iso()
+        with self._transaction() as conn:
+            _check_agenda_refs(conn, [record], link_rows)
+            if expected_version is None:
+                record["item_id"] = record.get("item_id") or _next_id(conn, "agenda_items", "item_id", "AG")
+                if conn.execute("SELECT 1 FROM agenda_items WHERE item_id = ?", (record["item_id"],)).fetchone():
+                    raise DataValidationError(f"Agendapunt {record['item_id']} bestaat al.", column="item_id")
+                record.update(created_by=user, created_at=now, updated_by=user, updated_at=now, version=1)
+                cols = list(record)
+                conn.execute(f"INSERT INTO agenda_items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                             list(record.values()))
+                action = "nieuw-agendapunt"
+            else:
+                before = conn.execute("SELECT created_by FROM agenda_items WHERE item_id = ?",
+                                      (record["item_id"],)).fetchone()
+                if before is None:
+                    raise StoreError(f"Agendapunt {record['item_id']} bestaat niet (meer).")
+                fields = {k: v for k, v in record.items() if k not in ("item_id", "created_by", "created_at")}
+                fields.update(updated_by=user, updated_at=now)
+                sets = ", ".join(f'"{c}" = ?' for c in fields)
+                cur = conn.execute(f"UPDATE agenda_items SET {sets}, version = version + 1 WHERE item_id = ? "
+                                   "AND version = ?", [*fields.values(), record["item_id"], int(expected_version)])
+                if cur.rowcount != 1:
+                    raise ConflictError(f"Agendapunt '{record['title']}' is intussen door iemand anders gewijzigd (u "
+                                        f"werkte met versie {int(expected_version)}). Uw wijziging is niet "
+                                        "opgeslagen; open het agendapunt opnieuw en voer de wijziging nog eens in.")
+                record.update(version=int(expected_version) + 1, created_by=before[0])
+                action = "wijzig-agendapunt"
+            if links is not None:
+                conn.execute("DELETE FROM agenda_links WHERE item_id = ?", (record["item_id"],))
+                conn.executemany("INSERT INTO agenda_links (item_id, kind, target) VALUES (?, ?, ?)",
+                                 [(record["item_id"], k, t) for k, t in link_rows[0]])
+            conn.execute("INSERT INTO agenda_updates (item_id, at, user, role, status, due_on, note) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", (record["item_id"], now, user, role, record.get("status"),
+                                                          record.get("due_on"), note))
+            for name in ("agenda_items", "agenda_links", "agenda_updates"):
+                _touch_contents(conn, _table(name))
+            _audit(conn, user, action, record["item_id"], {"wijk": record.get("wijk_code"), "titel": record["title"],
+                                                           "status": record.get("status"), "rol": role})
+        return record
+
+    def import_agenda_items(self, items: pd.DataFrame, links=None, *, user: str, role: str = "beheerder",
+                            source: str = "") -> dict:
+        """Add agenda items from a file in one transaction: every item new (ids assigned), nothing written on any
+        error. ``links``: per row of ``items`` a list of (kind, target), or None."""
+        rows = items.to_dict("records")
+        links = list(links) if links is not None else [[] for _ in rows]
+        if len(links) != len(rows):
+            raise DataValidationError("Elke rij van de agenda heeft één lijst met koppelingen nodig.")
+        prepared = []
+        for at, (row, row_links) in enumerate(zip(rows, links, strict=True)):
+            try:
+                record, link_rows, _ = _agenda_record(row, row_links, None)
+            except DataValidationError as exc:
+                raise DataValidationError(str(exc.args[0]) if exc.args else str(exc), file=source or None,
+                                          row=at + 2, column=exc.column) from exc
+            prepared.append((record, link_rows[0]))
+        now = _now_iso()
+        with self._transaction() as conn:
+            _check_agenda_refs(conn, [r for r, _ in prepared], [lk for _, lk in prepared], file=source)
+            ids = []
+            for record, row_links in prepared:
+                record = {**record, "item_id": _next_id(conn, "agenda_items", "item_id", "AG"), "created_by": user,
+                          "created_at": now, "updated_by": user, "updated_at": now, "version": 1}
+                cols = list(record)
+                conn.execute(f"INSERT INTO agenda_items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                             list(record.values()))
+                conn.executemany("INSERT OR IGNORE INTO agenda_links (item_id, kind, target) VALUES (?, ?, ?)",
+                                 [(record["item_id"], k, t) for k, t in row_links])
+                conn.execute("INSERT INTO agenda_updates (item_id, at, user, role, status, due_on, note) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (record["item_id"], now, user, role, record["status"],
+                                                               record.get("due_on"),
+                                                               f"geïmporteerd uit {source}"[:280] if source else None))
+                ids.append(record["item_id"])
+            for name in ("agenda_items", "agenda_links", "agenda_updates"):
+                _touch_contents(conn, _table(name))
+            _audit(conn, user, "import-agenda", "agenda_items", {"bestand": source, "agendapunten": len(ids),
+                                                                  "eerste": ids[:1], "laatste": ids[-1:]})
+        return {"agendapunten": len(ids), "ids": ids}
+
+    def save_initiative(self, record: dict, *, user: str, expected_version: int | None = None) -> dict:
+        """Create or change a residents' initiative (a point on the map, its buurt found from the point)."""
+        from data.schema import INITIATIVE_STATUSES
+
+        fields = {k: record.get(k) for k in ("initiative_id", "name", "what", "buurt_code", "status",
+                                             "support_asked", "contact_organisation")}
+        fields["status"] = fields["status"] or "loopt"
+        if not str(fields["name"] or "").strip():
+            raise DataValidationError("Geef het initiatief een naam.", column="name")
+        if fields["status"] not in INITIATIVE_STATUSES:
+            raise DataValidationError(f"Onbekende status; kies uit {', '.join(INITIATIVE_STATUSES)}.", column="status")
+        for column in ("name", "what", "support_asked", "contact_organisation"):
+            if fields[column] is not None and not (isinstance(fields[column], float) and np.isnan(fields[column])):
+                from data.agenda import check_agenda_text
+
+                fields[column] = check_agenda_text(str(fields[column]), column=column) or None
+        point = record.get("geometry")
+        if point is not None:
+            if shapely.get_type_id(point) != 0:
+                raise DataValidationError("Een initiatief is een punt op de kaart.", column="geometry")
+            fields["buurt_code"] = self.buurt_codes_at(np.array([point]))[0] or fields["buurt_code"]
+        blob = encode_gpkg_geometries(np.array([point], dtype=object))[0]
+        with self._transaction() as conn:
+            if expected_version is None:
+                fields["initiative_id"] = (fields["initiative_id"]
+                                           or _next_id(conn, "initiatives", "initiative_id", "IN"))
+                cols = [*fields, "created_by", "created_at", "version", "geom"]
+                conn.execute(f"INSERT INTO initiatives ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                             [*fields.values(), user, _now_iso(), 1, blob])
+                version = 1
+            else:
+                sets = ", ".join(f'"{c}" = ?' for c in fields if c != "initiative_id")
+                cur = conn.execute(f"UPDATE initiatives SET {sets}, geom = COALESCE(?, geom), version = version + 1 "
+                                   "WHERE initiative_id = ? AND version = ?",
+                                   [*(v for c, v in fields.items() if c != "initiative_id"), blob,
+                                    fields["initiative_id"], int(expected_version)])
+                if cur.rowcount != 1:
+                    raise ConflictError(f"Initiatief '{fields['name']}' is intussen door iemand anders gewijzigd; uw "
+                                        "wijziging is niet opgeslagen. Open het opnieuw.")
+                version = int(expected_version) + 1
+            _touch_contents(conn, _table("initiatives"))
+            _audit(conn, user, "initiatief", fields["initiative_id"], {"naam": fields["name"],
+                                                                      "status": fields["status"]})
+        return {**fields, "version": version}
+
+    def save_key_figure(self, record: dict, *, user: str, expected_version: int | None = None) -> dict:
+        """Create or change a key figure: a role and an organisation; a name only when the person consented."""
+        fields = {k: record.get(k) for k in ("figure_id", "role_label", "organisation", "wijk_code", "buurt_code",
+                                             "name")}
+        fields["consent_name"] = int(bool(record.get("consent_name")))
+        if not str(fields["role_label"] or "").strip():
+            raise DataValidationError("Geef de rol van de sleutelfiguur (bijv. 'voorzitter bewonerscommissie').",
+                                      column="role_label")
+        name = str(fields["name"] or "").strip()
+        if name and not fields["consent_name"]:
+            raise DataValidationError("Een naam van een sleutelfiguur staat er alleen met diens toestemming: vink "
+                                      "'toestemming voor de naam' aan of laat de naam leeg. Er is niets opgeslagen.",
+                                      column="name")
+        fields["name"] = name or None
+        from data.agenda import check_agenda_text
+
+        for column in ("role_label", "organisation", "name"):
+            if fields[column]:
+                fields[column] = check_agenda_text(str(fields[column]), column=column)
+        with self._transaction() as conn:
+            if expected_version is None:
+                fields["figure_id"] = fields["figure_id"] or _next_id(conn, "key_figures", "figure_id", "SF")
+                cols = [*fields, "created_by", "created_at", "version"]
+                conn.execute(f"INSERT INTO key_figures ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                             [*fields.values(), user, _now_iso(), 1])
+                version = 1
+            else:
+                sets = ", ".join(f'"{c}" = ?' for c in fields if c != "figure_id")
+                cur = conn.execute(f"UPDATE key_figures SET {sets}, version = version + 1 WHERE figure_id = ? "
+                                   "AND version = ?", [*(v for c, v in fields.items() if c != "figure_id"),
+                                                        fields["figure_id"], int(expected_version)])
+                if cur.rowcount != 1:
+                    raise ConflictError("Deze sleutelfiguur is intussen door iemand anders gewijzigd; uw wijziging "
+                                        "is niet opgeslagen. Open het opnieuw.")
+                version = int(expected_version) + 1
+            _touch_contents(conn, _table("key_figures"))
+            _audit(conn, user, "sleutelfiguur", fields["figure_id"], {"rol": fields["role_label"],
+                                                                     "organisatie": fields["organisation"]})
+        return {**fields, "version": version}
+
     # ---------------------------------------------------------------- provisions
 
     def _provision_plan(self, provisions: gpd.GeoDataFrame):
@@ -1639,7 +1825,8 @@ class GeoPackageStore:
                 raise DataValidationError("Deze opslag bevat de demogemeente niet; er is niets verwijderd.")
             before = {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in BATCHED_TABLES}
             if demo:
-                for name in (*BATCHED_TABLES, "aftercare_plans", "aftercare_contacts", "scenarios", "batches"):
+                for name in (*BATCHED_TABLES, "aftercare_plans", "aftercare_contacts", "agenda_items", "agenda_links",
+                             "agenda_updates", "initiatives", "key_figures", "scenarios", "batches"):
                     conn.execute(f'DELETE FROM "{name}"')
                 for name in BATCHED_TABLES:
                     conn.execute(f'DELETE FROM "undo_{name}"')
@@ -1657,6 +1844,13 @@ class GeoPackageStore:
                              "WHERE person_id IN (SELECT pid FROM _demo_people))")
                 for name in ("measurements", "followup_ties", "aftercare_plans"):
                     conn.execute(f'DELETE FROM "{name}" WHERE person_id IN (SELECT pid FROM _demo_people)')
+                wijk = f"WK{GEMEENTE_CODE[2:]}%"
+                for name in ("agenda_links", "agenda_updates"):
+                    conn.execute(f'DELETE FROM "{name}" WHERE item_id IN (SELECT item_id FROM agenda_items '
+                                 "WHERE wijk_code LIKE ?)", (wijk,))
+                conn.execute("DELETE FROM agenda_items WHERE wijk_code LIKE ?", (wijk,))
+                conn.execute("DELETE FROM initiatives WHERE buurt_code LIKE ?", (buurt,))
+                conn.execute("DELETE FROM key_figures WHERE wijk_code LIKE ? OR buurt_code LIKE ?", (wijk, buurt))
                 conn.execute("DELETE FROM persons WHERE person_id IN (SELECT pid FROM _demo_people)")
                 conn.execute("DELETE FROM provisions WHERE buurt_code LIKE ?", (buurt,))
                 conn.execute("DELETE FROM area_values WHERE area_code IN (SELECT area_code FROM areas "
@@ -2303,6 +2497,72 @@ def _check_copy(path: Path) -> str | None:
     return None
 
 
+def _next_id(conn: sqlite3.Connection, table: str, column: str, prefix: str) -> str:
+    """The next free code like 'AG-0001' in ``table``."""
+    taken = [r[0] for r in conn.execute(f'SELECT "{column}" FROM "{table}"')]
+    numbers = [int(t[len(prefix) + 1:]) for t in taken if re.fullmatch(rf"{prefix}-\d+", t or "")]
+    return f"{prefix}-{max(numbers, default=0) + 1:04d}"
+
+
+def _agenda_record(item: dict, links, note) -> tuple[dict, list[list[tuple[str, str]]], str | None]:
+    """An agenda item checked (codes, dates, texts) and its links; raises DataValidationError in Dutch."""
+    from data.agenda import check_agenda_text
+    from data.schema import AGENDA_LINK_KINDS, AGENDA_ORIGINS, AGENDA_OWNERS, AGENDA_STATUSES
+
+    columns = [c for c in _table("agenda_items").column_names
+               if c not in ("created_by", "created_at", "updated_by", "updated_at", "version")]
+    record = {c: item.get(c) for c in columns if c in item or c in ("title", "wijk_code", "owner_role")}
+    record = {k: (None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else v)
+              for k, v in record.items()}
+    record["status"] = record.get("status") or "idee"
+    record["origin_kind"] = record.get("origin_kind") or "handmatig"
+    for column, allowed, label in (("status", AGENDA_STATUSES, "status"), ("owner_role", AGENDA_OWNERS, "eigenaar"),
+                                   ("origin_kind", AGENDA_ORIGINS, "bron")):
+        if record.get(column) not in allowed:
+            raise DataValidationError(f"Onbekende {label} '{record.get(column)}'; kies uit {', '.join(allowed)}.",
+                                      column=column)
+    if not str(record.get("title") or "").strip():
+        raise DataValidationError("Geef het agendapunt een titel.", column="title")
+    for column in ("title", "aim", "origin_figure"):
+        if record.get(column):
+            record[column] = check_agenda_text(str(record[column]), column=column)
+    for column in ("starts_on", "due_on"):
+        if record.get(column) is not None:
+            day = pd.to_datetime(record[column], errors="coerce", dayfirst=isinstance(record[column], str)
+                                 and not re.match(r"\d{4}-", record[column]))
+            if pd.isna(day):
+                raise DataValidationError(f"'{record[column]}' is geen datum.", column=column)
+            record[column] = day.strftime("%Y-%m-%d")
+    if record.get("starts_on") and record.get("due_on") and record["due_on"] < record["starts_on"]:
+        raise DataValidationError("De deadline ligt voor de start.", column="due_on")
+    link_rows = [(str(k), str(t)) for k, t in (links or [])]
+    bad = [k for k, _ in link_rows if k not in AGENDA_LINK_KINDS]
+    if bad:
+        raise DataValidationError(f"Onbekende koppeling '{bad[0]}'; kies uit {', '.join(AGENDA_LINK_KINDS)}.",
+                                  column="links")
+    note = check_agenda_text(str(note), column="note") if note is not None and str(note).strip() else None
+    return record, [list(dict.fromkeys(link_rows))], note
+
+
+def _check_agenda_refs(conn: sqlite3.Connection, records: list[dict], links: list[list[tuple[str, str]]],
+                       file: str | None = None) -> None:
+    """Every wijk and link target of these items exists in the store (inside the write transaction)."""
+    wijken = {r[0] for r in conn.execute("SELECT area_code FROM areas WHERE level = 'wijk'")}
+    known = {"buurt": {r[0] for r in conn.execute("SELECT area_code FROM areas WHERE level = 'buurt'")},
+             "voorziening": {r[0] for r in conn.execute("SELECT provision_id FROM provisions")},
+             "initiatief": {r[0] for r in conn.execute("SELECT initiative_id FROM initiatives")},
+             "tekort": {r[0] for r in conn.execute("SELECT code FROM provision_types")}}
+    for at, (record, row_links) in enumerate(zip(records, links, strict=True)):
+        row = at + 2 if file else None
+        if record.get("wijk_code") not in wijken:
+            raise DataValidationError(f"Wijk {record.get('wijk_code')} staat niet in de opslag; er is niets "
+                                      "opgeslagen.", file=file or None, row=row, column="wijk_code")
+        for kind, target in row_links:
+            if target not in known[kind]:
+                raise DataValidationError(f"Koppeling aan {kind} '{target}': die staat niet in de opslag; er is "
+                                          "niets opgeslagen.", file=file or None, row=row, column="links")
+
+
 _AFTERCARE_CONFLICT = ("Nazorgplan {plan} is intussen door iemand anders gewijzigd (u werkte met versie {version}). Uw "
                        "wijziging is niet opgeslagen; open de lijst opnieuw en voer de wijziging nog eens in.")
 
@@ -2350,7 +2610,15 @@ def _migrate_8_to_9(conn: sqlite3.Connection) -> None:
     _create_undo_tables(conn, tuple(n for n in ("measurements", "followup_ties") if f"undo_{n}" not in exists))
 
 
+def _migrate_9_to_10(conn: sqlite3.Connection) -> None:
+    """Version 10: the wijkagenda (items, their links and history), residents' initiatives and key figures."""
+    exists = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for name in ("agenda_items", "agenda_links", "agenda_updates", "initiatives", "key_figures"):
+        if name not in exists:
+            _create_table(conn, _table(name))
+
+
 # Migrations from version N to N+1, each run inside the opening transaction.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6,
-    6: _migrate_6_to_7, 7: _migrate_7_to_8, 8: _migrate_8_to_9}
+    6: _migrate_6_to_7, 7: _migrate_7_to_8, 8: _migrate_8_to_9, 9: _migrate_9_to_10}

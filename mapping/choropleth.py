@@ -679,6 +679,7 @@ def choropleth_map(
     simplify_m: float | None = None,
     provisions: gpd.GeoDataFrame | None = None,
     provision_types: dict | None = None,
+    initiatives: gpd.GeoDataFrame | None = None,
     bins=None,
     value_labels: pd.Series | None = None,
     few_status: str | None = None,
@@ -712,6 +713,8 @@ def choropleth_map(
         counted apart in the legend.
     provisions : GeoDataFrame, optional
         Collective provisions to show as a layer per type on top of the areas.
+    initiatives : GeoDataFrame, optional
+        Residents' initiatives (points) drawn as a layer of their own (mapping/initiatives.py).
     bins : sequence of float, optional
         Fixed upper class bounds instead of ``scheme``/``k`` (the same colours on two maps).
     value_labels : Series, optional
@@ -832,10 +835,17 @@ def choropleth_map(
     m.add_child(_MetricScale())
     if credit:
         m.add_child(_Credit(credit))
-    if provisions is not None and not provisions.empty:
+    has_provisions = provisions is not None and not provisions.empty
+    has_initiatives = initiatives is not None and not initiatives.empty
+    if has_provisions:
         from mapping.provisions import add_provision_layers
 
         add_provision_layers(m, provisions, provision_types)
+    if has_initiatives:  # residents' initiatives of the wijkagenda (issue 17): a layer of their own
+        from mapping.initiatives import initiatives_layer
+
+        initiatives_layer(initiatives, buurten=areas if "area_code" in areas else None).add_to(m)
+    if has_provisions or has_initiatives:
         folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     m.add_child(_FitWhenShown([[miny, minx], [maxy, maxx]]))

@@ -374,6 +374,7 @@ def _choropleth(path: str, mtime: float, level: str, indicator: str, scheme: str
         level_label="Buurt" if level == "buurt" else "Wijk",
         provisions=_provisions(path, mtime) if with_provisions else None,
         provision_types=_provision_types(path, mtime),
+        initiatives=GeoPackageStore(path).read_table("initiatives") if with_provisions else None,
     )
 
 

@@ -360,8 +360,17 @@ def _map(path: str, mtime: float, level: str, indicator: str, year: int | None, 
                    scheme=scheme, k=k, tiles=tiles, status=pd.Series(figure["status"].to_numpy(), index=shown.index),
                    level_label="Buurt" if level == "buurt" else "Wijk", height=height,
                    provisions=_provisions(path, mtime) if with_provisions else None,
-                   provision_types=_provision_types(path, mtime))
+                   provision_types=_provision_types(path, mtime),
+                   initiatives=_initiatives(path, mtime) if with_provisions else None)
     return choropleth_map(shown, "_figure", legend="outside", **options)
+
+
+@st.cache_data(show_spinner=False)
+def _initiatives(path: str, mtime: float):
+    """Residents' initiatives (the wijkagenda's map layer; no person data, every role)."""
+    from data.store import GeoPackageStore
+
+    return GeoPackageStore(path).read_table("initiatives")
 
 
 def load_map(view: KaartView, *, scheme: str = "quantiles", k: int = 5, tiles: str = "geen",

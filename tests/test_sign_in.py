@@ -287,7 +287,7 @@ def test_version_5_store_gets_the_new_user_columns(accounts):
             conn.execute(f"ALTER TABLE users DROP COLUMN {column}")
         conn.execute("UPDATE steunkaart_meta SET value='5' WHERE key='schema_version'")
     store = GeoPackageStore.open(accounts.path)
-    assert store.schema_version == SCHEMA_VERSION == 9
+    assert store.schema_version == SCHEMA_VERSION == 10
     assert {"totp_secret", "totp_last_step", "session_epoch"} <= set(_row(store, "wijk1"))
     assert _row(store, "wijk1")["session_epoch"] == 0
     assert store.authenticate("wijk1", PASSWORD).epoch == 0

@@ -184,9 +184,11 @@ def test_geometry_codec_reads_other_envelopes():
 
 def test_version_1_store_is_migrated_step_by_step(demo_store):
     version_9 = ("measurements", "followup_ties", "aftercare_plans", "aftercare_contacts")
+    version_10 = ("agenda_items", "agenda_links", "agenda_updates", "initiatives", "key_figures")
     with sqlite3.connect(demo_store.path) as conn:
+        conn.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = 'initiatives'")
         for table in ("provision_types", "alter_links", "scenarios", "users", "batches", "suitability",
-                      *version_9):  # not in v1
+                      *version_9, *version_10):  # not in v1
             conn.execute(f"DROP TABLE {table}")
             conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{table}'")
         for table in BATCHED_TABLES:
@@ -205,7 +207,7 @@ def test_version_1_store_is_migrated_step_by_step(demo_store):
         conn.execute("UPDATE steunkaart_meta SET value='1' WHERE key='schema_version'")
         conn.execute("DELETE FROM steunkaart_meta WHERE key='demo'")  # version 4 had no demo flag
     store = GeoPackageStore.open(demo_store.path)
-    assert store.schema_version == SCHEMA_VERSION == 9
+    assert store.schema_version == SCHEMA_VERSION == 10
     assert store.is_demo  # only Voorbeeldstad in it: flagged as the demo by the migration
     assert store.read_batches().empty
     assert store.read_table("alter_links").empty
@@ -219,6 +221,7 @@ def test_version_1_store_is_migrated_step_by_step(demo_store):
     assert "provision_types" in dict(pyogrio.list_layers(store.path))
     assert store.read_table("postcodes").empty and store.read_table("areas")["postcode"].isna().all()
     assert all(store.read_table(t).empty for t in version_9)  # version 9: follow-up, empty
+    assert all(store.read_table(t).empty for t in version_10)  # version 10: the wijkagenda, empty
     assert types["grip_en_glans"].moment_weeks == {"T1": 6, "T2": 19, "T3": 58}
 
 
@@ -315,7 +318,7 @@ def test_version_7_store_gets_postcodes(town_store):
         assert "postcode" not in {r[1] for r in conn.execute("PRAGMA table_info(areas)")}
         assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'postcodes'").fetchone()[0] == 0
     store = GeoPackageStore.open(town_store.path)
-    assert store.schema_version == SCHEMA_VERSION == 9
+    assert store.schema_version == SCHEMA_VERSION == 10
     after = store.read_table("areas")
     assert after["postcode"].isna().all()
     pd.testing.assert_frame_equal(pd.DataFrame(after.drop(columns=["postcode", "geometry"])),
@@ -352,7 +355,7 @@ def test_version_8_store_gets_follow_up_tables(town_store):
             conn.execute(f"ALTER TABLE provision_types DROP COLUMN {col}")
         conn.execute("UPDATE steunkaart_meta SET value='8' WHERE key='schema_version'")
     store = GeoPackageStore.open(town_store.path)
-    assert store.schema_version == 9
+    assert store.schema_version == 10
     assert all(store.read_table(t).empty for t in version_9)
     types = store.read_provision_types()
     assert types["bezoekdienst_weduwen"].moment_weeks == {"T1": 26, "T2": 39, "T3": 78}
@@ -360,7 +363,7 @@ def test_version_8_store_gets_follow_up_tables(town_store):
     assert {t: len(store.read_table(t)) for t in before} == before
     assert "measurements" in dict(pyogrio.list_layers(store.path))
     GeoPackageStore.open(town_store.path)  # opening again changes nothing
-    assert store.schema_version == 9
+    assert store.schema_version == 10
 
 
 def test_a_measurement_import_is_undone_whole_and_blocks_undoing_the_persons_it_measures(tmp_path):
