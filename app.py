@@ -17,8 +17,8 @@ st.set_page_config(page_title="Steunkaart", page_icon=Image.fromarray(_icon), la
 ensure_static_assets()
 
 # Every page's address; before sign-in each leads to the sign-in form and, after it, to that page.
-PAGE_PATHS = ("profiel", "netwerken", "tekorten", "voorzieningen", "opvolging", "beheer", "gebruikers", "logboek",
-              "account", "over")
+PAGE_PATHS = ("profiel", "netwerken", "tekorten", "voorzieningen", "opvolging", "wijkagenda", "beheer", "gebruikers",
+              "logboek", "account", "over")
 
 with store_errors_shown():  # a busy or broken store: a Dutch message, never a traceback
     user = sign_in_gate()  # first run: creates the store (the demo, or an empty own store); stops on a bad store
@@ -51,6 +51,7 @@ pages = [
     st.Page("pages/tekorten.py", title="Tekorten", icon=":material/travel_explore:"),
     st.Page("pages/voorzieningen.py", title="Voorzieningen", icon=":material/volunteer_activism:"),
     st.Page("pages/opvolging.py", title="Opvolging", icon=":material/trending_up:"),
+    st.Page("pages/wijkagenda.py", title="Wijkagenda", icon=":material/event_note:"),
 ]
 if user.is_admin:
     pages += [

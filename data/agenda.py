@@ -719,8 +719,9 @@ def changes_since(items: pd.DataFrame, updates: pd.DataFrame, since) -> pd.DataF
     created = pd.to_datetime(items["created_at"], errors="coerce", utc=True, format="mixed")
     updated = pd.to_datetime(items["updated_at"], errors="coerce", utc=True, format="mixed")
     due_text = pd.to_datetime(_col(items, "due_on"), errors="coerce").strftime("%d-%m-%Y")
-    due_text = pd.Series(np.asarray(due_text, dtype=object), index=items.index)
-    owner = items["owner_role"].map(lambda r: AGENDA_OWNERS.get(r, r))
+    # Both as pandas strings: '+' on a str column and an all-missing object column fails in pandas 3.
+    due_text = pd.Series(np.asarray(due_text, dtype=object), index=items.index).astype("string")
+    owner = items["owner_role"].map(lambda r: AGENDA_OWNERS.get(r, r)).astype("string")
     new = created >= start
     frames = []
     first_role = pd.Series(dtype=object)

@@ -644,3 +644,69 @@ def person_table(table: pd.DataFrame, *, key: str, view: str, file_name: str, pe
                                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                key=f"sk_download_xlsx_{key}", on_click=log_export,
                                args=("export-personen", view, details(excel_name)))
+
+
+# --------------------------------------------------------------------------- the wijkagenda (issue 17)
+
+def can_add_to_agenda() -> bool:
+    """Whether the signed-in user may put items on the wijkagenda (every role but the read-only gemeente)."""
+    user = signed_in_user()
+    return user is not None and user.role != "gemeente"
+
+
+def wijk_of_buurt(code: str, areas: pd.DataFrame | None = None) -> str:
+    """The wijk code of a buurt: the store's ``wijk_code`` of the area when known, else 'WK' + the CBS digits."""
+    if areas is not None and "wijk_code" in areas:
+        found = areas.loc[areas["area_code"].astype(str) == str(code), "wijk_code"].dropna()
+        if len(found) and str(found.iloc[0]):
+            return str(found.iloc[0])
+    return "WK" + str(code)[2:8]
+
+
+def to_agenda_button(*, key: str, wijk_code: str, title: str, origin_kind: str, figure: str, links,
+                     label: str = "Naar de agenda") -> dict | None:
+    """A button that puts an aggregate seen on a page on the wijkagenda as a new item (status 'idee').
+
+    Parameters
+    ----------
+    key : str
+        Widget key of the button.
+    wijk_code : str
+        The wijk whose agenda gets the item.
+    title : str
+        Title of the item (Dutch, about the collective action, never about a person).
+    origin_kind : str
+        Where the item comes from (``data.schema.AGENDA_ORIGINS``: 'tekort', 'hotspot', 'signaal', ...).
+    figure : str
+        The aggregate figure exactly as the page shows it (protected: never a count of 1 to 4, never a person).
+    links : iterable of tuple
+        ``(kind, target)`` pairs (``data.schema.AGENDA_LINK_KINDS``) stored with the item.
+    label : str
+        Text of the button.
+
+    Returns
+    -------
+    dict or None
+        The stored item after a click that saved it, else None. Nothing is rendered for the read-only
+        gemeente role; a refusal (AccessDenied) or validation error is shown in Dutch and nothing is stored.
+    """
+    from data.schema import AGENDA_OWNERS
+
+    user = signed_in_user()
+    if not can_add_to_agenda():
+        return None
+    if not st.button(label, key=key, icon=":material/event_note:",
+                     help="Zet dit als idee op de wijkagenda, met het cijfer zoals het hier staat."):
+        return None
+    item = {"wijk_code": wijk_code, "title": title,
+            "owner_role": user.role if user.role in AGENDA_OWNERS else "gebiedsverbinder",
+            "status": "idee", "origin_kind": origin_kind, "origin_figure": figure}
+    try:
+        with store_errors_shown():
+            saved = get_store().save_agenda_item(item, list(links))
+    except DataValidationError as exc:  # also AccessDenied and ConflictError (StoreError): shown in Dutch
+        show_error(exc)
+        return None
+    st.success(f"Op de wijkagenda gezet als {md(saved['item_id'])}: {md(title)}.")
+    st.page_link("pages/wijkagenda.py", label="Naar de wijkagenda", icon=":material/event_note:")
+    return saved

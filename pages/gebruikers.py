@@ -76,7 +76,7 @@ if len(users):
         new_role = c1.selectbox("Rol", list(ROLES), index=list(ROLES).index(row["role"]), format_func=ROLES.get)
         active = c2.checkbox("Actief", value=bool(row["active"]))
         new_wijken = st.multiselect("Wijken", list(wijk_names), default=[w for w in row["wijken"] if w in wijk_names],
-                                    format_func=wijk_names.get)
+                                    format_func=wijk_names.get, placeholder="Kies…")
         new_password = st.text_input("Nieuw wachtwoord (leeg laten om niet te wijzigen; heft een blokkade op)",
                                      type="password")
         totp_off = False

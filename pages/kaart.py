@@ -143,7 +143,7 @@ try:
         small = st.multiselect("Kaarten naast elkaar (2 tot 4)", available, format_func=lambda n: BY_NAME[n].label,
                                max_selections=kd.SMALL_MULTIPLES_MAX, key="kaart_naast",
                                help="Kleine kaarten van andere kerncijfers naast elkaar, elk met een eigen legenda "
-                                    "en hetzelfde gekozen gebied.")
+                                    "en hetzelfde gekozen gebied.", placeholder="Kies…")
     view = kd.KaartView(level=level, indicator=indicator, year=year, per_1000=per_1000)
     ss[f"kaart_codes_{level}"] = frozenset(areas["area_code"])
     if ss.get("kaart_zoom_wacht"):

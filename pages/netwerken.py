@@ -24,6 +24,7 @@ from graphs.screening import SCREENING_NOTE
 from graphs.signals import DEFAULT_RULES, SignalRules
 from mapping.choropleth import choropleth_map
 from pages.common import (
+    can_add_to_agenda,
     get_store,
     load_areas,
     load_match_totals,
@@ -38,6 +39,8 @@ from pages.common import (
     md,
     person_table,
     stop_without_areas,
+    to_agenda_button,
+    wijk_of_buurt,
 )
 from pages.network_card import network_card
 from pages.network_form import entry_form
@@ -119,6 +122,17 @@ def share_map() -> None:
         "Met signaal": table["signalled"].astype("string").fillna(""),
         "Aandeel": shown_share,
     }), hide_index=True, width="stretch")
+    # To the wijkagenda: only a share that is shown (a number or a band), exactly as the table shows it.
+    visible = shown_share.loc[~shown_share.isin(["", TOO_FEW, "geheim"]) & shown_share.notna()]
+    if can_add_to_agenda() and len(visible):
+        code = st.selectbox("Buurt voor de agenda", list(visible.index), key="nw_agenda_buurt",
+                            format_func=lambda c: f"{names.get(c, c)} ({visible[c]} met signaal)")
+        to_agenda_button(
+            key="nw_agenda", wijk_code=wijk_of_buurt(code, buurten),
+            title=f"Netwerken versterken in {names.get(code, code)}", origin_kind="signaal",
+            figure=(f"{visible[code]} van de personen met netwerkgegevens in {names.get(code, code)} heeft een "
+                    "signaal van een arm netwerk"),
+            links=[("buurt", str(code))])
 
 
 def _count_or_hidden(value) -> str:

@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 from data.disclosure import MIN_CAPACITY, MIN_REACH_M, PROTECTION_NOTE, SMALL_CHANGE
 from data.errors import ConflictError, DataValidationError
 from data.formatting import format_number
-from graphs.aggregates import format_count
+from graphs.aggregates import MIN_CELL, format_count
 from mapping.accessibility import DECAYS
 from mapping.choropleth import choropleth_map
 from mapping.gap_report import build_gap_report, report_to_excel, report_to_html
@@ -17,6 +17,7 @@ from mapping.gaps import DEFAULT_NEED, Term, describe_need
 from mapping.hotspots import MIN_NEED, add_hotspot_layer, gap_hotspots
 from mapping.scenarios import NewProvision, Scenario, apply_scenario, compare_scenarios, rd_from_wgs84, run_scenario
 from pages.common import (
+    can_add_to_agenda,
     get_store,
     load_adjacency,
     load_areas,
@@ -30,6 +31,8 @@ from pages.common import (
     md,
     show_error,
     stop_without_areas,
+    to_agenda_button,
+    wijk_of_buurt,
 )
 
 st.title("Tekorten (witte vlekken)")
@@ -261,6 +264,27 @@ st.dataframe(pd.DataFrame({
     "Reden": ranked["reason"],
 }), hide_index=True, width="stretch")
 
+# --------------------------------------------------------------------------- to the wijkagenda
+# Only buurten whose shortage is shown as a number (5 persons or more): the figure goes on the agenda as shown.
+short = table.loc[table["gap_before"] >= MIN_CELL].sort_values("gap_before", ascending=False)
+if can_add_to_agenda() and len(short):
+    hot = set() if spots_now is None else set(spots_now.index[spots_now["cluster"] == "hot"].astype(str))
+    short_names = dict(zip(short["area_code"], short["buurt"], strict=True))
+    short_gap = dict(zip(short["area_code"], short["gap_before"].map(format_count), strict=True))
+    agenda_code = st.selectbox("Buurt voor de agenda", list(short_names), key="tk_agenda_buurt",
+                               format_func=lambda c: f"{short_names[c]} ({short_gap[c]} personen tekort)")
+    agenda_year = buurten.loc[buurten["area_code"] == agenda_code].get("year", pd.Series(dtype=object)).dropna()
+    in_hotspot = agenda_code in hot
+    type_label = catalogue[ptype].label
+    to_agenda_button(
+        key="tk_agenda", wijk_code=wijk_of_buurt(agenda_code, buurten),
+        title=f"Tekort {type_label.lower()} in {short_names[agenda_code]} aanpakken",
+        origin_kind="hotspot" if in_hotspot else "tekort",
+        figure=(f"Tekort {type_label.lower()} in {short_names[agenda_code]}: {short_gap[agenda_code]} personen"
+                + ("; in een cluster van tekorten (hotspot)" if in_hotspot else "")
+                + (f"; CBS {int(agenda_year.iloc[0])}" if len(agenda_year) else "")),
+        links=[("buurt", agenda_code), ("tekort", ptype)])
+
 saved = get_store().read_scenarios()
 # Every saved scenario once, over the whole municipality: for the comparison and for the report.
 saved_results = {n: run_scenario(buurten, provisions, Scenario.from_json(n, d), types=[ptype], decay=decay,
@@ -271,7 +295,8 @@ saved_results = {n: run_scenario(buurten, provisions, Scenario.from_json(n, d), 
 if not saved.empty:
     st.subheader("Bewaarde scenario's vergelijken")
     l1, l2 = st.columns([3, 1])
-    chosen = l1.multiselect("Scenario's", list(saved["name"]), default=list(saved["name"])[:3], key="tk_vergelijk")
+    chosen = l1.multiselect("Scenario's", list(saved["name"]), default=list(saved["name"])[:3], key="tk_vergelijk",
+                            placeholder="Kies…")
     load = l2.selectbox("Scenario laden", list(saved["name"]), key="tk_laad")
     l2.button("Laden", on_click=_load_scenario, args=(load,))
     if chosen:

@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from data.errors import ConflictError, DataValidationError
-from data.formatting import format_number
+from data.formatting import format_date, format_number
 from data.provision_form import form_values, provision_changes
 from data.provision_types import TARGET_GROUPS
 from data.provisions import (
@@ -19,6 +19,7 @@ from data.schema import PROVISION_STATUSES
 from mapping.assets import local_map
 from mapping.provisions import OUTSIDE_AREAS_LABEL, provisions_table
 from pages.common import (
+    can_add_to_agenda,
     get_store,
     load_area_index,
     load_provision_types,
@@ -27,6 +28,8 @@ from pages.common import (
     md,
     show_error,
     stop_without_areas,
+    to_agenda_button,
+    wijk_of_buurt,
 )
 from pages.provision_import import import_section, show_import_message
 
@@ -61,6 +64,26 @@ if provisions.empty:
             "of importeer het ingevulde sjabloon of een open-data-bestand (tab *Importeren en exporteren*).")
 st.markdown(f"**{format_number(len(shown))}** van {format_number(len(provisions))} voorzieningen")
 st.dataframe(provisions_table(shown, CATALOGUE), hide_index=True, width="stretch")
+
+# To the wijkagenda: a provision under pressure, stopped, or whose funding ends within 12 months (in a buurt).
+ending = provisions.index.isin(filter_provisions(provisions, funding_within_months=12).index)
+at_risk = provisions.loc[(provisions["status"].isin(["onder_druk", "gestopt"]) | ending)
+                         & provisions["buurt_code"].fillna("").astype(str).str.startswith("BU")]
+if can_add_to_agenda() and len(at_risk):
+    risk_names = dict(zip(at_risk["provision_id"], at_risk["name"], strict=True))
+    risk_pid = st.selectbox("Voorziening voor de agenda (onder druk, gestopt of financiering eindigt binnen 12 "
+                            "maanden)", list(risk_names), format_func=lambda p: f"{risk_names[p]} ({p})",
+                            key="vz_agenda_voorziening")
+    risk = at_risk.loc[at_risk["provision_id"] == risk_pid].iloc[0]
+    funding = format_date(risk["funding_end"]) if pd.notna(risk["funding_end"]) and risk["funding_end"] else ""
+    to_agenda_button(
+        key="vz_agenda", wijk_code=wijk_of_buurt(risk["buurt_code"], index),
+        title=(f"Opvolger zoeken voor {risk['name']}" if risk["status"] == "gestopt"
+               else f"Voortbestaan van {risk['name']} regelen"),
+        origin_kind="voorziening",
+        figure=(f"{risk['name']}: {PROVISION_STATUSES.get(risk['status'], risk['status'])}, "
+                + (f"financiering tot {funding}" if funding else "einddatum financiering onbekend")),
+        links=[("voorziening", risk_pid), ("buurt", risk["buurt_code"])])
 
 # Session state of the edit tab. The chosen provision is remembered by id and given to the selectbox on
 # every run: the browser sends back the *label* it showed ('Naam (V005)'), which after a rename is no option

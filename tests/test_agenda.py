@@ -427,3 +427,19 @@ def test_export_then_import_through_the_store_of_a_municipality(empty_store, tmp
     assert len(first) == 4
     assert [per_item[i] for i in after["item_id"].iloc[[2, 4]]] == [first, first]
     assert np.isin(after["item_id"].iloc[[3, 5]], links["item_id"]).sum() == 0
+
+
+def test_changes_since_on_items_as_the_store_reads_them_without_any_deadline(tmp_path):
+    """Regression: items read back from the store (pandas strings, no due date at all) once made the text
+    'nieuw (eigenaar …)' fail with a TypeError (str + an all-missing object column)."""
+    from data.access import ScopedStore
+    from data.auth import User
+    from data.store import GeoPackageStore
+    from tests.towns import build_state, write_town_files
+
+    store = build_state(GeoPackageStore.create_new(tmp_path / "t.gpkg"), write_town_files(tmp_path / "bron"),
+                        "gebieden")
+    ScopedStore(store, User("beheer", "beheerder")).save_agenda_item(
+        {"wijk_code": "WK199900", "title": "Koffieochtend", "owner_role": "opbouwwerker"})
+    changes = changes_since(store.read_table("agenda_items"), store.read_table("agenda_updates"), "2020-01-01")
+    assert changes["wat"].tolist() == ["nieuw (eigenaar opbouwwerk)"]

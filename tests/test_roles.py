@@ -16,7 +16,8 @@ from tests.test_app import open_tab
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/tekorten.py",
-         "pages/voorzieningen.py", "pages/opvolging.py", "pages/over.py", "pages/account.py"]
+         "pages/voorzieningen.py", "pages/opvolging.py", "pages/wijkagenda.py", "pages/over.py",
+         "pages/account.py"]
 # The tabs of Opvolging per role: person views only for the roles that see persons (issue 16).
 FOLLOW_UP_TABS = {
     "beheerder": ["Te doen", "Meting vastleggen", "Nazorgplannen", "Per persoon", "Per voorziening", "Bewijsrapport",

@@ -17,7 +17,8 @@ from tests.test_app import APP
 from tests.towns import STATES, build_state, write_town_files
 
 PAGES = ["pages/kaart.py", "pages/profiel.py", "pages/netwerken.py", "pages/tekorten.py",
-         "pages/voorzieningen.py", "pages/opvolging.py", "pages/over.py", "pages/account.py"]
+         "pages/voorzieningen.py", "pages/opvolging.py", "pages/wijkagenda.py", "pages/over.py",
+         "pages/account.py"]
 ADMIN_PAGES = ["pages/beheer.py", "pages/gebruikers.py", "pages/logboek.py"]
 ROLES = {
     "beheerder": User("beheer", "beheerder"),
@@ -37,8 +38,11 @@ def expected_messages(state: str, page: str, role: str) -> list[str]:
     """What the page must say in this state (a part of an info, warning or caption text)."""
     person_role = ROLES[role].sees_persons
     if state == "leeg" and page in ("pages/kaart.py", "pages/profiel.py", "pages/netwerken.py",
-                                     "pages/tekorten.py", "pages/voorzieningen.py", "pages/opvolging.py"):
+                                     "pages/tekorten.py", "pages/voorzieningen.py", "pages/opvolging.py",
+                                     "pages/wijkagenda.py"):
         return [NO_AREAS]
+    if page == "pages/wijkagenda.py":  # no state has agenda items yet
+        return ["Nog geen agendapunten in deze wijk"]
     if page == "pages/opvolging.py":  # the first tab: the to-do list for person roles, else the change per provision
         return ["Niets te doen in deze periode"] if person_role else ["Nog geen metingen van deelnemers"]
     if page == "pages/tekorten.py" and state != "netwerken":
