@@ -100,6 +100,15 @@ def _save_errors(action):
 
 # --------------------------------------------------------------------------- what the data says (aggregates only)
 def _facts() -> list[dict]:
+    """The wijk's facts, computed once per store version, user scope, wijk, horizon and day (a form's rerun
+    re-uses them)."""
+    from pages.common import _scope, _version
+
+    return _cached_facts(str(store.path), _version(store), _scope(user), wijk, months, today.strftime("%Y-%m-%d"))
+
+
+@st.cache_data(show_spinner="De cijfers van de wijk worden berekend…", max_entries=64)
+def _cached_facts(path: str, mtime: float, scope: tuple, wijk: str, months: int, day: str) -> list[dict]:
     """The wijk's facts (mapping/agenda_report.wijk_facts): profile, shortages, hot spots, provisions at risk and
     signal shares, each as it is shown elsewhere (suppressed, never a count under 5, never a person)."""
     from mapping.agenda_report import wijk_facts
@@ -111,7 +120,7 @@ def _facts() -> list[dict]:
     return wijk_facts(wijk, buurten=buurten, values=load_area_values(), areas=load_area_index(),
                       provisions=provisions, catalogue=catalogue, signals_per_buurt=per_buurt,
                       signal_share=share if len(share) else None, adjacency=load_adjacency(), months=months,
-                      today=today)
+                      today=pd.Timestamp(day))
 
 
 with st.expander("Wat de cijfers zeggen", expanded=True):
@@ -218,11 +227,41 @@ def _update_form(items: pd.DataFrame) -> None:
                 st.success(f"Agendapunt {md(item_id)} bijgewerkt: {AGENDA_STATUSES.get(status, status)}.")
 
 
+def _import_items() -> None:
+    """Agenda items from a CSV or Excel file (the export re-imports): every row a new item, all or nothing."""
+    from data.agenda import read_agenda_file
+    from pages.common import uploaded_file
+
+    with st.expander("Agendapunten importeren (CSV of Excel)"):
+        st.caption("Een export van deze pagina of een eigen tabel met dezelfde kolommen; elke rij wordt een nieuw "
+                   "agendapunt. Bij één fout rij wordt niets geïmporteerd.")
+        upload = st.file_uploader("Agenda", type=["csv", "xlsx"], key="wa_import")
+        if upload is None:
+            return
+        initiatives = pd.DataFrame(load_table("initiatives"))
+        try:
+            with uploaded_file(upload, allowed=("csv", "xlsx")) as path:
+                found = read_agenda_file(path, file_name=upload.name, known_wijken=set(codes),
+                                         known_buurten=set(buurten["area_code"].astype(str)),
+                                         known_provisions=set(provisions["provision_id"].astype(str)),
+                                         known_initiatives=set(initiatives["initiative_id"].astype(str)),
+                                         known_types=catalogue)
+        except DataValidationError as exc:
+            show_error(exc)
+            return
+        st.markdown(md(found.describe()))
+        if st.button(f"Importeren ({len(found.items)} agendapunten)", key="wa_import_knop"):
+            result = _save_errors(lambda: store.import_agenda_items(found.items, found.links, source=upload.name))
+            if result is not None:
+                st.success(f"Geïmporteerd: {result['agendapunten']} agendapunten.")
+
+
 def _agenda_tab() -> None:
     table_slot = st.container()
     if not read_only:
         _new_item_form()
         _update_form(_items_here())
+        _import_items()
     items = _items_here()  # after the forms: a save shows at once
     table = agenda_table(items, load_table("agenda_links"), area_index, provisions, _initiatives_here(),
                          provision_types=catalogue)
