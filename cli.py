@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from data.errors import DataValidationError
-from data.store import GeoPackageStore, default_store_path
+from data.store import GeoPackageStore
+from data.store_api import is_postgres_url, open_store, redacted, store_location
 
 EXIT_INPUT = 2  # bad input or store: message on stderr
 INFO_KEYS = ("areas", "provisions", "persons", "ties", "participation", "schema_version")
@@ -40,9 +41,9 @@ class _DutchParser(argparse.ArgumentParser):
 def _cmd_demo(args: argparse.Namespace) -> int:
     from data.demo import GEMEENTE_NAME, write_demo_store
 
-    path = Path(args.store)
-    if path.exists():
-        existing = GeoPackageStore.open(path, create=False)  # still say so when it is not a store
+    path = args.store if is_postgres_url(args.store) else Path(args.store)
+    if _store_exists(args.store):
+        existing = open_store(args.store, create=False)  # still say so when it is not a store
         if args.if_missing:
             print(f"Opslag {path} bestaat al; niets gewijzigd.")
             return 0
@@ -52,14 +53,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 f"De opslag {path} bevat al gegevens. Gebruik --force om ze te vervangen door "
                 "de demogemeente, of kies een ander bestand."
             )
-    store = write_demo_store(path, seed=args.seed, replace=path.exists())
+    store = write_demo_store(path, seed=args.seed, replace=_store_exists(args.store))
     counts = store.counts()
     print(f"Demogemeente {GEMEENTE_NAME} geschreven naar {path}: "
           + ", ".join(f"{counts[k]} {INFO_LABELS[k]}" for k in INFO_KEYS[:-1]) + ".")
     return 0
 
 
+def _store_exists(target: str) -> bool:
+    """A file that exists, or a database that holds a Steunkaart store."""
+    if not is_postgres_url(target):
+        return Path(target).exists()
+    from data.postgis import PostgisStore
+    from data.sql import table_names
+
+    with PostgisStore(target)._connection() as conn:
+        return "steunkaart_meta" in table_names(conn)
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
+    if is_postgres_url(args.store):
+        from data.postgis import PostgisStore
+
+        PostgisStore.create_new(args.store)
+        print(f"Lege opslag aangemaakt in {redacted(args.store)}. Start de app met STEUNKAART_STORE=<die URL> en "
+              "maak de beheerder aan.")
+        return 0
     path = Path(args.store)
     if path.exists():
         raise DataValidationError(f"Het bestand {path} bestaat al; 'init' maakt alleen een nieuwe, lege opslag. "
@@ -71,7 +90,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    out = GeoPackageStore.open(args.store, create=False).backup_to(args.out)
+    out = open_store(args.store, create=False).backup_to(args.out)
     from data.formatting import format_number
 
     print(f"Reservekopie van {args.store} geschreven naar {out} ({format_number(out.stat().st_size / 1e6, 1)} MB).")
@@ -79,6 +98,11 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
+    if is_postgres_url(args.store):
+        raise DataValidationError("Een PostgreSQL-opslag zet u terug met pg_restore (zie "
+                                  "'Met PostgreSQL/PostGIS' in de "
+                                  "README), of u kopieert een GeoPackage-reservekopie in een lege database met python "
+                                  "cli.py copy-store --from KOPIE.gpkg --to postgresql://... Er is niets gewijzigd.")
     result = GeoPackageStore.restore_from(args.copy, args.store, user=args.gebruiker)
     counts = result["counts"]
     print(f"Reservekopie {args.copy} teruggezet als {args.store}: "
@@ -91,7 +115,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 def _cmd_imports(args: argparse.Namespace) -> int:
     from data.store import describe_counts
 
-    batches = GeoPackageStore.open(args.store, create=False).read_batches()
+    batches = open_store(args.store, create=False).read_batches()
     if args.json:
         records = batches.drop(columns=["kind_label", "active"]).astype(object).where(batches.notna(), None)
         print(json.dumps(records.to_dict(orient="records"), ensure_ascii=False, default=str))
@@ -110,7 +134,7 @@ def _cmd_imports(args: argparse.Namespace) -> int:
 def _cmd_undo(args: argparse.Namespace) -> int:
     from data.store import describe_counts
 
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     result = store.undo_batch(args.batch, user=args.gebruiker)
     print(f"Import {args.batch} ongedaan gemaakt: weg {describe_counts(result['verwijderd'])}; "
           f"teruggezet {describe_counts(result['teruggezet'])}.")
@@ -124,16 +148,16 @@ def _cmd_undo(args: argparse.Namespace) -> int:
 
 
 def _cmd_remove_areas(args: argparse.Namespace) -> int:
-    result = GeoPackageStore.open(args.store, create=False).remove_areas(args.gemeente, args.jaar, user=args.gebruiker)
+    result = open_store(args.store, create=False).remove_areas(args.gemeente, args.jaar, user=args.gebruiker)
     print(f"Verwijderd: {result['waarden']} kerncijfers van {args.jaar} en {result['gebieden']} gebieden van "
           f"{args.gemeente.upper()} (import {result['import']}; ongedaan te maken met "
           f"'python cli.py undo {result['import']}').")
     return 0
 
 
-def _open_for_import(path: str) -> GeoPackageStore:
+def _open_for_import(path: str):
     """The store an import goes into: created empty when missing, refused before any work if it is the demo."""
-    store = GeoPackageStore.open(path)
+    store = open_store(path)
     if store.is_demo:
         from data.store import DemoStoreError
 
@@ -143,8 +167,24 @@ def _open_for_import(path: str) -> GeoPackageStore:
     return store
 
 
+def _cmd_copy_store(args: argparse.Namespace) -> int:
+    from data.formatting import format_number
+    from data.store_copy import copy_store
+
+    result = copy_store(args.source, args.target, user=args.gebruiker)
+    width = max(len(r.table) for r in result)
+    print(f"Opslag {redacted(store_location(args.source))} gekopieerd naar {redacted(store_location(args.target))}.")
+    print(f"{'tabel':<{width}}  {'bron':>10}  {'kopie':>10}  inhoud")
+    for r in result:
+        print(f"{r.table:<{width}}  {format_number(r.source_rows):>10}  {format_number(r.target_rows):>10}  "
+              f"{'gelijk' if r.equal else 'ANDERS'} ({r.target_hash[:12]})")
+    total = sum(r.target_rows for r in result)
+    print(f"Alle {len(result)} tabellen gelijk (aantallen en inhoud), {format_number(total)} rijen.")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
-    counts = GeoPackageStore.open(args.store, create=False).counts()
+    counts = open_store(args.store, create=False).counts()
     if args.json:
         print(json.dumps({k: counts[k] for k in INFO_KEYS}))
     else:
@@ -288,7 +328,7 @@ def _cmd_import_provisions(args: argparse.Namespace) -> int:
 def _cmd_export_provisions(args: argparse.Namespace) -> int:
     from data.provisions import provisions_to_csv, provisions_to_excel
 
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     provisions = store.read_table("provisions")
     out = Path(args.out)
     data = (provisions_to_csv(provisions) if out.suffix.lower() == ".csv"
@@ -302,7 +342,7 @@ def _cmd_export_provisions(args: argparse.Namespace) -> int:
 def _cmd_export_hsds(args: argparse.Namespace) -> int:
     from data.hsds import inventory_to_hsds, write_hsds_csv, write_hsds_json
 
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     provisions = store.read_table("provisions")
     tables = inventory_to_hsds(provisions, store.read_provision_types())
     out = Path(args.out)
@@ -462,7 +502,7 @@ def _cmd_export_network(args: argparse.Namespace) -> int:
     from data.export import frame_to_csv_bytes
     from data.network_formats import network_to_graphml
 
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     out = Path(args.out)
     persons, ties = store.read_table("persons"), store.read_table("ties")
     if out.suffix.lower() == ".graphml":
@@ -487,7 +527,7 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     from data.export import FMT_1, FMT_2, FMT_3, explanation_frame, frame_to_csv_bytes, frames_to_excel_bytes
     from mapping.gaps import DECAYS_CLI, gaps_from_need_and_supply
 
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     catalogue = store.read_provision_types()
     if args.type and args.type not in catalogue:
         raise DataValidationError(f"Onbekende soort '{args.type}'; kies uit: {', '.join(catalogue)}.")
@@ -551,7 +591,7 @@ def _cmd_signals(args: argparse.Namespace) -> int:
     from data.export import FMT_INT, explanation_frame, frame_to_csv_bytes, frames_to_excel_bytes
     from graphs.signals import DEFAULT_RULES, signals_from_store
 
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     signals = signals_from_store(store)
     flagged = signals.loc[signals["signal"]].reset_index()
     columns = {"person_id": "persoon", "buurt_code": "buurtcode", "age_band": "leeftijd", "lsns6": "lsns6",
@@ -607,7 +647,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
     from graphs.matching import match_signalled
     from graphs.signals import needs_of, signals_from_store
 
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     persons, participation = store.read_table("persons"), store.read_table("participation")
     signals = signals_from_store(store)
     catalogue = store.read_provision_types()
@@ -669,7 +709,7 @@ def _cmd_export_measures(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise DataValidationError("Kies een .csv- of .xlsx-bestand voor --out.")
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     signals = signals_from_store(store)
     out.write_bytes(measures_export_bytes(signals, excel=out.suffix.lower() == ".xlsx"))
     store.log(args.gebruiker, "export-netwerkmaten", "persons,ties",
@@ -766,7 +806,7 @@ def _cmd_outcomes(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise DataValidationError("Kies een .csv- of .xlsx-bestand voor --out.")
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     scoped = ScopedStore(store, User(args.gebruiker, "beheerder"))  # exact figures; small counts left out below
     long = scoped.outcome_long()
     summary = (scoped.outcome_summary(before=before, after=after, by=by) if len(long)
@@ -872,7 +912,7 @@ def _cmd_export_agenda(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise DataValidationError("Kies een .csv- of .xlsx-bestand voor --out.")
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     scoped = ScopedStore(store, User(args.gebruiker, "beheerder"))
     areas = scoped.read_table("areas")
     wijken = _wijk_args(args.wijk)
@@ -905,7 +945,7 @@ def _cmd_import_agenda(args: argparse.Namespace) -> int:
     from data.auth import User
     from data.formatting import format_number
 
-    store = GeoPackageStore.open(args.store, create=False)
+    store = open_store(args.store, create=False)
     scoped = ScopedStore(store, User(args.gebruiker, "beheerder"))
     areas = scoped.read_table("areas")
     path = Path(args.file)
@@ -935,11 +975,12 @@ def build_parser() -> argparse.ArgumentParser:
         """A subcommand with the options every command shares (--store, and --gebruiker when it writes)."""
         cmd = sub.add_parser(name, help=help_text)
         if store_required:
-            cmd.add_argument("--store", required=True, help="het nieuwe GeoPackage-bestand, bijv. var/gemeente.gpkg")
+            cmd.add_argument("--store", required=True, help="het nieuwe GeoPackage-bestand, bijv. var/gemeente.gpkg, "
+                                                            "of een lege PostgreSQL-database (postgresql://...)")
         else:
-            cmd.add_argument("--store", default=str(default_store_path()),
-                             help="GeoPackage-bestand van de opslag (standaard: $STEUNKAART_STORE of de demo, "
-                                  "var/demo.gpkg)")
+            cmd.add_argument("--store", default=store_location(),
+                             help="GeoPackage-bestand of postgresql://-URL van de opslag (standaard: "
+                                  "$STEUNKAART_STORE of de demo, var/demo.gpkg)")
         if writes:
             cmd.add_argument("--gebruiker", default="cli", help="naam voor het logboek")
         cmd.set_defaults(func=func)
@@ -1078,6 +1119,15 @@ def build_parser() -> argparse.ArgumentParser:
                      "cijfers)", _cmd_remove_areas)
     remove.add_argument("--gemeente", required=True, help="gemeentecode, bijv. GM0080")
     remove.add_argument("--jaar", type=int, required=True, help="jaar van de cijfers")
+
+    copy = sub.add_parser("copy-store", help="kopieer een hele opslag tussen GeoPackage en PostgreSQL/PostGIS "
+                          "(verliesvrij; aantallen en inhoud per tabel worden vergeleken)")
+    copy.add_argument("--from", dest="source", required=True, metavar="BRON",
+                      help="GeoPackage-bestand of postgresql://-URL van de bron (wordt alleen gelezen)")
+    copy.add_argument("--to", dest="target", required=True, metavar="DOEL",
+                      help="nieuw GeoPackage-bestand of een lege PostgreSQL-database (postgresql://...)")
+    copy.add_argument("--gebruiker", default="cli", help="naam voor het logboek van het doel")
+    copy.set_defaults(func=_cmd_copy_store)
 
     info = command("info", "toon de aantallen in de opslag", _cmd_info, writes=False)
     info.add_argument("--json", action="store_true", help="één JSON-object voor scripts")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from data import auth  # noqa: E402
 from data.formatting import format_number  # noqa: E402
 from data.indicators import BY_NAME  # noqa: E402
 from data.store import GeoPackageStore  # noqa: E402
@@ -141,7 +142,7 @@ def zaanstad_store(folder: Path) -> Path | None:
     for file in files:
         imported = read_area_file(file)
         store.merge_area_data(imported.areas, imported.values, user="bench", file_name=file.name)
-    store.create_user("beheer", "beheerder", [], PASSWORD, by="bench")
+    auth.create_user(store, "beheer", "beheerder", [], PASSWORD, by="bench")
     return path
 
 

@@ -1,6 +1,6 @@
 """The one gate between the store and the app: what the signed-in user may read and change.
 
-Pages never get a :class:`~data.store.GeoPackageStore` itself, only a :class:`ScopedStore` for the
+Pages never get a :class:`~data.store.SqlStore` itself, only a :class:`ScopedStore` for the
 signed-in :class:`~data.auth.User`, so a page cannot forget a rule:
 
 * person tables (persons, ties, alter_links, participation) are refused to roles without person
@@ -26,22 +26,21 @@ an aggregate must be made where the person data still is.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 
+from data import auth
 from data.auth import SECRET_COLUMNS, User
 from data.disclosure import MIN_CELL, check_hypothetical, protected_counts, record_keys, small_change, store_secret
 from data.errors import StoreError
-from data.store import GeoPackageStore
+from data.store import SqlStore
 
 PERSON_TABLES = ("persons", "ties", "alter_links", "participation", "measurements", "followup_ties",
                  "aftercare_plans", "aftercare_contacts")
 ADMIN_TABLES = ("users", "audit")
 
 
-def refresh_user(store: GeoPackageStore, user: User, *, oidc: bool, demo_store: bool) -> User | None:
+def refresh_user(store: SqlStore, user: User, *, oidc: bool, demo_store: bool) -> User | None:
     """The signed-in user as the store has it now (None: signed out), checked on every run.
 
     A local account that was blocked or removed signs out, and so does a session whose epoch (from
@@ -51,12 +50,12 @@ def refresh_user(store: GeoPackageStore, user: User, *, oidc: bool, demo_store: 
     real accounts, OIDC or real data exist.
     """
     if user.via == "lokaal":
-        now = store.current_user(user.username)
+        now = auth.current_user(store, user.username)
         if now is None or (user.epoch is not None and now.epoch != user.epoch):
             return None
         return now
     if user.via == "demo":
-        return user if (not oidc and demo_store and not store.has_users()) else None
+        return user if (not oidc and demo_store and not auth.has_users(store)) else None
     return user  # OIDC: the identity provider's session; the role mapping is read at sign-in
 
 
@@ -92,7 +91,7 @@ class AccessDenied(StoreError):
 class ScopedStore:
     """A store seen through the eyes of one user."""
 
-    def __init__(self, store: GeoPackageStore, user: User) -> None:
+    def __init__(self, store: SqlStore, user: User) -> None:
         self._store = store
         self.user = user
 
@@ -100,6 +99,20 @@ class ScopedStore:
     @property
     def path(self):
         return self._store.path
+
+    @property
+    def location(self) -> str:
+        """Where the store is (a file path or a database URL), for cached loaders; see data.store_api.store_at."""
+        return self._store.location
+
+    @property
+    def is_postgis(self) -> bool:
+        from data.postgis import PostgisStore
+
+        return isinstance(self._store, PostgisStore)
+
+    def data_version(self):
+        return self._store.data_version()
 
     def counts(self) -> dict:
         return self._store.counts()
@@ -173,7 +186,7 @@ class ScopedStore:
 
     def read_users(self) -> pd.DataFrame:
         self._require(self.user.is_admin, "de gebruikers")
-        return self._store.read_users()
+        return auth.read_users(self._store)
 
     def read_audit(self) -> pd.DataFrame:
         self._require(self.user.is_admin, "het logboek")
@@ -338,9 +351,8 @@ class ScopedStore:
 
     def _aggregate_memo(self, key, make):
         """``make()`` once per key and version of the store file (a scenario is asked about many times)."""
-        stat = os.stat(self._store.path)
         memo = self.__dict__.setdefault("_aggregates", {})
-        full = (key, stat.st_mtime_ns, stat.st_size)
+        full = (key, self._store.data_version())
         if full not in memo:
             memo[full] = make()
         return memo[full]
@@ -443,7 +455,7 @@ class ScopedStore:
         return self._store.merge_area_values(*args, user=self.user.username, **kwargs)
 
     def import_postcodes(self, frame, *, source: str, sha256: str | None = None) -> dict:
-        """Replace the table postcode -> buurt (:meth:`GeoPackageStore.import_postcodes`); administrator only.
+        """Replace the table postcode -> buurt (:meth:`SqlStore.import_postcodes`); administrator only.
 
         Reading it is open to every role (``read_table("postcodes")``): it holds no person data.
         """
@@ -604,7 +616,7 @@ class ScopedStore:
 
     def merge_measurements(self, measurements, followup_ties=None, *, source: str = "", sha256: str | None = None,
                            kind: str = "metingen", expected_versions: dict | None = None) -> dict:
-        """Add or replace follow-up measurements (GeoPackageStore.merge_measurements) of the user's own persons."""
+        """Add or replace follow-up measurements (SqlStore.merge_measurements) of the user's own persons."""
         self._require_own_persons(measurements["person_id"], "metingen vastleggen")
         if followup_ties is not None and len(followup_ties):
             self._require_own_persons(followup_ties["person_id"], "metingen vastleggen")
@@ -749,32 +761,32 @@ class ScopedStore:
 
     def create_user(self, username: str, role: str, wijken, password: str) -> None:
         self._require(self.user.is_admin, "gebruikers beheren")
-        self._store.create_user(username, role, wijken, password, by=self.user.username)
+        auth.create_user(self._store, username, role, wijken, password, by=self.user.username)
 
     def update_user(self, username: str, **changes) -> None:
         self._require(self.user.is_admin, "gebruikers beheren")
-        self._store.update_user(username, by=self.user.username, **changes)
+        auth.update_user(self._store, username, by=self.user.username, **changes)
 
     def has_own_totp(self) -> bool:
         """Whether the signed-in local user has the second sign-in step on."""
-        return self.user.via == "lokaal" and self._store.has_totp(self.user.username)
+        return self.user.via == "lokaal" and auth.has_totp(self._store, self.user.username)
 
     def set_own_totp(self, secret: str, code: str) -> None:
         """Turn on the second sign-in step for the signed-in local user (any role)."""
         self._require(self.user.via == "lokaal", "tweestapsverificatie (alleen bij een lokaal account)")
-        self._store.set_totp(self.user.username, secret, code, by=self.user.username)
+        auth.set_totp(self._store, self.user.username, secret, code, by=self.user.username)
 
     def clear_own_totp(self, code: str) -> None:
         """Turn off one's own second step with a current code; an administrator's stays on."""
         self._require(self.user.via == "lokaal" and not self.user.is_admin,
                       "het uitzetten van de eigen tweestapsverificatie; vraag het een andere beheerder")
-        self._store.clear_totp(self.user.username, by=self.user.username, code=code)
+        auth.clear_totp(self._store, self.user.username, by=self.user.username, code=code)
 
     def clear_totp(self, username: str) -> None:
         """An administrator turns off another user's second step (e.g. after a lost phone)."""
         self._require(self.user.is_admin and username != self.user.username,
                       "het uitzetten van de tweestapsverificatie van een ander")
-        self._store.clear_totp(username, by=self.user.username)
+        auth.clear_totp(self._store, username, by=self.user.username)
 
     def _require(self, allowed: bool, what: str) -> None:
         if not allowed:

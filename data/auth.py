@@ -18,6 +18,11 @@ from an authenticator app, required at every sign-in once set up. A session ends
 :func:`idle_minutes` without a click.
 For a municipality's own identity provider (OIDC via Streamlit's ``st.login``) the provider's
 e-mail or group claims are mapped to a role with :func:`user_from_claims`.
+
+The local accounts live in the store's ``users`` table, but every rule about them is here, as
+functions that take the store first (:func:`create_user`, :func:`update_user`, :func:`authenticate`,
+:func:`set_totp`, :func:`clear_totp`, :func:`current_user`, ...); they use only the store's read
+connection, write transaction and ``read_table``, in SQL that SQLite and PostgreSQL share.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -458,3 +463,327 @@ def idle_minutes() -> float:
 def idle_expired(last_seen: float | None, now: float, *, minutes: float) -> bool:
     """Whether a session last seen at ``last_seen`` (seconds) has been idle for more than ``minutes``."""
     return last_seen is not None and now - last_seen > minutes * 60
+
+
+# --------------------------------------------------------------------------- local accounts in the store
+#
+# The accounts live in the store's ``users`` table; these functions hold every rule about them (password
+# checks, lock-out, the second step, the session epoch), so the store only offers connections and
+# transactions. The SQL is portable (SQLite and PostgreSQL): ``?`` placeholders, no SQLite-only functions.
+# ``data.store`` is imported inside the functions: it imports this module lazily itself.
+
+def _wijk_codes(store) -> set[str]:
+    with store._connection() as conn:
+        return {r[0] for r in conn.execute("SELECT area_code FROM areas WHERE level = 'wijk'").fetchall()}
+
+
+def has_users(store) -> bool:
+    """Whether the store holds any local account."""
+    with store._connection() as conn:
+        return conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] > 0
+
+
+def read_users(store) -> pd.DataFrame:
+    """Users without their secrets: username, role, wijken (list), active, locked_until, totp (bool)."""
+    users = store.read_table("users")
+    users["totp"] = users["totp_secret"].notna()
+    users = users.drop(columns=[*SECRET_COLUMNS, "totp_last_step"])
+    users["wijken"] = users["wijken"].fillna("").map(lambda w: [x for x in w.split(",") if x])
+    return users.sort_values("username").reset_index(drop=True)
+
+
+def create_user(store, username: str, role: str, wijken, password: str, *, by: str, only_first: bool = False) -> None:
+    """Add a local account; the first account must be an administrator.
+
+    Parameters
+    ----------
+    store : GeoPackageStore
+        The store that holds the accounts.
+    username, role, wijken, password
+        The new account (see :func:`check_username`, :func:`check_role`, :func:`check_password`).
+    by : str
+        Who adds it (audit log).
+    only_first : bool, optional
+        The first-run step: refused once any account exists (checked in the same transaction, so
+        two people at a fresh install cannot both become administrator).
+
+    Raises
+    ------
+    DataValidationError
+        With a Dutch message when a rule is broken or the username exists.
+    """
+    from data.store import _audit, _now_iso
+
+    name = check_username(username)
+    wijken = check_role(role, wijken, _wijk_codes(store))
+    digest = hash_password(password, name)
+    with store._transaction(data=False) as conn:
+        first = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+        if first and role != "beheerder":
+            raise DataValidationError("De eerste gebruiker is de beheerder.", column="rol")
+        if only_first and not first:
+            raise DataValidationError("Er is al een beheerder; meld u aan.")
+        if conn.execute("SELECT 1 FROM users WHERE username = ?", (name,)).fetchone():
+            raise DataValidationError(f"Gebruiker '{name}' bestaat al.", column="gebruikersnaam")
+        conn.execute("INSERT INTO users (username, role, wijken, password_hash, failed_attempts, active, "
+                     "created_at) VALUES (?, ?, ?, ?, 0, 1, ?)", (name, role, ",".join(wijken), digest, _now_iso()))
+        _audit(conn, by, "nieuwe-gebruiker", name, {"rol": role, "wijken": list(wijken)})
+
+
+def update_user(store, username: str, *, by: str, role: str | None = None, wijken=None,
+                active: bool | None = None, password: str | None = None) -> None:
+    """Change a user's role, wijken, active flag or password (which also lifts a lock-out).
+
+    A new password, another role or a change of the active flag raises the user's session
+    epoch, so their live sessions end at the next click (``data.access.refresh_user``); other
+    wijken apply at once, in the same session.
+
+    Raises
+    ------
+    DataValidationError
+        When a rule is broken, also when no active administrator would be left.
+    StoreError
+        When the account does not exist.
+    """
+    from data.store import _audit
+
+    digest = None if password is None else hash_password(password, username)  # slow: before the lock
+    known = _wijk_codes(store)
+    with store._transaction(data=False) as conn:
+        row = conn.execute("SELECT role, wijken, active FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            raise StoreError(f"Gebruiker '{username}' bestaat niet.")
+        new_role = role or row[0]
+        new_wijken = check_role(new_role, row[1].split(",") if wijken is None and row[1] else (wijken or ()), known)
+        new_active = row[2] if active is None else int(bool(active))
+        admins = conn.execute("SELECT COUNT(*) FROM users WHERE role = 'beheerder' AND active = 1 "
+                              "AND username <> ?", (username,)).fetchone()[0]
+        if admins == 0 and (new_role != "beheerder" or not new_active):
+            raise DataValidationError("Er moet altijd een actieve beheerder zijn.", column="rol")
+        ends = new_role != row[0] or int(new_active) != int(row[2]) or digest is not None
+        conn.execute("UPDATE users SET role = ?, wijken = ?, active = ?, session_epoch = session_epoch + ? "
+                     "WHERE username = ?", (new_role, ",".join(new_wijken), int(new_active), int(ends), username))
+        changes = {"rol": new_role, "wijken": list(new_wijken), "actief": bool(new_active)}
+        if digest is not None:
+            conn.execute("UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL "
+                         "WHERE username = ?", (digest, username))
+            changes["wachtwoord"] = "gewijzigd"
+        if ends:
+            changes["sessies"] = "beëindigd"
+        _audit(conn, by, "wijzig-gebruiker", username, changes)
+
+
+def set_totp(store, username: str, secret: str, code: str, *, by: str, now: datetime | None = None) -> None:
+    """Turn on the second sign-in step for a user, once a code from their app matches the secret.
+
+    Parameters
+    ----------
+    store : GeoPackageStore
+        The store that holds the accounts.
+    username : str
+        The account.
+    secret : str
+        The new TOTP secret (:func:`new_totp_secret`), shown to the user to enter in an app.
+    code : str
+        A code the app shows now: proves the app was set up, so nobody locks themselves out.
+    by : str
+        Who does it (audit log).
+    now : datetime, optional
+        The moment (for tests); default now.
+
+    Raises
+    ------
+    DataValidationError
+        When the code does not match or the second step is already on.
+    StoreError
+        When the account does not exist or is not active.
+    """
+    from data.store import _audit
+
+    step = totp_step(secret, code, now or datetime.now(UTC))
+    if step is None:
+        raise DataValidationError("De code klopt niet. Typ de zes cijfers die de app nu toont en controleer of "
+                                  "de klok van de telefoon goed staat.", column="code")
+    with store._transaction(data=False) as conn:
+        row = conn.execute("SELECT totp_secret FROM users WHERE username = ? AND active = 1", (username,)).fetchone()
+        if row is None:
+            raise StoreError(f"Gebruiker '{username}' bestaat niet of is niet actief.")
+        if row[0]:
+            raise DataValidationError("De tweestapsverificatie staat al aan.", column="code")
+        conn.execute("UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE username = ?",
+                     (secret, step, username))
+        _audit(conn, by, "tweestaps-aan", username, {})
+
+
+def clear_totp(store, username: str, *, by: str, code: str | None = None, now: datetime | None = None) -> None:
+    """Turn off a user's second sign-in step (e.g. after a lost phone).
+
+    Parameters
+    ----------
+    store : GeoPackageStore
+        The store that holds the accounts.
+    username : str
+        The account.
+    by : str
+        Who does it (audit log).
+    code : str, optional
+        When given, it must be a current code of the user's app (the user turning it off
+        themselves); who may turn it off without a code is decided in ``data.access``.
+    now : datetime, optional
+        The moment (for tests); default now.
+
+    Raises
+    ------
+    DataValidationError
+        When a given code does not match.
+    StoreError
+        When the account does not exist.
+    """
+    from data.store import _audit
+
+    with store._transaction(data=False) as conn:
+        row = conn.execute("SELECT totp_secret, totp_last_step FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            raise StoreError(f"Gebruiker '{username}' bestaat niet.")
+        if code is not None:
+            step = totp_step(row[0], code, now or datetime.now(UTC))
+            if step is None or (row[1] is not None and step <= row[1]):
+                raise DataValidationError("De code klopt niet. Typ de zes cijfers die de app nu toont.", column="code")
+        conn.execute("UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE username = ?", (username,))
+        _audit(conn, by, "tweestaps-uit", username, {})
+
+
+def has_totp(store, username: str) -> bool:
+    """Whether the user has the second sign-in step on."""
+    with store._connection() as conn:
+        row = conn.execute("SELECT totp_secret FROM users WHERE username = ?", (username,)).fetchone()
+    return bool(row and row[0])
+
+
+def authenticate(store, username: str, password: str, *, code: str | None = None, client: str | None = None,
+                 now: datetime | None = None) -> User:
+    """Check a password (and, once set up, the app's code); return the User or raise SignInError.
+
+    Parameters
+    ----------
+    store : GeoPackageStore
+        The store that holds the accounts.
+    username, password : str
+        What was typed.
+    code : str, optional
+        The six digits of the authenticator app; required for an account with a second step.
+    client : str, optional
+        The client's key (:func:`client_key`); at most :data:`CLIENT_MAX_FAILED` failed attempts
+        per key within :data:`CLIENT_WINDOW_S` seconds.
+    now : datetime, optional
+        The moment (for tests); default now.
+
+    Returns
+    -------
+    User
+        With the account's session epoch, which the session remembers.
+
+    Raises
+    ------
+    SignInError
+        One message for every refusal; ``SignInBusy`` when too many checks run at once.
+
+    Notes
+    -----
+    The lock-out holds under parallel attempts: in one transaction, *before* the password is
+    checked, the lock is read and the attempt counted as failed. Only then the slow Argon2
+    check runs (at most :data:`MAX_PARALLEL_CHECKS` at once in the process); a correct password
+    takes back its own count and those before it. Once MAX_FAILED attempts are counted without
+    success, further ones are refused unchecked and the account is locked for LOCK_MINUTES; a
+    correct password never lifts an active lock (the administrator can, with a new password).
+    Every refusal costs one password check, whether the username exists, is locked or
+    inactive, so neither the answer nor its timing tells which usernames exist.
+    """
+    from data.store import _audit
+
+    now = now or datetime.now(UTC)
+    name = (username or "").strip().lower()
+    who = name[:60] or "?"
+    refused = SignInError(f"Gebruikersnaam of wachtwoord klopt niet (of de code uit de app), of het account is na "
+                          f"{MAX_FAILED} mislukte pogingen {LOCK_MINUTES} minuten geblokkeerd.")
+    if client is not None and not CLIENT_LIMITER.hit(client):
+        store.log(who, "aanmelden-mislukt", name[:60], {"reden": "te veel pogingen van dit adres"})
+        raise SignInError(f"Te veel mislukte aanmeldpogingen vanaf dit adres; probeer het over "
+                          f"{round(CLIENT_WINDOW_S / 60)} minuten opnieuw.")
+
+    def locked(until: str | None) -> bool:
+        return bool(until) and datetime.fromisoformat(until) > now
+
+    # 1. The lock-out decision and counting the attempt: one transaction, before any check.
+    with store._transaction(data=False) as conn:
+        row = conn.execute("SELECT password_hash, locked_until, active, failed_attempts, totp_secret "
+                           "FROM users WHERE username = ?", (name,)).fetchone()
+        reason, lock = None, None
+        if row is None:
+            reason = "onbekende gebruiker"
+        elif locked(row[1]):
+            reason = "geblokkeerd"
+        elif not row[2]:
+            reason = "niet actief"
+        elif row[3] >= MAX_FAILED:  # that many attempts counted and still running or wrong
+            reason, lock = "geblokkeerd", (now + pd.Timedelta(minutes=LOCK_MINUTES)).isoformat()
+            conn.execute("UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?", (lock, name))
+        else:
+            conn.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ?", (name,))
+        if reason:
+            _audit(conn, who, "aanmelden-mislukt", name[:60], {"reden": reason, "geblokkeerd": bool(lock)})
+    try:
+        if reason:
+            verify_password(DUMMY_HASH(), password)  # the same cost as a real refusal
+            raise refused
+        digest, _, _, before, secret = row
+        try:
+            matches = verify_password(digest, password)
+        except SignInBusy:  # nothing was checked: the attempt does not count
+            with store._transaction(data=False) as conn:
+                conn.execute("UPDATE users SET failed_attempts = CASE WHEN failed_attempts > 0 "
+                             "THEN failed_attempts - 1 ELSE 0 END WHERE username = ?", (name,))
+            raise
+    except SignInBusy:
+        if client is not None:
+            CLIENT_LIMITER.forgive(client)
+        raise
+    step = totp_step(secret, code, now) if matches and secret else None
+
+    # 2. Settle the attempt with the account as it is now (a lock set meanwhile wins).
+    with store._transaction(data=False) as conn:
+        row = conn.execute("SELECT role, wijken, locked_until, active, failed_attempts, totp_secret, "
+                           "totp_last_step, session_epoch FROM users WHERE username = ?", (name,)).fetchone()
+        if row is None:
+            raise refused
+        role, wijken, locked_until, active, failed, secret, last_step, epoch = row
+        second = not secret or (step is not None and (last_step is None or step > last_step))
+        if matches and second and active and not locked(locked_until):
+            taken = int(before) + 1  # this attempt and those counted before it
+            conn.execute("UPDATE users SET failed_attempts = CASE WHEN failed_attempts > ? THEN failed_attempts - ? "
+                         "ELSE 0 END, locked_until = NULL, totp_last_step = COALESCE(?, totp_last_step) "
+                         "WHERE username = ?", (taken, taken, step, name))
+            _audit(conn, name, "aanmelden", name, {"rol": role, "tweestaps": bool(secret)})
+            if client is not None:
+                CLIENT_LIMITER.forgive(client)
+            return User(name, role, tuple(w for w in (wijken or "").split(",") if w), epoch=int(epoch))
+        if matches and second:  # right, but locked meanwhile or blocked: the lock stays
+            _audit(conn, name, "aanmelden-mislukt", name, {"reden": "geblokkeerd" if active else "niet actief"})
+        else:
+            lock = (now + pd.Timedelta(minutes=LOCK_MINUTES)).isoformat() \
+                if failed >= MAX_FAILED and not locked(locked_until) else None
+            if lock:
+                conn.execute("UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?", (lock, name))
+            _audit(conn, name, "aanmelden-mislukt", name, {"reden": "code" if matches else "wachtwoord",
+                                                         "poging": int(before) + 1, "geblokkeerd": bool(lock)})
+    raise refused  # outside the transaction: raising inside would roll back the count and the log
+
+
+def current_user(store, username: str) -> User | None:
+    """The stored account as a User (role, wijken, session epoch as they are now); None if gone or inactive."""
+    with store._connection() as conn:
+        row = conn.execute("SELECT role, wijken, active, session_epoch FROM users WHERE username = ?",
+                           (username,)).fetchone()
+    if row is None or not row[2]:
+        return None
+    return User(username, row[0], tuple(w for w in (row[1] or "").split(",") if w), epoch=int(row[3]))

@@ -1512,6 +1512,13 @@ def write_demo_store(path, *, seed: int = DEMO_SEED, user: str = "demo", replace
                              details={"gemeente": GEMEENTE_CODE, "seed": seed})
         mark_demo(store)
 
+    from data.postgis import PostgisStore, is_postgres_url
+
+    if is_postgres_url(str(path)):  # the demo in a database of its own (never in a municipality's)
+        if replace:
+            PostgisStore(str(path)).drop_all()
+        PostgisStore.create_new(str(path), fill=fill)
+        return PostgisStore.open(str(path), create=False)
     path = Path(path)
     if replace and path.exists():
         staged = path.with_name(f".steunkaart-demo-{path.name}")

@@ -193,3 +193,22 @@ def suitability_from_frame(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:
     for ptype, need in zip(frame["type"].astype(str), frame["need"].astype(str), strict=True):
         out.setdefault(ptype, []).append(need)
     return {t: tuple(sorted(set(n), key=lambda x: order.get(x, len(order)))) for t, n in sorted(out.items())}
+
+
+def check_new_type(ptype: ProvisionType, known) -> None:
+    """Refuse a new catalogue entry with a clear Dutch message: its code, name and target groups, and a code that
+    is in ``known`` (the catalogue of the store) already."""
+    import re
+
+    from data.errors import DataValidationError
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]{2,40}", ptype.code or ""):
+        raise DataValidationError("De code van een soort bestaat uit kleine letters, cijfers en _ "
+                                  "(3 tot 40 tekens), bijvoorbeeld 'taalcafe'.", column="code")
+    if not ptype.label.strip():
+        raise DataValidationError("Geef de soort een naam.", column="label")
+    unknown = [g for g in ptype.target_groups if g not in TARGET_GROUPS]
+    if unknown:
+        raise DataValidationError(f"Onbekende doelgroep(en): {', '.join(unknown)}.", column="target_groups")
+    if ptype.code in known:
+        raise DataValidationError(f"Soort '{ptype.code}' bestaat al.", column="code")

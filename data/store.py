@@ -41,6 +41,15 @@ from data.schema import (
     TABLES,
     Table,
 )
+from data.sql import (
+    INTEGRITY_ERRORS,
+    SqliteConnection,
+    column_names,
+    is_postgres,
+    read_frame,
+    set_meta,
+    table_names,
+)
 
 DEMO_STORE_PATH = Path("var") / "demo.gpkg"
 STORE_ENV_VAR = "STEUNKAART_STORE"
@@ -224,144 +233,32 @@ def decode_gpkg_geometries(blobs: pd.Series | list) -> np.ndarray:
 # --------------------------------------------------------------------------- the store
 
 
-class GeoPackageStore:
-    """Steunkaart's embedded store in one GeoPackage file.
+class SqlStore:
+    """The store's domain reads and writes, written once for both databases (see :mod:`data.sql`).
 
-    Parameters
-    ----------
-    path : str or Path
-        The ``.gpkg`` file. Use :meth:`open` to create or check it.
+    Subclasses give the connection, the transaction and the way a store is created and opened:
+    :class:`GeoPackageStore` (one GeoPackage file, the embedded default) and
+    :class:`data.postgis.PostgisStore` (PostgreSQL with PostGIS, for a region sharing one installation).
+    What a backend must offer is :class:`data.store_api.StoreBackend`.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        self.last_batch_id: int | None = None  # the batch number of this object's last import
+    last_batch_id: int | None = None  # the batch number of this object's last import
 
-    # ---------------------------------------------------------------- opening and schema
+    @property
+    def location(self) -> str:
+        """Where the store is: a file path or a database URL (what :func:`data.store_api.store_at` opens)."""
+        raise NotImplementedError
 
-    @classmethod
-    def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> GeoPackageStore:
-        """Open the store at ``path``, creating an empty one when it is missing.
+    @property
+    def name(self) -> str:
+        """A short name for messages (the file name, or the database name)."""
+        raise NotImplementedError
 
-        What an interrupted start left behind is cleared first (see :func:`recover_interrupted_start`).
+    def data_version(self):
+        """A value that changes whenever the data changed (the key of the pages' caches)."""
+        raise NotImplementedError
 
-        Raises
-        ------
-        StoreError
-            When the file is not a Steunkaart GeoPackage, was written by a newer
-            version, or is missing while ``create`` is False.
-        """
-        store = cls(path if path is not None else default_store_path())
-        recover_interrupted_start(store.path)
-        if not store.path.exists():
-            if not create:
-                raise StoreError(
-                    f"De opslag '{store.path}' bestaat niet. Maak een lege opslag aan (python cli.py init "
-                    f"--store {store.path}), of de demo (python cli.py demo --store {store.path})."
-                )
-            cls.create_new(store.path, exist_ok=True)
-        store._check_and_migrate()
-        return store
-
-    @classmethod
-    def create_new(cls, path: str | os.PathLike, *, fill: Callable[[GeoPackageStore], None] | None = None,
-                   exist_ok: bool = False) -> GeoPackageStore:
-        """Create a store at ``path`` that is complete before it is there: built in a temporary file
-        next to it (schema, catalogue and, with ``fill``, its data), then moved into place.
-
-        A start that is interrupted leaves at most a temporary file, never a half-built store. An
-        existing file is never overwritten: with ``exist_ok`` the existing store is kept and opened,
-        otherwise StoreError.
-        """
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() and not exist_ok:
-            raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd. Kies een nieuwe "
-                             "bestandsnaam voor een nieuwe opslag.")
-        fd, tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".gpkg", dir=target.parent)
-        os.close(fd)
-        os.unlink(tmp)
-        try:
-            conn = sqlite3.connect(tmp, isolation_level=None)
-            try:
-                conn.execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
-                conn.execute("BEGIN")
-                _create_gpkg_core(conn)
-                for table in TABLES.values():
-                    _create_table(conn, table)
-                _create_undo_tables(conn)
-                conn.execute(
-                    "CREATE TABLE steunkaart_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-                )
-                conn.executemany(
-                    "INSERT INTO steunkaart_meta VALUES (?, ?)",
-                    [("schema_version", str(SCHEMA_VERSION)), ("created_at", _now_iso()), ("demo", "0")],
-                )
-                _seed_provision_types(conn)
-                _seed_suitability(conn)
-                _audit(conn, "systeem", "nieuwe-opslag", target.name, {"schemaversie": SCHEMA_VERSION})
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
-            if fill is not None:
-                fill(cls(tmp))
-            # Built in rollback-journal mode, so the finished build is this one file: nothing of it can
-            # stay behind in a -wal file when it is linked into place.
-            placed = False
-            try:
-                os.link(tmp, target)  # never replaces a file that appeared meanwhile
-                placed = True
-            except FileExistsError:
-                if not exist_ok:
-                    raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd.") from None
-            except OSError:
-                if target.exists() and not exist_ok:
-                    raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd.") from None
-                if not target.exists():
-                    os.replace(tmp, target)
-                    placed = True
-        finally:
-            for leftover in (tmp, *(tmp + suffix for suffix in _COMPANIONS)):
-                if os.path.exists(leftover):
-                    os.unlink(leftover)
-        store = cls(target)
-        if placed:
-            with store._connection() as conn:
-                _use_wal(conn)
-        return store
-
-    def _check_and_migrate(self) -> None:
-        with open(self.path, "rb") as fh:
-            magic = fh.read(16)
-        if magic != _SQLITE_MAGIC:
-            raise StoreError(
-                f"'{self.path}' is geen GeoPackage-bestand (het is geen SQLite-database). "
-                "Kies het .gpkg-bestand van Steunkaart of een nieuwe bestandsnaam."
-            )
-        with self._connection() as conn:
-            has_meta = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='steunkaart_meta'"
-            ).fetchone()
-            if not has_meta:
-                raise StoreError(
-                    f"'{self.path}' is een GeoPackage, maar geen Steunkaart-opslag "
-                    "(de tabel steunkaart_meta ontbreekt). Wilt u gegevens uit dit bestand "
-                    "gebruiken, importeer het dan in een Steunkaart-opslag."
-                )
-            _use_wal(conn)  # once, for stores made before Steunkaart used WAL
-            version = int(
-                conn.execute(
-                    "SELECT value FROM steunkaart_meta WHERE key='schema_version'"
-                ).fetchone()[0]
-            )
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"De opslag '{self.path}' heeft schemaversie {version}; deze versie van "
-                f"Steunkaart kent tot en met versie {SCHEMA_VERSION}. Werk Steunkaart bij."
-            )
-        if version < SCHEMA_VERSION:
-            self._migrate(version)
+    # ---------------------------------------------------------------- schema
 
     def _migrate(self, from_version: int) -> None:
         """Bring an older store up to :data:`SCHEMA_VERSION`, one step per version, atomically."""
@@ -389,39 +286,6 @@ class GeoPackageStore:
                 conn.execute("SELECT value FROM steunkaart_meta WHERE key='schema_version'").fetchone()[0]
             )
 
-    # ---------------------------------------------------------------- connections
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        """A connection that waits up to BUSY_TIMEOUT_S for a lock; 'database is locked' becomes StoreBusyError."""
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
-        try:
-            yield conn
-        except (sqlite3.OperationalError, pd.errors.DatabaseError) as exc:
-            cause = exc if isinstance(exc, sqlite3.Error) else exc.__cause__  # pandas wraps what read_sql met
-            if isinstance(cause, sqlite3.OperationalError) and _is_busy(cause):
-                raise StoreBusyError(_BUSY_MESSAGE) from exc
-            raise
-        finally:
-            conn.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: BEGIN IMMEDIATE takes the write lock first (waiting for another writer),
-        COMMIT at the end; any error, also a lock that is not released at COMMIT, rolls everything back."""
-        with self._connection() as conn:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreBusyError(_BUSY_MESSAGE) from exc
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-
     # ---------------------------------------------------------------- reads
 
     def counts(self) -> dict[str, int]:
@@ -440,7 +304,7 @@ class GeoPackageStore:
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         geom = ', "geom"' if table.geometry_type else ""
         with self._connection() as conn:
-            frame = pd.read_sql_query(f'SELECT {cols}{geom} FROM "{name}" ORDER BY fid', conn)
+            frame = read_frame(conn, f'SELECT {cols}{geom} FROM "{name}" ORDER BY fid')
         bools = _BOOL_COLUMNS.get(name, ())
         for col, sqltype in table.columns:
             if col in bools:
@@ -533,7 +397,7 @@ class GeoPackageStore:
         key_rows = list(zip(keys["area_code"], keys["indicator"],
                             keys["year"].astype(object).where(keys["year"].notna(), None), strict=True))
         with self._transaction() as conn:
-            _refuse_demo(conn, self.path)
+            _refuse_demo(conn, self.name)
             batch = _begin_batch(conn, "gebieden", user, file_name or (details or {}).get("bestand"), sha256,
                                  details)
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS _codes (code TEXT PRIMARY KEY)")
@@ -549,8 +413,8 @@ class GeoPackageStore:
                 if "" not in (_normalised_name(name, code), _normalised_name(new_names[code], code))
                 and _normalised_name(name, code) != _normalised_name(new_names[code], code)
             ]
-            stored = pd.read_sql_query("SELECT area_code, indicator, year, value FROM area_values "
-                                       "WHERE area_code IN (SELECT code FROM _codes)", conn)
+            stored = read_frame(conn, "SELECT area_code, indicator, year, value FROM area_values "
+                                      "WHERE area_code IN (SELECT code FROM _codes)")
             if len(stored):
                 from data.area_import import year_jump_warnings
 
@@ -595,7 +459,7 @@ class GeoPackageStore:
         keys = list(zip(values["area_code"], values["indicator"],
                         values["year"].astype(object).where(values["year"].notna(), None), strict=True))
         with self._transaction() as conn:
-            _refuse_demo(conn, self.path)
+            _refuse_demo(conn, self.name)
             batch = _begin_batch(conn, "gezondheid", user, file_name or (details or {}).get("bestand"), sha256,
                                  details)
             known = {r[0] for r in conn.execute("SELECT area_code FROM areas")}
@@ -644,7 +508,7 @@ class GeoPackageStore:
         table = check_postcode_frame(frame, file=source or None).assign(source=source or None)
         cols, rows = _prepare_rows(_table("postcodes"), table)
         with self._transaction() as conn:
-            _refuse_demo(conn, self.path)
+            _refuse_demo(conn, self.name)
             known = {r[0] for r in conn.execute("SELECT area_code FROM areas WHERE level = 'buurt'")}
             unknown = ~table["buurt_code"].isin(known).to_numpy(dtype=bool)
             if unknown.any():
@@ -687,7 +551,7 @@ class GeoPackageStore:
         egos = [(e,) for e in pd.unique(ties["ego_id"])]
         with self._transaction() as conn:
             if kind != "netwerk-invoer":  # the form may be tried out on the demo; imports may not
-                _refuse_demo(conn, self.path)
+                _refuse_demo(conn, self.name)
             batch = _begin_batch(conn, kind, user, source or None, sha256)
             _delete_keeping(conn, "persons", "person_id = ?", person_ids, batch)
             _insert_batch_rows(conn, "persons", p_cols, p_rows, batch)
@@ -763,7 +627,7 @@ class GeoPackageStore:
         t_cols, t_rows = _prepare_rows(t_table, ties) if len(ties) else ([], [])
         with self._transaction() as conn:
             if kind != "meting-invoer":  # the form may be tried out on the demo; imports may not
-                _refuse_demo(conn, self.path)
+                _refuse_demo(conn, self.name)
             persons = {r[0] for r in conn.execute("SELECT person_id FROM persons")}
             provisions = {r[0] for r in conn.execute("SELECT provision_id FROM provisions")}
             for column, known, what in (("person_id", persons, "Persoon"), ("provision_id", provisions,
@@ -1188,7 +1052,7 @@ class GeoPackageStore:
         upd_cols, upd_rows = _prepare_rows(_table("provisions"), upd)
         with self._transaction() as conn:
             if as_batch:
-                _refuse_demo(conn, self.path)
+                _refuse_demo(conn, self.name)
                 # A source whose rows all carry an id (ours or the source's) updates itself on a second import;
                 # one without ids would be added a second time, so the same file again is refused.
                 same = conn.execute("SELECT batch_id, at FROM batches WHERE kind = 'voorzieningen' AND sha256 = ? "
@@ -1292,17 +1156,10 @@ class GeoPackageStore:
 
     def buurt_codes_at(self, points: np.ndarray) -> list[str | None]:
         """The code of the buurt each point (RD New) lies in, None outside every buurt."""
+        from data.spatial import buurt_codes_at
+
         buurten = self.read_table("areas")
-        buurten = buurten.loc[buurten["level"] == "buurt"]
-        out: list[str | None] = [None] * len(points)
-        if buurten.empty or not len(points):
-            return out
-        tree = shapely.STRtree(buurten.geometry.to_numpy())
-        pt_idx, area_idx = tree.query(np.asarray(points, dtype=object), predicate="within")
-        codes = buurten["area_code"].to_numpy()
-        for p, a in zip(pt_idx, area_idx, strict=True):
-            out[p] = codes[a]
-        return out
+        return buurt_codes_at(points, buurten.loc[buurten["level"] == "buurt"])
 
     def outline(self) -> shapely.Geometry | None:
         """The union of the gemeenten in the store (RD New), or None when there are none."""
@@ -1318,18 +1175,9 @@ class GeoPackageStore:
 
     def add_provision_type(self, ptype, *, user: str) -> None:
         """Add a provision type to the catalogue (the code must be new)."""
-        from data.provision_types import TARGET_GROUPS, catalogue_frame
+        from data.provision_types import catalogue_frame, check_new_type
 
-        if not re.fullmatch(r"[a-z][a-z0-9_]{2,40}", ptype.code or ""):
-            raise DataValidationError("De code van een soort bestaat uit kleine letters, cijfers en _ "
-                                      "(3 tot 40 tekens), bijvoorbeeld 'taalcafe'.", column="code")
-        if not ptype.label.strip():
-            raise DataValidationError("Geef de soort een naam.", column="label")
-        unknown = [g for g in ptype.target_groups if g not in TARGET_GROUPS]
-        if unknown:
-            raise DataValidationError(f"Onbekende doelgroep(en): {', '.join(unknown)}.", column="target_groups")
-        if ptype.code in self.read_provision_types():
-            raise DataValidationError(f"Soort '{ptype.code}' bestaat al.", column="code")
+        check_new_type(ptype, self.read_provision_types())
         cols, rows = _prepare_rows(_table("provision_types"), catalogue_frame({ptype.code: ptype}))
         with self._transaction() as conn:
             _insert_rows(conn, "provision_types", cols, rows)
@@ -1405,299 +1253,11 @@ class GeoPackageStore:
                 raise StoreError(f"Scenario '{name}' bestaat niet (meer).")
             _audit(conn, user, "verwijder-scenario", name, {})
 
-    # ------------------------------------------------------------------ users (local accounts)
-
-    def has_users(self) -> bool:
-        with self._connection() as conn:
-            return conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] > 0
-
-    def read_users(self) -> pd.DataFrame:
-        """Users without their secrets: username, role, wijken (list), active, locked_until, totp (bool)."""
-        from data.auth import SECRET_COLUMNS
-
-        users = self.read_table("users")
-        users["totp"] = users["totp_secret"].notna()
-        users = users.drop(columns=[*SECRET_COLUMNS, "totp_last_step"])
-        users["wijken"] = users["wijken"].fillna("").map(lambda w: [x for x in w.split(",") if x])
-        return users.sort_values("username").reset_index(drop=True)
-
-    def create_user(self, username: str, role: str, wijken, password: str, *, by: str,
-                    only_first: bool = False) -> None:
-        """Add a local account; the first account must be an administrator.
-
-        ``only_first``: the first-run step, refused once any account exists (checked in the same
-        transaction, so two people at a fresh install cannot both become administrator).
-        """
-        from data.auth import check_role, check_username, hash_password
-
-        name = check_username(username)
-        wijken = check_role(role, wijken, self._wijk_codes())
-        digest = hash_password(password, name)
-        with self._transaction() as conn:
-            first = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
-            if first and role != "beheerder":
-                raise DataValidationError("De eerste gebruiker is de beheerder.", column="rol")
-            if only_first and not first:
-                raise DataValidationError("Er is al een beheerder; meld u aan.")
-            if conn.execute("SELECT 1 FROM users WHERE username = ?", (name,)).fetchone():
-                raise DataValidationError(f"Gebruiker '{name}' bestaat al.", column="gebruikersnaam")
-            conn.execute("INSERT INTO users (username, role, wijken, password_hash, failed_attempts, active, "
-                         "created_at) VALUES (?, ?, ?, ?, 0, 1, ?)", (name, role, ",".join(wijken), digest, _now_iso()))
-            _audit(conn, by, "nieuwe-gebruiker", name, {"rol": role, "wijken": list(wijken)})
-
-    def update_user(self, username: str, *, by: str, role: str | None = None, wijken=None,
-                    active: bool | None = None, password: str | None = None) -> None:
-        """Change a user's role, wijken, active flag or password (which also lifts a lock-out).
-
-        A new password, another role or a change of the active flag raises the user's session
-        epoch, so their live sessions end at the next click (``data.access.refresh_user``); other
-        wijken apply at once, in the same session.
-        """
-        from data.auth import check_role, hash_password
-
-        digest = None if password is None else hash_password(password, username)  # slow: before the lock
-        with self._transaction() as conn:
-            row = conn.execute("SELECT role, wijken, active FROM users WHERE username = ?", (username,)).fetchone()
-            if row is None:
-                raise StoreError(f"Gebruiker '{username}' bestaat niet.")
-            new_role = role or row[0]
-            new_wijken = check_role(new_role, row[1].split(",") if wijken is None and row[1] else (wijken or ()),
-                                    self._wijk_codes())
-            new_active = row[2] if active is None else int(bool(active))
-            admins = conn.execute("SELECT COUNT(*) FROM users WHERE role = 'beheerder' AND active = 1 "
-                                  "AND username != ?", (username,)).fetchone()[0]
-            if admins == 0 and (new_role != "beheerder" or not new_active):
-                raise DataValidationError("Er moet altijd een actieve beheerder zijn.", column="rol")
-            ends = new_role != row[0] or int(new_active) != int(row[2]) or digest is not None
-            conn.execute("UPDATE users SET role = ?, wijken = ?, active = ?, session_epoch = session_epoch + ? "
-                         "WHERE username = ?", (new_role, ",".join(new_wijken), new_active, int(ends), username))
-            changes = {"rol": new_role, "wijken": list(new_wijken), "actief": bool(new_active)}
-            if digest is not None:
-                conn.execute("UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL "
-                             "WHERE username = ?", (digest, username))
-                changes["wachtwoord"] = "gewijzigd"
-            if ends:
-                changes["sessies"] = "beëindigd"
-            _audit(conn, by, "wijzig-gebruiker", username, changes)
-
-    def set_totp(self, username: str, secret: str, code: str, *, by: str, now: datetime | None = None) -> None:
-        """Turn on the second sign-in step for a user, once a code from their app matches the secret.
-
-        Parameters
-        ----------
-        username : str
-            The account.
-        secret : str
-            The new TOTP secret (``data.auth.new_totp_secret``), shown to the user to enter in an app.
-        code : str
-            A code the app shows now: proves the app was set up, so nobody locks themselves out.
-        by : str
-            Who does it (audit log).
-        now : datetime, optional
-            The moment (for tests); default now.
-
-        Raises
-        ------
-        DataValidationError
-            When the code does not match or the second step is already on.
-        StoreError
-            When the account does not exist or is not active.
-        """
-        from data.auth import totp_step
-
-        step = totp_step(secret, code, now or datetime.now(UTC))
-        if step is None:
-            raise DataValidationError("De code klopt niet. Typ de zes cijfers die de app nu toont en controleer of "
-                                      "de klok van de telefoon goed staat.", column="code")
-        with self._transaction() as conn:
-            row = conn.execute("SELECT totp_secret FROM users WHERE username = ? AND active = 1",
-                               (username,)).fetchone()
-            if row is None:
-                raise StoreError(f"Gebruiker '{username}' bestaat niet of is niet actief.")
-            if row[0]:
-                raise DataValidationError("De tweestapsverificatie staat al aan.", column="code")
-            conn.execute("UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE username = ?",
-                         (secret, step, username))
-            _audit(conn, by, "tweestaps-aan", username, {})
-
-    def clear_totp(self, username: str, *, by: str, code: str | None = None, now: datetime | None = None) -> None:
-        """Turn off a user's second sign-in step (e.g. after a lost phone).
-
-        Parameters
-        ----------
-        username : str
-            The account.
-        by : str
-            Who does it (audit log).
-        code : str, optional
-            When given, it must be a current code of the user's app (the user turning it off
-            themselves); who may turn it off without a code is decided in ``data.access``.
-        now : datetime, optional
-            The moment (for tests); default now.
-
-        Raises
-        ------
-        DataValidationError
-            When a given code does not match.
-        StoreError
-            When the account does not exist.
-        """
-        from data.auth import totp_step
-
-        with self._transaction() as conn:
-            row = conn.execute("SELECT totp_secret, totp_last_step FROM users WHERE username = ?",
-                               (username,)).fetchone()
-            if row is None:
-                raise StoreError(f"Gebruiker '{username}' bestaat niet.")
-            if code is not None:
-                step = totp_step(row[0], code, now or datetime.now(UTC))
-                if step is None or (row[1] is not None and step <= row[1]):
-                    raise DataValidationError("De code klopt niet. Typ de zes cijfers die de app nu toont.",
-                                              column="code")
-            conn.execute("UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE username = ?", (username,))
-            _audit(conn, by, "tweestaps-uit", username, {})
-
-    def has_totp(self, username: str) -> bool:
-        """Whether the user has the second sign-in step on."""
-        with self._connection() as conn:
-            row = conn.execute("SELECT totp_secret FROM users WHERE username = ?", (username,)).fetchone()
-        return bool(row and row[0])
-
-    def authenticate(self, username: str, password: str, *, code: str | None = None, client: str | None = None,
-                     now: datetime | None = None):
-        """Check a password (and, once set up, the app's code); return the User or raise SignInError.
-
-        Parameters
-        ----------
-        username, password : str
-            What was typed.
-        code : str, optional
-            The six digits of the authenticator app; required for an account with a second step.
-        client : str, optional
-            The client's key (``data.auth.client_key``); at most ``CLIENT_MAX_FAILED`` failed
-            attempts per key within ``CLIENT_WINDOW_S`` seconds.
-        now : datetime, optional
-            The moment (for tests); default now.
-
-        Returns
-        -------
-        User
-            With the account's session epoch, which the session remembers.
-
-        Raises
-        ------
-        SignInError
-            One message for every refusal; ``SignInBusy`` when too many checks run at once.
-
-        Notes
-        -----
-        The lock-out holds under parallel attempts: in one transaction, *before* the password is
-        checked, the lock is read and the attempt counted as failed. Only then the slow Argon2
-        check runs (at most ``MAX_PARALLEL_CHECKS`` at once in the process); a correct password
-        takes back its own count and those before it. Once MAX_FAILED attempts are counted without
-        success, further ones are refused unchecked and the account is locked for LOCK_MINUTES; a
-        correct password never lifts an active lock (the administrator can, with a new password).
-        Every refusal costs one password check, whether the username exists, is locked or
-        inactive, so neither the answer nor its timing tells which usernames exist.
-        """
-        from data import auth
-
-        now = now or datetime.now(UTC)
-        name = (username or "").strip().lower()
-        who = name[:60] or "?"
-        refused = auth.SignInError(f"Gebruikersnaam of wachtwoord klopt niet (of de code uit de app), of het "
-                                   f"account is na {auth.MAX_FAILED} mislukte pogingen {auth.LOCK_MINUTES} minuten "
-                                   "geblokkeerd.")
-        if client is not None and not auth.CLIENT_LIMITER.hit(client):
-            self.log(who, "aanmelden-mislukt", name[:60], {"reden": "te veel pogingen van dit adres"})
-            raise auth.SignInError(f"Te veel mislukte aanmeldpogingen vanaf dit adres; probeer het over "
-                                   f"{round(auth.CLIENT_WINDOW_S / 60)} minuten opnieuw.")
-
-        def locked(until: str | None) -> bool:
-            return bool(until) and datetime.fromisoformat(until) > now
-
-        # 1. The lock-out decision and counting the attempt: one transaction, before any check.
-        with self._transaction() as conn:
-            row = conn.execute("SELECT password_hash, locked_until, active, failed_attempts, totp_secret "
-                               "FROM users WHERE username = ?", (name,)).fetchone()
-            reason, lock = None, None
-            if row is None:
-                reason = "onbekende gebruiker"
-            elif locked(row[1]):
-                reason = "geblokkeerd"
-            elif not row[2]:
-                reason = "niet actief"
-            elif row[3] >= auth.MAX_FAILED:  # that many attempts counted and still running or wrong
-                reason, lock = "geblokkeerd", (now + pd.Timedelta(minutes=auth.LOCK_MINUTES)).isoformat()
-                conn.execute("UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?", (lock, name))
-            else:
-                conn.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ?", (name,))
-            if reason:
-                _audit(conn, who, "aanmelden-mislukt", name[:60], {"reden": reason, "geblokkeerd": bool(lock)})
-        try:
-            if reason:
-                auth.verify_password(auth.DUMMY_HASH(), password)  # the same cost as a real refusal
-                raise refused
-            digest, _, _, before, secret = row
-            try:
-                matches = auth.verify_password(digest, password)
-            except auth.SignInBusy:  # nothing was checked: the attempt does not count
-                with self._transaction() as conn:
-                    conn.execute("UPDATE users SET failed_attempts = MAX(failed_attempts - 1, 0) WHERE username = ?",
-                                 (name,))
-                raise
-        except auth.SignInBusy:
-            if client is not None:
-                auth.CLIENT_LIMITER.forgive(client)
-            raise
-        step = auth.totp_step(secret, code, now) if matches and secret else None
-
-        # 2. Settle the attempt with the account as it is now (a lock set meanwhile wins).
-        with self._transaction() as conn:
-            row = conn.execute("SELECT role, wijken, locked_until, active, failed_attempts, totp_secret, "
-                               "totp_last_step, session_epoch FROM users WHERE username = ?", (name,)).fetchone()
-            if row is None:
-                raise refused
-            role, wijken, locked_until, active, failed, secret, last_step, epoch = row
-            second = not secret or (step is not None and (last_step is None or step > last_step))
-            if matches and second and active and not locked(locked_until):
-                conn.execute("UPDATE users SET failed_attempts = MAX(failed_attempts - ?, 0), locked_until = NULL, "
-                             "totp_last_step = COALESCE(?, totp_last_step) WHERE username = ?",
-                             (before + 1, step, name))
-                _audit(conn, name, "aanmelden", name, {"rol": role, "tweestaps": bool(secret)})
-                if client is not None:
-                    auth.CLIENT_LIMITER.forgive(client)
-                return auth.User(name, role, tuple(w for w in (wijken or "").split(",") if w), epoch=int(epoch))
-            if matches and second:  # right, but locked meanwhile or blocked: the lock stays
-                _audit(conn, name, "aanmelden-mislukt", name, {"reden": "geblokkeerd" if active else "niet actief"})
-            else:
-                lock = (now + pd.Timedelta(minutes=auth.LOCK_MINUTES)).isoformat() \
-                    if failed >= auth.MAX_FAILED and not locked(locked_until) else None
-                if lock:
-                    conn.execute("UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?",
-                                 (lock, name))
-                _audit(conn, name, "aanmelden-mislukt", name, {"reden": "code" if matches else "wachtwoord",
-                                                             "poging": int(before) + 1, "geblokkeerd": bool(lock)})
-        raise refused  # outside the transaction: raising inside would roll back the count and the log
-
-    def current_user(self, username: str):
-        """The stored account as a User (role, wijken, session epoch as they are now); None if gone or inactive."""
-        from data.auth import User
-
-        with self._connection() as conn:
-            row = conn.execute("SELECT role, wijken, active, session_epoch FROM users WHERE username = ?",
-                               (username,)).fetchone()
-        if row is None or not row[2]:
-            return None
-        return User(username, row[0], tuple(w for w in (row[1] or "").split(",") if w), epoch=int(row[3]))
-
-    def _wijk_codes(self) -> set[str]:
-        with self._connection() as conn:
-            return {r[0] for r in conn.execute("SELECT area_code FROM areas WHERE level = 'wijk'")}
+    # ------------------------------------------------------------------ audit
 
     def log(self, user: str, action: str, target: str = "", details: dict | None = None) -> None:
         """Write one audit entry (e.g. an export or a view of a person's network)."""
-        with self._transaction() as conn:
+        with self._transaction(data=False, lock=False) as conn:
             _audit(conn, user, action, target, details or {})
 
     # ------------------------------------------------------------------ batches: list, undo, remove
@@ -1754,7 +1314,7 @@ class GeoPackageStore:
                 try:
                     conn.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM "undo_{name}" '
                                  "WHERE undo_batch = ? ORDER BY fid", (batch_id,))
-                except sqlite3.IntegrityError as exc:
+                except INTEGRITY_ERRORS as exc:
                     raise StoreError(f"Import {batch_id} kan niet ongedaan worden gemaakt: de oude gegevens in "
                                      f"'{name}' botsen met gegevens van later ({exc}). Er is niets gewijzigd.") from exc
                 conn.execute(f'DELETE FROM "undo_{name}" WHERE undo_batch = ?', (batch_id,))
@@ -1857,15 +1417,205 @@ class GeoPackageStore:
                              "WHERE gemeente_code = ?)", (GEMEENTE_CODE,))
                 conn.execute("DELETE FROM areas WHERE gemeente_code = ?", (GEMEENTE_CODE,))
                 conn.execute("DROP TABLE _demo_people")
-            conn.execute("INSERT OR REPLACE INTO steunkaart_meta (key, value) VALUES ('demo', '0')")
-            conn.execute("INSERT OR REPLACE INTO steunkaart_meta (key, value) VALUES ('demo_removed_at', ?)",
-                         (_now_iso(),))
+            set_meta(conn, "demo", "0")
+            set_meta(conn, "demo_removed_at", _now_iso())
             after = {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in BATCHED_TABLES}
             removed = {n: before[n] - after[n] for n in BATCHED_TABLES}
             for name in BATCHED_TABLES:
                 _touch_contents(conn, _table(name))
             _audit(conn, user, "verwijder-demo", GEMEENTE_CODE, {"verwijderd": removed})
         return removed
+
+
+class GeoPackageStore(SqlStore):
+    """Steunkaart's embedded store in one GeoPackage file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.gpkg`` file. Use :meth:`open` to create or check it.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.last_batch_id = None
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def data_version(self) -> float:
+        """When the file last changed: in WAL mode a commit first lands in the -wal file next to it."""
+        mtime = os.path.getmtime(self.path)
+        with contextlib.suppress(OSError):
+            wal = os.stat(f"{self.path}-wal")
+            if wal.st_size:  # an empty -wal is only made by a reader opening the file
+                mtime = max(mtime, wal.st_mtime)
+        return mtime
+
+    # ---------------------------------------------------------------- opening and schema
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> GeoPackageStore:
+        """Open the store at ``path``, creating an empty one when it is missing.
+
+        What an interrupted start left behind is cleared first (see :func:`recover_interrupted_start`).
+
+        Raises
+        ------
+        StoreError
+            When the file is not a Steunkaart GeoPackage, was written by a newer
+            version, or is missing while ``create`` is False.
+        """
+        store = cls(path if path is not None else default_store_path())
+        recover_interrupted_start(store.path)
+        if not store.path.exists():
+            if not create:
+                raise StoreError(
+                    f"De opslag '{store.path}' bestaat niet. Maak een lege opslag aan (python cli.py init "
+                    f"--store {store.path}), of de demo (python cli.py demo --store {store.path})."
+                )
+            cls.create_new(store.path, exist_ok=True)
+        store._check_and_migrate()
+        return store
+
+    @classmethod
+    def create_new(cls, path: str | os.PathLike, *, fill: Callable[[GeoPackageStore], None] | None = None,
+                   exist_ok: bool = False, seed: bool = True) -> GeoPackageStore:
+        """Create a store at ``path`` that is complete before it is there: built in a temporary file
+        next to it (schema, catalogue and, with ``fill``, its data), then moved into place.
+
+        A start that is interrupted leaves at most a temporary file, never a half-built store. An
+        existing file is never overwritten: with ``exist_ok`` the existing store is kept and opened,
+        otherwise StoreError.
+        """
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and not exist_ok:
+            raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd. Kies een nieuwe "
+                             "bestandsnaam voor een nieuwe opslag.")
+        fd, tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".gpkg", dir=target.parent)
+        os.close(fd)
+        os.unlink(tmp)
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
+                conn.execute("BEGIN")
+                _create_gpkg_core(conn)
+                for table in TABLES.values():
+                    _create_table(conn, table)
+                _create_undo_tables(conn)
+                conn.execute(
+                    "CREATE TABLE steunkaart_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
+                conn.executemany(
+                    "INSERT INTO steunkaart_meta VALUES (?, ?)",
+                    [("schema_version", str(SCHEMA_VERSION)), ("created_at", _now_iso()), ("demo", "0")],
+                )
+                if seed:  # without: an empty shell for a copy of another store (data.store_copy)
+                    _seed_provision_types(conn)
+                    _seed_suitability(conn)
+                    _audit(conn, "systeem", "nieuwe-opslag", target.name, {"schemaversie": SCHEMA_VERSION})
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            if fill is not None:
+                fill(cls(tmp))
+            # Built in rollback-journal mode, so the finished build is this one file: nothing of it can
+            # stay behind in a -wal file when it is linked into place.
+            placed = False
+            try:
+                os.link(tmp, target)  # never replaces a file that appeared meanwhile
+                placed = True
+            except FileExistsError:
+                if not exist_ok:
+                    raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd.") from None
+            except OSError:
+                if target.exists() and not exist_ok:
+                    raise StoreError(f"Het bestand '{target}' bestaat al; er is niets gewijzigd.") from None
+                if not target.exists():
+                    os.replace(tmp, target)
+                    placed = True
+        finally:
+            for leftover in (tmp, *(tmp + suffix for suffix in _COMPANIONS)):
+                if os.path.exists(leftover):
+                    os.unlink(leftover)
+        store = cls(target)
+        if placed:
+            with store._connection() as conn:
+                _use_wal(conn)
+        return store
+
+    def _check_and_migrate(self) -> None:
+        with open(self.path, "rb") as fh:
+            magic = fh.read(16)
+        if magic != _SQLITE_MAGIC:
+            raise StoreError(
+                f"'{self.path}' is geen GeoPackage-bestand (het is geen SQLite-database). "
+                "Kies het .gpkg-bestand van Steunkaart of een nieuwe bestandsnaam."
+            )
+        with self._connection() as conn:
+            has_meta = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='steunkaart_meta'"
+            ).fetchone()
+            if not has_meta:
+                raise StoreError(
+                    f"'{self.path}' is een GeoPackage, maar geen Steunkaart-opslag "
+                    "(de tabel steunkaart_meta ontbreekt). Wilt u gegevens uit dit bestand "
+                    "gebruiken, importeer het dan in een Steunkaart-opslag."
+                )
+            _use_wal(conn)  # once, for stores made before Steunkaart used WAL
+            version = int(
+                conn.execute(
+                    "SELECT value FROM steunkaart_meta WHERE key='schema_version'"
+                ).fetchone()[0]
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"De opslag '{self.path}' heeft schemaversie {version}; deze versie van "
+                f"Steunkaart kent tot en met versie {SCHEMA_VERSION}. Werk Steunkaart bij."
+            )
+        if version < SCHEMA_VERSION:
+            self._migrate(version)
+
+    # ---------------------------------------------------------------- connections
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection that waits up to BUSY_TIMEOUT_S for a lock; 'database is locked' becomes StoreBusyError."""
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S, factory=SqliteConnection)
+        try:
+            yield conn
+        except (sqlite3.OperationalError, pd.errors.DatabaseError) as exc:
+            cause = exc if isinstance(exc, sqlite3.Error) else exc.__cause__  # pandas wraps what read_sql met
+            if isinstance(cause, sqlite3.OperationalError) and _is_busy(cause):
+                raise StoreBusyError(_BUSY_MESSAGE) from exc
+            raise
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _transaction(self, *, data: bool = True, lock: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction: BEGIN IMMEDIATE takes the write lock first (waiting for another writer),
+        COMMIT at the end; any error, also a lock that is not released at COMMIT, rolls everything back."""
+        with self._connection() as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreBusyError(_BUSY_MESSAGE) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     # ------------------------------------------------------------------ backups
 
@@ -2018,6 +1768,10 @@ def _create_gpkg_core(conn: sqlite3.Connection) -> None:
 
 
 def _create_table(conn: sqlite3.Connection, table: Table) -> None:
+    if is_postgres(conn):
+        from data.postgis import create_table
+
+        return create_table(conn, table)
     cols = ['"fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL']
     cols += [f'"{name}" {sqltype}' for name, sqltype in table.columns]
     if table.name in BATCHED_TABLES:
@@ -2120,15 +1874,20 @@ def _insert_rows(conn: sqlite3.Connection, name: str, columns: list[str], rows: 
     cols = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
     try:
-        conn.executemany(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})', rows)
-    except sqlite3.IntegrityError as exc:
+        if is_postgres(conn) and "geom" not in columns and len(rows) > 100:
+            conn.copy_rows(name, columns, rows)
+        else:
+            conn.executemany(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})', rows)
+    except INTEGRITY_ERRORS as exc:
         raise DataValidationError(
             f"Tabel '{name}': de gegevens passen niet in de opslag ({exc}). Er is niets gewijzigd."
         ) from exc
 
 
 def _touch_contents(conn: sqlite3.Connection, table: Table) -> None:
-    """Update last_change and, for feature layers, the extent in gpkg_contents."""
+    """Update last_change and, for feature layers, the extent in gpkg_contents (GeoPackage only)."""
+    if is_postgres(conn):
+        return
     if table.geometry_type:
         blobs = [r[0] for r in conn.execute(f'SELECT geom FROM "{table.name}"')]
         geoms = decode_gpkg_geometries(blobs)
@@ -2157,7 +1916,7 @@ def _audit(conn: sqlite3.Connection, user: str, action: str, target: str, detail
 def mark_demo(store) -> None:
     """Flag a store that holds only the built-in demo municipality."""
     with store._transaction() as conn:
-        conn.execute("INSERT OR REPLACE INTO steunkaart_meta (key, value) VALUES ('demo', '1')")
+        set_meta(conn, "demo", "1")
 
 
 def _seed_provision_types(conn: sqlite3.Connection) -> None:
@@ -2194,7 +1953,7 @@ def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
 def _migrate_4_to_5(conn: sqlite3.Connection) -> None:
     """Version 5 records every import as a batch that can be undone, and flags the demo explicitly."""
     for name in BATCHED_TABLES:
-        have = {r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')}
+        have = column_names(conn, name)
         if have and BATCH_COLUMN not in have:  # tables of later versions come with their own step
             conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{BATCH_COLUMN}" INTEGER')
             conn.execute(f'CREATE INDEX "idx_{name}_batch" ON "{name}" ("{BATCH_COLUMN}")')
@@ -2209,7 +1968,7 @@ def _migrate_4_to_5(conn: sqlite3.Connection) -> None:
 
 def _migrate_5_to_6(conn: sqlite3.Connection) -> None:
     """Version 6 gives users a second sign-in step (TOTP secret) and a session epoch."""
-    have = {r[1] for r in conn.execute('PRAGMA table_info("users")')}
+    have = column_names(conn, 'users')
     for name, sqltype in _table("users").columns:
         if name not in have:  # a users table made by the version 4 step already has them
             conn.execute(f'ALTER TABLE "users" ADD COLUMN "{name}" {sqltype}')
@@ -2221,7 +1980,7 @@ def _migrate_6_to_7(conn: sqlite3.Connection) -> None:
     from data.provision_types import PROVISION_TYPES
 
     for name in ("provisions", "undo_provisions", "provision_types"):
-        have = {r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')}
+        have = column_names(conn, name)
         for col, sqltype in _table(name.removeprefix("undo_")).columns:
             if col not in have:
                 # Undo copies take every value as it is; only the live tables carry the constraints.
@@ -2230,7 +1989,7 @@ def _migrate_6_to_7(conn: sqlite3.Connection) -> None:
     conn.executemany("UPDATE provision_types SET has_places = ?, places_per_volunteer = ? WHERE code = ?",
                      [(int(t.has_places), t.places_per_volunteer, code) for code, t in PROVISION_TYPES.items()])
     # A store copied back to version 6 by hand may keep the table (tests do): create and fill it once.
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'suitability'").fetchone() is None:
+    if "suitability" not in table_names(conn):
         _create_table(conn, _table("suitability"))
     if conn.execute("SELECT COUNT(*) FROM suitability").fetchone()[0] == 0:
         _seed_suitability(conn)
@@ -2241,6 +2000,10 @@ def _create_undo_tables(conn: sqlite3.Connection, names: tuple[str, ...] = BATCH
 
     Plain SQLite tables, not registered as GeoPackage layers (QGIS does not list them).
     """
+    if is_postgres(conn):
+        from data.postgis import create_undo_tables
+
+        return create_undo_tables(conn, names)
     for name in names:
         table = _table(name)
         cols = ['"fid" INTEGER'] + [f'"{c}" {t.split()[0]}' for c, t in table.columns]
@@ -2277,6 +2040,8 @@ def _as_key_set(conn: sqlite3.Connection, where: str, params: list[tuple]) -> tu
     match = re.fullmatch(r'"?(\w+)"? = \?', where.strip())
     if match is None or len(params) < 50:
         return where, params
+    if is_postgres(conn):  # one array parameter: PostgreSQL plans '= ANY' as a hashed set
+        return f'"{match.group(1)}" = ANY(?)', [([p[0] for p in params],)]
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS _keys (k PRIMARY KEY)")
     conn.execute("DELETE FROM _keys")
     conn.executemany("INSERT OR IGNORE INTO _keys VALUES (?)", params)
@@ -2327,10 +2092,10 @@ def _is_demo(conn: sqlite3.Connection) -> bool:
     return row is not None and row[0] == "1"
 
 
-def _refuse_demo(conn: sqlite3.Connection, path: Path) -> None:
+def _refuse_demo(conn: sqlite3.Connection, name: str) -> None:
     if _is_demo(conn):
         raise DemoStoreError(
-            f"De opslag '{path.name}' bevat de demogemeente Voorbeeldstad. Echte gegevens komen in een eigen "
+            f"De opslag '{name}' bevat de demogemeente Voorbeeldstad. Echte gegevens komen in een eigen "
             "opslag, zodat demo en werkelijkheid nooit door elkaar lopen: start Steunkaart met een eigen "
             "opslagbestand (zie 'Eigen installatie' in de README), of verwijder de demo eerst op de pagina "
             "Beheer. Er is niets geïmporteerd."
@@ -2343,12 +2108,11 @@ def _relocate_provisions(conn: sqlite3.Connection) -> int:
     points = conn.execute("SELECT fid, geom FROM provisions").fetchall()
     if not points:
         return 0
-    codes: list[str | None] = [None] * len(points)
-    if buurten:
-        tree = shapely.STRtree(decode_gpkg_geometries([b[1] for b in buurten]))
-        p_idx, a_idx = tree.query(decode_gpkg_geometries([p[1] for p in points]), predicate="within")
-        for p, a in zip(p_idx, a_idx, strict=True):
-            codes[p] = buurten[a][0]
+    from data.spatial import buurt_codes_at
+
+    areas = gpd.GeoDataFrame({"area_code": [b[0] for b in buurten]},
+                             geometry=decode_gpkg_geometries([b[1] for b in buurten]), crs=CRS_EPSG)
+    codes = buurt_codes_at(decode_gpkg_geometries([p[1] for p in points]), areas)
     conn.executemany("UPDATE provisions SET buurt_code = ? WHERE fid = ?",
                      [(c, p[0]) for c, p in zip(codes, points, strict=True)])
     return sum(c is None for c in codes)
@@ -2578,12 +2342,11 @@ def _migrate_7_to_8(conn: sqlite3.Connection) -> None:
     to version 7 by hand) is left as it is.
     """
     for name in ("areas", "undo_areas"):
-        have = {r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')}
+        have = column_names(conn, name)
         if have and "postcode" not in have:
             conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "postcode" TEXT')
     table = _table("postcodes")
-    exists = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                         "AND name IN ('postcodes', 'undo_postcodes')")}
+    exists = table_names(conn)
     if "postcodes" not in exists:
         _create_table(conn, table)
     if "undo_postcodes" not in exists:
@@ -2595,7 +2358,7 @@ def _migrate_8_to_9(conn: sqlite3.Connection) -> None:
     and contacts) and follow-up moments per provision type. Idempotent like the step before."""
     from data.provision_types import PROVISION_TYPES
 
-    have = {r[1] for r in conn.execute('PRAGMA table_info("provision_types")')}
+    have = column_names(conn, 'provision_types')
     for col, sqltype in _table("provision_types").columns:
         if col not in have:
             conn.execute(f'ALTER TABLE "provision_types" ADD COLUMN "{col}" {sqltype}')
@@ -2603,7 +2366,7 @@ def _migrate_8_to_9(conn: sqlite3.Connection) -> None:
                      "WHERE code = ? AND t1_weeks IS NULL",
                      [(t.t1_weeks, t.t2_weeks, t.t3_weeks, t.aftercare_per_year, code)
                       for code, t in PROVISION_TYPES.items()])
-    exists = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    exists = table_names(conn)
     for name in ("measurements", "followup_ties", "aftercare_plans", "aftercare_contacts"):
         if name not in exists:
             _create_table(conn, _table(name))
@@ -2612,7 +2375,7 @@ def _migrate_8_to_9(conn: sqlite3.Connection) -> None:
 
 def _migrate_9_to_10(conn: sqlite3.Connection) -> None:
     """Version 10: the wijkagenda (items, their links and history), residents' initiatives and key figures."""
-    exists = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    exists = table_names(conn)
     for name in ("agenda_items", "agenda_links", "agenda_updates", "initiatives", "key_figures"):
         if name not in exists:
             _create_table(conn, _table(name))

@@ -297,11 +297,18 @@ else:
                         st.rerun()
 
 st.subheader("Reservekopie")
-st.markdown("Maak elke nacht een reservekopie; dat kan terwijl de app draait. Op de server, bijvoorbeeld met cron:")
-st.code(f"15 2 * * *  cd /pad/naar/steunkaart && .venv/bin/python cli.py backup --store {admin.path} "
-        f"--out backup/steunkaart-$(date +\\%F).gpkg", language="bash")
-st.markdown("Terugzetten (na controle; de huidige opslag blijft ernaast bewaard): "
-            f"`python cli.py restore backup/steunkaart-JJJJ-MM-DD.gpkg --store {admin.path}`.")
+if admin.is_postgis:
+    st.markdown("Deze opslag staat in PostgreSQL/PostGIS. De reservekopie is die van de database zelf: elke nacht "
+                "`pg_dump -Fc`, terugzetten met `pg_restore` (zie *Met PostgreSQL/PostGIS* in de README en "
+                "`deploy/backup.sh`). Hieronder kunt u daarnaast een volledige kopie als GeoPackage downloaden, "
+                "bijvoorbeeld voor QGIS of een losse installatie; elke tabel wordt na het kopiëren vergeleken.")
+else:
+    st.markdown("Maak elke nacht een reservekopie; dat kan terwijl de app draait. Op de server, bijvoorbeeld met "
+                "cron:")
+    st.code(f"15 2 * * *  cd /pad/naar/steunkaart && .venv/bin/python cli.py backup --store {admin.path} "
+            f"--out backup/steunkaart-$(date +\\%F).gpkg", language="bash")
+    st.markdown("Terugzetten (na controle; de huidige opslag blijft ernaast bewaard): "
+                f"`python cli.py restore backup/steunkaart-JJJJ-MM-DD.gpkg --store {admin.path}`.")
 if st.button("Reservekopie nu maken om te downloaden", key="bh_backup"):
     with tempfile.TemporaryDirectory() as tmp:
         copy = admin.backup_to(Path(tmp) / "steunkaart-reservekopie.gpkg")

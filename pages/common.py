@@ -10,9 +10,7 @@ import contextlib
 import copy
 import hashlib
 import logging
-import os
 import re
-import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,11 +21,14 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from data import auth
 from data.access import ScopedStore, refresh_user
 from data.auth import DEMO_ADMIN, User, client_key, idle_expired, idle_minutes, user_from_claims
 from data.demo import ensure_demo_store, is_demo_store
 from data.errors import DataValidationError
-from data.store import GeoPackageStore, StoreBusyError, default_store_path, uses_demo_store
+from data.sql import DATABASE_ERRORS
+from data.store import StoreBusyError, uses_demo_store
+from data.store_api import SqlStore, open_store, store_at, store_location
 from data.uploads import MB, check_upload, max_upload_bytes
 
 
@@ -61,14 +62,14 @@ def current_user() -> str:
 
 def store_path() -> str:
     """Return the configured store path as a string."""
-    return str(default_store_path())
+    return store_location()
 
 
 @st.cache_resource(show_spinner="De opslag wordt geopend…")
-def _open_store(path: str) -> GeoPackageStore:
+def _open_store(path: str) -> SqlStore:
     # Without STEUNKAART_STORE the app runs on the demo, in its own file; a named file that does not
     # exist yet becomes an empty store of the gemeente's own (never the demo).
-    return ensure_demo_store(path) if uses_demo_store() else GeoPackageStore.open(path)
+    return ensure_demo_store(path) if uses_demo_store() else open_store(path)
 
 
 @contextlib.contextmanager
@@ -86,14 +87,14 @@ def store_errors_shown() -> Iterator[None]:
     except StoreBusyError as exc:
         st.error(str(exc))
         st.stop()
-    except (sqlite3.Error, pd.errors.DatabaseError) as exc:  # pandas wraps what read_sql_query met
+    except (*DATABASE_ERRORS, pd.errors.DatabaseError) as exc:  # pandas wraps what read_sql_query met
         logging.getLogger(__name__).error("Fout in de opslag %s", store_path(), exc_info=exc)
         st.error(f"De opslag kan nu niet gelezen of geschreven worden ({type(exc).__name__}). Ververs de pagina "
                  "over een ogenblik; gebeurt het steeds, dan vindt de beheerder de details in het log van de server.")
         st.stop()
 
 
-def _raw_store() -> GeoPackageStore:
+def _raw_store() -> SqlStore:
     try:
         with store_errors_shown():
             return _open_store(store_path())
@@ -170,7 +171,13 @@ def _scope(user: User) -> tuple:
 
 
 def _scoped(path: str, scope: tuple) -> ScopedStore:
-    return ScopedStore(GeoPackageStore(path), User(scope[0], scope[1], tuple(scope[2])))
+    return ScopedStore(store_at(path), User(scope[0], scope[1], tuple(scope[2])))
+
+
+def _public(path: str) -> ScopedStore:
+    """For the loaders of what every role may read (areas, key figures, provisions, the catalogue): through the
+    access layer too, as the least-privileged role."""
+    return ScopedStore(store_at(path), User("systeem", "gemeente", ()))
 
 
 # --------------------------------------------------------------------------- sign-in
@@ -229,7 +236,7 @@ def sign_in_gate() -> User | None:
         if not st.session_state.get("sk_oidc_geweigerd"):
             store.log(str(st.user.to_dict().get("email", "?"))[:80], "aanmelden-mislukt", "oidc", {"reden": "geen rol"})
             st.session_state["sk_oidc_geweigerd"] = True
-    if roles is None and not store.has_users() and is_demo_store(store):
+    if roles is None and not auth.has_users(store) and is_demo_store(store):
         store.log(DEMO_ADMIN.username, "aanmelden", DEMO_ADMIN.username, {"via": "demo"})
         st.session_state["sk_user"] = DEMO_ADMIN
         return DEMO_ADMIN
@@ -246,19 +253,19 @@ def client() -> str:
 
 def sign_in(username: str, password: str, code: str | None = None) -> User:
     """Check the password (and the app's code, once set up) against the local accounts; raises SignInError."""
-    user = _raw_store().authenticate(username, password, code=code or None, client=client())
+    user = auth.authenticate(_raw_store(), username, password, code=code or None, client=client())
     st.session_state["sk_user"] = user
     st.session_state["sk_last_seen"] = time.time()
     return user
 
 
 def needs_first_admin() -> bool:
-    return not _raw_store().has_users()
+    return not auth.has_users(_raw_store())
 
 
 def create_first_admin(username: str, password: str) -> None:
     """The first-run step: the first account, always an administrator."""
-    _raw_store().create_user(username, "beheerder", (), password, by="eerste-gebruik", only_first=True)
+    auth.create_user(_raw_store(), username, "beheerder", (), password, by="eerste-gebruik", only_first=True)
 
 
 def sign_out(reason: str | None = None) -> None:
@@ -269,91 +276,86 @@ def sign_out(reason: str | None = None) -> None:
     st.session_state.clear()
 
 
-def _version(store) -> float:
-    """When the store last changed: in WAL mode a commit first lands in the -wal file next to it."""
-    mtime = os.path.getmtime(store.path)
-    with contextlib.suppress(OSError):
-        wal = os.stat(f"{store.path}-wal")
-        if wal.st_size:  # an empty -wal is only made by a reader opening the file
-            mtime = max(mtime, wal.st_mtime)
-    return mtime
+def _version(store):
+    """The data version of the store: the key of every cached loader (see SqlStore.data_version)."""
+    return store.data_version()
 
 
 @st.cache_data(show_spinner=False)
 def _areas(path: str, mtime: float, level: str) -> gpd.GeoDataFrame:
-    return GeoPackageStore(path).read_areas(level)
+    return _public(path).read_areas(level)
 
 
 @st.cache_data(show_spinner=False)
 def _area_values(path: str, mtime: float) -> pd.DataFrame:
-    return GeoPackageStore(path).read_area_values()
+    return _public(path).read_area_values()
 
 
 @st.cache_data(show_spinner=False)
 def _area_index(path: str, mtime: float) -> pd.DataFrame:
-    return pd.DataFrame(GeoPackageStore(path).read_table("areas").drop(columns="geometry"))
+    return pd.DataFrame(_public(path).read_table("areas").drop(columns="geometry"))
 
 
 @st.cache_data(show_spinner=False)
 def _counts(path: str, mtime: float) -> dict:
-    return GeoPackageStore(path).counts()
+    return _public(path).counts()
 
 
 @store_errors_shown()
 def load_areas(level: str) -> gpd.GeoDataFrame:
     """Areas of one level with their key figures, cached."""
     store = get_store()
-    return _areas(str(store.path), _version(store), level)
+    return _areas(store.location, _version(store), level)
 
 
 @store_errors_shown()
 def load_area_values() -> pd.DataFrame:
     """All key figures in long form (with status 'geheim'/'onbekend'), cached."""
     store = get_store()
-    return _area_values(str(store.path), _version(store))
+    return _area_values(store.location, _version(store))
 
 
 @store_errors_shown()
 def load_area_index() -> pd.DataFrame:
     """Codes, names and levels of all areas (no geometry), cached."""
     store = get_store()
-    return _area_index(str(store.path), _version(store))
+    return _area_index(store.location, _version(store))
 
 
 @st.cache_data(show_spinner=False)
 def _provisions(path: str, mtime: float) -> gpd.GeoDataFrame:
-    return GeoPackageStore(path).read_table("provisions")
+    return _public(path).read_table("provisions")
 
 
 @st.cache_data(show_spinner=False)
 def _provision_types(path: str, mtime: float) -> dict:
-    return GeoPackageStore(path).read_provision_types()
+    return _public(path).read_provision_types()
 
 
 @store_errors_shown()
 def load_provision_types() -> dict:
     """The provision type catalogue of the store (defaults plus the user's own), cached."""
     store = get_store()
-    return _provision_types(str(store.path), _version(store))
+    return _provision_types(store.location, _version(store))
 
 
 @st.cache_data(show_spinner=False)
 def _suitability(path: str, mtime: float) -> dict:
-    return GeoPackageStore(path).read_suitability()
+    return _public(path).read_suitability()
 
 
 @store_errors_shown()
 def load_suitability() -> dict:
     """The table 'wat past bij wie' (provision type -> needs) of the store, cached."""
     store = get_store()
-    return _suitability(str(store.path), _version(store))
+    return _suitability(store.location, _version(store))
 
 
 @store_errors_shown()
 def load_provisions() -> gpd.GeoDataFrame:
     """All provisions (EPSG:28992), cached."""
     store = get_store()
-    return _provisions(str(store.path), _version(store))
+    return _provisions(store.location, _version(store))
 
 
 @st.cache_resource(show_spinner="De kaart wordt opgebouwd…", max_entries=32)
@@ -374,7 +376,7 @@ def _choropleth(path: str, mtime: float, level: str, indicator: str, scheme: str
         level_label="Buurt" if level == "buurt" else "Wijk",
         provisions=_provisions(path, mtime) if with_provisions else None,
         provision_types=_provision_types(path, mtime),
-        initiatives=GeoPackageStore(path).read_table("initiatives") if with_provisions else None,
+        initiatives=_public(path).read_table("initiatives") if with_provisions else None,
     )
 
 
@@ -386,7 +388,7 @@ def cached_choropleth(level: str, indicator: str, scheme: str, k: int, tiles: st
     the copy renders to the same script, so the browser keeps the map it already has.
     """
     store = get_store()
-    return copy.deepcopy(_choropleth(str(store.path), _version(store), level, indicator, scheme, k, tiles,
+    return copy.deepcopy(_choropleth(store.location, _version(store), level, indicator, scheme, k, tiles,
                                      with_provisions))
 
 
@@ -406,7 +408,7 @@ def load_signals(rules=None) -> pd.DataFrame:
     from graphs.signals import DEFAULT_RULES
 
     store = get_store()  # the scoped store refuses person tables to roles without person access
-    return _signals(str(store.path), _version(store), rules or DEFAULT_RULES, _scope(store.user))
+    return _signals(store.location, _version(store), rules or DEFAULT_RULES, _scope(store.user))
 
 
 @st.cache_data(show_spinner="Netwerkmaten worden berekend…")
@@ -423,14 +425,14 @@ def _signal_share(path: str, mtime: float, rules, scope: tuple) -> pd.DataFrame:
 def load_signal_groups(rules=None) -> pd.DataFrame:
     """Signalled persons per buurt and needs pattern (counts only, protected outside one's own persons), any role."""
     store = get_store()
-    return _signal_groups(str(store.path), _version(store), rules, _scope(store.user))
+    return _signal_groups(store.location, _version(store), rules, _scope(store.user))
 
 
 @store_errors_shown()
 def load_signal_share(rules=None) -> pd.DataFrame:
     """Share of persons with a signal per buurt, small cells hidden and protected (data/disclosure.py), any role."""
     store = get_store()
-    return _signal_share(str(store.path), _version(store), rules, _scope(store.user))
+    return _signal_share(store.location, _version(store), rules, _scope(store.user))
 
 
 @st.cache_data(show_spinner=False)
@@ -446,21 +448,21 @@ def load_match_totals(provisions: gpd.GeoDataFrame, rules=None) -> dict:
     store = get_store()
     key = hashlib.sha256(provisions.drop(columns="geometry").astype(str).to_csv().encode()
                          + b"".join(provisions.geometry.to_wkb())).hexdigest()  # the provisions (a scenario's)
-    return _match_totals(str(store.path), _version(store), key, provisions, rules, _scope(store.user))
+    return _match_totals(store.location, _version(store), key, provisions, rules, _scope(store.user))
 
 
 @st.cache_data(show_spinner="Buren van de buurten worden bepaald…")
 def _adjacency(path: str, mtime: float):
     from mapping.hotspots import queen_adjacency
 
-    return queen_adjacency(GeoPackageStore(path).read_areas("buurt"))
+    return queen_adjacency(_public(path).read_areas("buurt"))
 
 
 @store_errors_shown()
 def load_adjacency():
     """Queen contiguity of the buurten (sparse matrix in the order of load_areas('buurt')), cached."""
     store = get_store()
-    return _adjacency(str(store.path), _version(store))
+    return _adjacency(store.location, _version(store))
 
 
 @st.cache_data(show_spinner=False)
@@ -472,7 +474,7 @@ def _participation_counts(path: str, mtime: float, scope: tuple) -> pd.Series:
 def load_participation_counts() -> pd.Series:
     """Participants per provision (an aggregate every role may use for free places)."""
     store = get_store()
-    return _participation_counts(str(store.path), _version(store), _scope(store.user))
+    return _participation_counts(store.location, _version(store), _scope(store.user))
 
 
 @st.cache_data(show_spinner=False)
@@ -485,7 +487,7 @@ def load_outcome_summary(before: str = "T0", after: str = "T1", by: str = "provi
     """Change per provision (or type) and measure between two moments: exact for the administrator, protected counts
     for every other role (:meth:`data.access.ScopedStore.outcome_summary`), cached."""
     store = get_store()
-    return _outcome_summary(str(store.path), _version(store), before, after, by, _scope(store.user))
+    return _outcome_summary(store.location, _version(store), before, after, by, _scope(store.user))
 
 
 @st.cache_data(show_spinner=False)
@@ -497,7 +499,7 @@ def _group_contact(path: str, mtime: float, moment: str, scope: tuple) -> pd.Dat
 def load_group_contact(moment: str = "T2") -> pd.DataFrame:
     """Share of participants still in contact with another participant of their group, per provision, cached."""
     store = get_store()
-    return _group_contact(str(store.path), _version(store), moment, _scope(store.user))
+    return _group_contact(store.location, _version(store), moment, _scope(store.user))
 
 
 @st.cache_data(show_spinner=False)
@@ -509,7 +511,7 @@ def _outcome_periods(path: str, mtime: float, scope: tuple) -> pd.DataFrame:
 def load_outcome_periods() -> pd.DataFrame:
     """Per provision with measurements: type, moments measured, first and last date (no persons), cached."""
     store = get_store()
-    return _outcome_periods(str(store.path), _version(store), _scope(store.user))
+    return _outcome_periods(store.location, _version(store), _scope(store.user))
 
 
 @st.cache_data(show_spinner=False)
@@ -521,14 +523,14 @@ def _table(path: str, mtime: float, name: str, scope: tuple) -> pd.DataFrame:
 def load_table(name: str) -> pd.DataFrame:
     """One store table as far as the user may see it (persons, ties, ... filtered or refused), cached."""
     store = get_store()  # the scoped store refuses or filters person tables inside _table
-    return _table(str(store.path), _version(store), name, _scope(store.user))
+    return _table(store.location, _version(store), name, _scope(store.user))
 
 
 @store_errors_shown()
 def load_counts() -> dict:
     """Record counts per table and the schema version, cached."""
     store = get_store()
-    return _counts(str(store.path), _version(store))
+    return _counts(store.location, _version(store))
 
 
 @contextlib.contextmanager

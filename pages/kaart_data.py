@@ -331,7 +331,7 @@ def _key() -> tuple[str, float]:
     from pages.common import _version, get_store
 
     store = get_store()
-    return str(store.path), _version(store)
+    return store.location, _version(store)
 
 
 def load_years(level: str, indicator: str) -> list[int]:
@@ -368,9 +368,9 @@ def _map(path: str, mtime: float, level: str, indicator: str, year: int | None, 
 @st.cache_data(show_spinner=False)
 def _initiatives(path: str, mtime: float):
     """Residents' initiatives (the wijkagenda's map layer; no person data, every role)."""
-    from data.store import GeoPackageStore
+    from pages.common import _public
 
-    return GeoPackageStore(path).read_table("initiatives")
+    return _public(path).read_table("initiatives")
 
 
 def load_map(view: KaartView, *, scheme: str = "quantiles", k: int = 5, tiles: str = "geen",
@@ -507,14 +507,13 @@ def zoom_for(bounds: list[list[float]], *, width_px: int = 700, height_px: int =
 
 @st.cache_data(show_spinner=False)
 def _postcodes(path: str, mtime: float) -> pd.DataFrame | None:
-    import sqlite3
-
     from data.errors import DataValidationError
-    from data.store import GeoPackageStore
+    from data.sql import DATABASE_ERRORS
+    from pages.common import _public
 
     try:
-        table = GeoPackageStore(path).read_table("postcodes")
-    except (KeyError, DataValidationError, sqlite3.Error, pd.errors.DatabaseError):  # no such table (yet)
+        table = _public(path).read_table("postcodes")
+    except (KeyError, DataValidationError, *DATABASE_ERRORS, pd.errors.DatabaseError):  # no such table (yet)
         return None
     return pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
 

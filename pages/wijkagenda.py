@@ -104,7 +104,7 @@ def _facts() -> list[dict]:
     re-uses them)."""
     from pages.common import _scope, _version
 
-    return _cached_facts(str(store.path), _version(store), _scope(user), wijk, months, today.strftime("%Y-%m-%d"))
+    return _cached_facts(store.location, _version(store), _scope(user), wijk, months, today.strftime("%Y-%m-%d"))
 
 
 @st.cache_data(show_spinner="De cijfers van de wijk worden berekend…", max_entries=64)

@@ -84,6 +84,29 @@ def chromium():
     return exe
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL cluster with PostGIS for this test session (tests/pg_server.py): required in CI,
+    skipped with what to install elsewhere. Stopped and removed at the end, also when tests fail."""
+    from tests.pg_server import missing_reason, throwaway_server
+
+    reason = missing_reason()
+    if reason is not None:
+        if in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with throwaway_server() as server:
+        yield server
+
+
+@pytest.fixture()
+def postgres_url(pg_server):
+    """The URL of a new, empty database with PostGIS for this test only (dropped afterwards)."""
+    url = pg_server.new_database()
+    yield url
+    pg_server.drop_database(url)
+
+
 @pytest.fixture()
 def app(demo_store, monkeypatch):
     """The app on a private copy of the demo store, after its first run (AppTest)."""

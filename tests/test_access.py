@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
+from data import auth
 from data.access import AccessDenied, ScopedStore
 from data.auth import DEMO_ADMIN, MAX_FAILED, SignInError, User, user_from_claims
 from data.errors import DataValidationError
@@ -20,10 +21,10 @@ def _digest(path) -> str:
 
 @pytest.fixture()
 def accounts(town_store):
-    town_store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
-    town_store.create_user("wijk1", "wijkteam", [KANAALZONE], PASSWORD, by="beheer")
-    town_store.create_user("beleid", "gemeente", (), PASSWORD, by="beheer")
-    town_store.create_user("opbouw", "opbouwwerker", (), PASSWORD, by="beheer")
+    auth.create_user(town_store, "beheer", "beheerder", (), PASSWORD, by="test")
+    auth.create_user(town_store, "wijk1", "wijkteam", [KANAALZONE], PASSWORD, by="beheer")
+    auth.create_user(town_store, "beleid", "gemeente", (), PASSWORD, by="beheer")
+    auth.create_user(town_store, "opbouw", "opbouwwerker", (), PASSWORD, by="beheer")
     return town_store
 
 
@@ -32,24 +33,24 @@ def test_passwords_are_slow_salted_hashes(accounts):
         hashes = [r[0] for r in conn.execute("SELECT password_hash FROM users")]
     assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
     assert len(set(hashes)) == len(hashes)  # same password, different salt
-    assert "password_hash" not in accounts.read_users().columns
+    assert "password_hash" not in auth.read_users(accounts).columns
 
 
 def test_sign_in_and_lock_out(accounts):
-    user = accounts.authenticate("Wijk1 ", PASSWORD)
+    user = auth.authenticate(accounts, "Wijk1 ", PASSWORD)
     assert user == User("wijk1", "wijkteam", (KANAALZONE,))
-    unknown = pytest.raises(SignInError, accounts.authenticate, "niemand", PASSWORD)
-    wrong = pytest.raises(SignInError, accounts.authenticate, "wijk1", "fout wachtwoord")
+    unknown = pytest.raises(SignInError, auth.authenticate, accounts, "niemand", PASSWORD)
+    wrong = pytest.raises(SignInError, auth.authenticate, accounts, "wijk1", "fout wachtwoord")
     assert str(unknown.value) == str(wrong.value)  # no user probing: one message for every refusal
     assert str(wrong.value).startswith("Gebruikersnaam of wachtwoord klopt niet")
     for _ in range(MAX_FAILED - 1):
         with pytest.raises(SignInError):
-            accounts.authenticate("wijk1", "fout wachtwoord")
+            auth.authenticate(accounts, "wijk1", "fout wachtwoord")
     with pytest.raises(SignInError) as locked:
-        accounts.authenticate("wijk1", PASSWORD)  # even the right password while locked
+        auth.authenticate(accounts, "wijk1", PASSWORD)  # even the right password while locked
     assert str(locked.value) == str(wrong.value)
     later = datetime.now(UTC) + timedelta(minutes=16)
-    assert accounts.authenticate("wijk1", PASSWORD, now=later).role == "wijkteam"
+    assert auth.authenticate(accounts, "wijk1", PASSWORD, now=later).role == "wijkteam"
     log = accounts.read_audit()
     failed = log.loc[log["action"] == "aanmelden-mislukt"]
     assert len(failed) == MAX_FAILED + 2 and failed["details"].str.contains('"geblokkeerd": true').sum() == 1
@@ -59,20 +60,20 @@ def test_sign_in_and_lock_out(accounts):
 
 def test_account_rules(town_store):
     with pytest.raises(DataValidationError, match="eerste gebruiker is de beheerder"):
-        town_store.create_user("beleid", "gemeente", (), PASSWORD, by="test")
-    town_store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
+        auth.create_user(town_store, "beleid", "gemeente", (), PASSWORD, by="test")
+    auth.create_user(town_store, "beheer", "beheerder", (), PASSWORD, by="test")
     with pytest.raises(DataValidationError, match="bestaat al"):
-        town_store.create_user("BEHEER", "beheerder", (), PASSWORD, by="test")
+        auth.create_user(town_store, "BEHEER", "beheerder", (), PASSWORD, by="test")
     with pytest.raises(DataValidationError, match="minstens 12 tekens"):
-        town_store.create_user("kort", "gemeente", (), "kort", by="test")
+        auth.create_user(town_store, "kort", "gemeente", (), "kort", by="test")
     with pytest.raises(DataValidationError, match="minstens één wijk"):
-        town_store.create_user("wijk2", "wijkteam", (), PASSWORD, by="test")
+        auth.create_user(town_store, "wijk2", "wijkteam", (), PASSWORD, by="test")
     with pytest.raises(DataValidationError, match="Onbekende wijkcode"):
-        town_store.create_user("wijk2", "wijkteam", ["WK123456"], PASSWORD, by="test")
+        auth.create_user(town_store, "wijk2", "wijkteam", ["WK123456"], PASSWORD, by="test")
     with pytest.raises(DataValidationError, match="altijd een actieve beheerder"):
-        town_store.update_user("beheer", role="gemeente", by="test")
-    town_store.update_user("beheer", password="een ander wachtwoord", by="test")
-    assert town_store.authenticate("beheer", "een ander wachtwoord").is_admin
+        auth.update_user(town_store, "beheer", role="gemeente", by="test")
+    auth.update_user(town_store, "beheer", password="een ander wachtwoord", by="test")
+    assert auth.authenticate(town_store, "beheer", "een ander wachtwoord").is_admin
 
 
 def test_oidc_claims_map_to_roles():

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from data import auth
 from data.store import GeoPackageStore
 from mapping.choropleth import MISSING_FILL, NO_BASE_FILL
 from tests.browser import chromium_page, map_frame, running_app, wait_until_idle
@@ -253,10 +254,10 @@ def test_new_user_flow_admin_then_municipality_sees_only_aggregates(chromium, de
         page.get_by_role("option", name="Gemeente (beleid)").click()
         page.get_by_role("button", name="Toevoegen").click()
         deadline = time.monotonic() + 30
-        users = GeoPackageStore(store).read_users()
+        users = auth.read_users(GeoPackageStore(store))
         while "beleid" not in set(users["username"]) and time.monotonic() < deadline:
             time.sleep(0.3)
-            users = GeoPackageStore(store).read_users()
+            users = auth.read_users(GeoPackageStore(store))
         assert users.set_index("username").loc["beleid", "role"] == "gemeente"
         # 4. Sign out, sign in as the municipality.
         page.get_by_role("button", name="Afmelden").click()

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data import auth
 from data.access import ScopedStore
 from data.auth import User
 from data.disclosure import (
@@ -310,7 +311,7 @@ def tekorten(demo_store, monkeypatch):
 
     monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
     for user in (ADMIN, POLICY):
-        demo_store.create_user(user.username, user.role, user.wijken, "correct horse battery", by="test")
+        auth.create_user(demo_store, user.username, user.role, user.wijken, "correct horse battery", by="test")
     centre = demo_store.read_areas("buurt").set_index("area_code").geometry.centroid[WATERRIJK]
 
     def start(user: User, added: list | None = None) -> AppTest:

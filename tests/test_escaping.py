@@ -30,6 +30,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from data import auth
 from data.profile import area_profile, profile_to_excel, profile_to_html
 from data.provisions import provisions_to_csv, provisions_to_excel
 from graphs.community import community_graph, community_html, community_summary
@@ -490,7 +491,7 @@ def audit_export(demo_store_file, tmp_path_factory):
     path = tmp_path_factory.mktemp("audit") / "demo.gpkg"
     shutil.copyfile(demo_store_file, path)
     store = GeoPackageStore.open(path, create=False)
-    store.create_user("beheer", "beheerder", (), "correct horse battery", by="test")
+    auth.create_user(store, "beheer", "beheerder", (), "correct horse battery", by="test")
     for text in FORMULAS:
         store.log(text, "export-test", text, {"tekst": text})
     offered = {}
@@ -678,7 +679,7 @@ def markdown_town(folder: Path) -> tuple[Path, str]:
     scenario = Scenario(MARKDOWN, (first["provision_id"],),
                         (NewProvision("bezoekdienst_weduwen", point.x, point.y, 10.0, 1000.0, MARKDOWN),))
     store.save_scenario(SCENARIO, scenario.to_json(), user="test")
-    store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
+    auth.create_user(store, "beheer", "beheerder", (), PASSWORD, by="test")
     return store.path, str(first["provision_id"])
 
 

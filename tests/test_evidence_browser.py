@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from data import auth
 from data.demo import FOLLOWUP_EFFECTS
 from graphs.evidence import NOT_BY_LOT
 from graphs.outcomes import CAVEAT
@@ -45,8 +46,8 @@ def test_evidence_report_of_the_grip_en_glans_round_in_the_browser(chromium, dem
     pid = next(p for p in gg.index if p in measured)
     assert "grip_en_glans" in FOLLOWUP_EFFECTS  # the demo plants an effect for this round
     persons = set(demo_store.read_table("persons")["person_id"])
-    demo_store.create_user("beheer", "beheerder", [], PASSWORD, by="test")  # the first account is an administrator
-    demo_store.create_user("beleid", "gemeente", [], PASSWORD, by="test")
+    auth.create_user(demo_store, "beheer", "beheerder", [], PASSWORD, by="test")  # the first account is an administrator
+    auth.create_user(demo_store, "beleid", "gemeente", [], PASSWORD, by="test")
     with running_app(demo_store.path) as url, chromium_page(chromium) as page:
         elsewhere: list[str] = []
         page.on("request", lambda r: elsewhere.append(r.url)

@@ -4,6 +4,7 @@ repeated Network Canvas interviews of one case; both land in the store and the c
 
 from __future__ import annotations
 
+from data import auth
 from data.store import GeoPackageStore
 from tests import nc_fixtures as nc
 from tests.browser import ROOT, chromium_page, running_app, sign_in, wait_until_idle
@@ -19,7 +20,7 @@ def _uploader(page, label: str):
 def test_template_and_network_canvas_import_through_the_page(chromium, tmp_path):
     store = build_state(GeoPackageStore.create_new(tmp_path / "gemeente.gpkg"), write_town_files(tmp_path / "bron"),
                         "netwerken")
-    store.create_user("beheer", "beheerder", [], PASSWORD, by="test")
+    auth.create_user(store, "beheer", "beheerder", [], PASSWORD, by="test")
     header = "persoon;voorziening;groep;moment;datum;" + ";".join(f"lsns_{i}" for i in range(1, 7))
     rows = [f"{p};V002;deelnemer;T0;02-03-2026;" + ";".join(["1"] * 6) for p in ("T-01", "T-02", "T-03")]
     rows += [f"{p};V002;deelnemer;T1;13-04-2026;" + ";".join(["2"] * 6) for p in ("T-01", "T-02", "T-03")]

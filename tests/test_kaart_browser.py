@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
+from data import auth
 from data.area_import import read_area_file
 from data.store import GeoPackageStore
 from tests.browser import ROOT, chromium_page, map_frame, running_app, sign_in, wait_until_idle
@@ -28,7 +29,7 @@ def zaanstad_store(folder: Path) -> Path:
     for name in (BUURTEN, "zaanstad_wijken_2017.geojson"):
         imported = read_area_file(realdata(name))
         store.merge_area_data(imported.areas, imported.values, user="test", file_name=name)
-    store.create_user("beheer", "beheerder", [], PASSWORD, by="test")
+    auth.create_user(store, "beheer", "beheerder", [], PASSWORD, by="test")
     return path
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from data import auth
 from data.access import refresh_user
 from data.auth import DEMO_ADMIN
 from data.network_import import read_network_files
@@ -229,7 +230,7 @@ def test_the_demo_keeps_its_demo_mode_after_a_network_is_entered(demo_store, mon
     assert not at.exception and _demo_mode(at) and at.title[0].value == "Netwerken"
     assert at.text_input(key="nv_code").value == "K-0142"  # the form is still there, with its person
     assert len(demo_store.read_table("ties").query("ego_id == 'K-0142'")) == 2
-    assert demo_store.is_demo and not demo_store.has_users()
+    assert demo_store.is_demo and not auth.has_users(demo_store)
     assert refresh_user(demo_store, DEMO_ADMIN, oidc=False, demo_store=demo_store.is_demo) == DEMO_ADMIN
     again = AppTest.from_file(APP, default_timeout=90)  # a new session (another browser tab) too
     again.run()

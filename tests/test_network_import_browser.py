@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import time
 
+from data import auth
 from data.store import GeoPackageStore
 from tests import nc_fixtures as nc
 from tests.browser import ROOT, chromium_page, running_app, sign_in, wait_until_idle
@@ -21,7 +22,7 @@ def test_network_canvas_zip_through_the_page(chromium, demo_store_file, tmp_path
     store = GeoPackageStore.open(path, create=False)
     with store._transaction() as conn:  # the demo's areas and persons, as a municipality's own store
         conn.execute("UPDATE steunkaart_meta SET value = '0' WHERE key = 'demo'")
-    store.create_user("beheer", "beheerder", [], PASSWORD, by="test")
+    auth.create_user(store, "beheer", "beheerder", [], PASSWORD, by="test")
     archive = nc.write_export(tmp_path / "export", formats=("csv", "graphml"), zipped=True)[0]
     persons_before = len(store.read_table("persons"))
     with running_app(path) as url, chromium_page(chromium) as page:

@@ -18,6 +18,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from data import auth
 from data.export import FMT_1, FMT_2, FMT_DATE, FMT_DATETIME, FMT_FRACTION_PCT, FMT_INT
 from data.provisions import provisions_to_csv, provisions_to_excel, read_provisions_file
 from data.store import GeoPackageStore
@@ -297,7 +298,7 @@ def _download(offered: dict, start: str) -> tuple[bytes, dict]:
 def test_signal_list_downloads_are_numeric(teststad, monkeypatch):
     from data.auth import User
 
-    teststad.create_user("beheer", "beheerder", (), "correct horse battery", by="test")
+    auth.create_user(teststad, "beheer", "beheerder", (), "correct horse battery", by="test")
     at, offered = _run_page(teststad.path, "pages/netwerken.py", User("beheer", "beheerder"), monkeypatch)
     shown = next(d.value for d in at.dataframe if "Redenen" in d.value.columns)
     assert list(shown.columns) == ["Persoon", "Buurt", "Leeftijd", "Redenen", "Passende voorzieningen binnen bereik"]
@@ -326,7 +327,7 @@ def test_matching_download_has_distance_in_km_as_a_number(town_store, monkeypatc
     from graphs.matching import match_signalled
     from graphs.signals import signals_from_store
 
-    town_store.create_user("beheer", "beheerder", (), "correct horse battery", by="test")
+    auth.create_user(town_store, "beheer", "beheerder", (), "correct horse battery", by="test")
     at, offered = _run_page(town_store.path, "pages/netwerken.py", User("beheer", "beheerder"), monkeypatch,
                             tab="Koppelen")
     shown = next(d.value for d in at.dataframe if "Afstand" in d.value.columns)
@@ -359,7 +360,7 @@ def test_matching_download_has_distance_in_km_as_a_number(town_store, monkeypatc
 def test_audit_log_excel_has_real_date_times(town_store, monkeypatch):
     from data.auth import User
 
-    town_store.create_user("beheer", "beheerder", (), "correct horse battery", by="test")
+    auth.create_user(town_store, "beheer", "beheerder", (), "correct horse battery", by="test")
     town_store.log("anna", "export-test", FORMULA, {"tekst": "x"})
     at, offered = _run_page(town_store.path, "pages/logboek.py", User("beheer", "beheerder"), monkeypatch)
     data, kwargs = offered["Exporteren (Excel)"]

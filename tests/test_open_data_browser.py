@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from data import auth
 from data.store import GeoPackageStore
 from tests.browser import ROOT, chromium_page, running_app, sign_in, wait_until_idle
 from tests.towns import OPEN_DATA_OUTSIDE, build_state, write_open_data, write_town_files
@@ -29,7 +30,7 @@ def test_open_data_through_the_page_with_a_saved_mapping(chromium, tmp_path):
     path = tmp_path / "gemeente.gpkg"
     store = GeoPackageStore.create_new(path)
     build_state(store, write_town_files(tmp_path / "bron"), "gebieden")
-    store.create_user("beheer", "beheerder", [], PASSWORD, by="test")
+    auth.create_user(store, "beheer", "beheerder", [], PASSWORD, by="test")
     files = write_open_data(tmp_path / "opendata")
     with running_app(path) as url, chromium_page(chromium) as page:
         sign_in(page, url, "voorzieningen", "beheer", PASSWORD, heading="Voorzieningen")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from data import auth
 from data.auth import User
 from data.formatting import format_date
 from data.store import GeoPackageStore
@@ -23,9 +24,9 @@ TEAM = User("wijk0", "wijkteam", (CENTRUM,))
 def teststad(tmp_path, monkeypatch):
     store = build_state(GeoPackageStore.create_new(tmp_path / "teststad.gpkg"), write_town_files(tmp_path / "bron"),
                         "netwerken")
-    store.create_user("beheer", "beheerder", [], "correct horse battery", by="test")
-    store.create_user(TEAM.username, TEAM.role, TEAM.wijken, "correct horse battery", by="test")
-    store.create_user("beleid", "gemeente", [], "correct horse battery", by="test")
+    auth.create_user(store, "beheer", "beheerder", [], "correct horse battery", by="test")
+    auth.create_user(store, TEAM.username, TEAM.role, TEAM.wijken, "correct horse battery", by="test")
+    auth.create_user(store, "beleid", "gemeente", [], "correct horse battery", by="test")
     monkeypatch.setenv("STEUNKAART_STORE", str(store.path))
     return store
 

@@ -7,6 +7,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from data import auth
 from data.access import AccessDenied, ScopedStore
 from data.area_import import read_area_file
 from data.auth import User
@@ -348,7 +349,7 @@ def test_postcode_table_through_the_beheer_page(chromium, tmp_path):
     password = "een lang wachtwoord"
     path = tmp_path / "gemeente.gpkg"
     store = build_state(GeoPackageStore.create_new(path), write_town_files(tmp_path / "bron"), "gebieden")
-    store.create_user("beheer", "beheerder", [], password, by="test")
+    auth.create_user(store, "beheer", "beheerder", [], password, by="test")
     # Teststad's buurten plus one row of another gemeente; 1999AB lies in two buurten (two addresses in Haven).
     pc6 = _cbs_per_address(tmp_path / "pc6hnr20170801_gwb.csv", [
         ("1999AA", 1, "19990001"), ("1999AB", 1, "19990001"), ("1999AB", 3, "19990002"), ("1999AB", 5, "19990002"),

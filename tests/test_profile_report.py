@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from data import auth
 from data.area_import import read_area_file
 from data.export import FMT_INT, FMT_PCT_POINTS
 from data.profile import (
@@ -58,7 +59,7 @@ def zaanstad(tmp_path_factory) -> GeoPackageStore:
     for path in paths:
         imported = read_area_file(path)
         store.merge_area_data(imported.areas, imported.values, user="test", file_name=path.name)
-    store.create_user("beheer", "beheerder", [], "correct horse battery", by="test")  # a store with users
+    auth.create_user(store, "beheer", "beheerder", [], "correct horse battery", by="test")  # a store with users
     return store
 
 

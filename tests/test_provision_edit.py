@@ -16,6 +16,7 @@ import pytest
 from pyproj import Transformer
 from streamlit.testing.v1 import AppTest
 
+from data import auth
 from data.addresses import address_lines, normalise_postcode, normalise_postcodes
 from data.auth import User
 from data.errors import DataValidationError
@@ -33,8 +34,8 @@ def page(request, monkeypatch):
         store, at = request.getfixturevalue("demo_store"), request.getfixturevalue("app")
     else:
         store = request.getfixturevalue("town_store")
-        store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
-        store.create_user("opbouw", "opbouwwerker", (), PASSWORD, by="test")
+        auth.create_user(store, "beheer", "beheerder", (), PASSWORD, by="test")
+        auth.create_user(store, "opbouw", "opbouwwerker", (), PASSWORD, by="test")
         monkeypatch.setenv("STEUNKAART_STORE", str(store.path))
         at = AppTest.from_file(APP, default_timeout=60)
         at.session_state["sk_user"] = User("opbouw", "opbouwwerker")

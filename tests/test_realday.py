@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from data import auth
 from data.auth import User
 from data.store import GeoPackageStore
 from tests.conftest import realdata
@@ -51,7 +52,7 @@ def test_first_real_day(town, tmp_path, monkeypatch):
     monkeypatch.setenv("STEUNKAART_STORE", str(store_path))
     for user in (User("beheer", "beheerder"), User("wijk", "wijkteam", (wijk,)), User("opbouw", "opbouwwerker"),
                  User("verbinder", "gebiedsverbinder"), User("beleid", "gemeente")):
-        store.create_user(user.username, user.role, user.wijken, "correct horse battery", by="beheer")
+        auth.create_user(store, user.username, user.role, user.wijken, "correct horse battery", by="beheer")
         texts = visit_every_page(user, where=f"in {town}")
         if user.sees_persons:  # no networks yet: the page says so and offers the form
             assert "Nog geen netwerkgegevens" in texts["pages/netwerken.py"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from data import auth
 from data.auth import User
 from data.store import DemoStoreError
 from tests.test_app import open_tab
@@ -56,7 +57,7 @@ def rendered(at: AppTest) -> str:
 def signed_in(demo_store, monkeypatch):
     monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
     for user in ROLES.values():  # accounts exist (the app checks the session's user on every run): no demo mode
-        demo_store.create_user(user.username, user.role, user.wijken, "correct horse battery", by="test")
+        auth.create_user(demo_store, user.username, user.role, user.wijken, "correct horse battery", by="test")
 
     def start(role: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=90)
@@ -268,12 +269,12 @@ def test_admin_manages_users(signed_in, demo_store):
     at.text_input(key="gb_ww2").input("een lang wachtwoord")
     next(b for b in at.button if b.label == "Toevoegen").click().run()
     assert not at.exception, at.exception
-    assert demo_store.read_users().set_index("username").loc["nieuw", "role"] == "gemeente"
+    assert auth.read_users(demo_store).set_index("username").loc["nieuw", "role"] == "gemeente"
     at.selectbox(key="gb_wie").set_value("verbinder").run()
     form_role = next(s for s in at.selectbox if s.label == "Rol" and s.key != "gb_rol")
     form_role.set_value("gemeente")
     next(b for b in at.button if b.label == "Opslaan").click().run()
-    assert demo_store.read_users().set_index("username").loc["verbinder", "role"] == "gemeente"
+    assert auth.read_users(demo_store).set_index("username").loc["verbinder", "role"] == "gemeente"
     assert "wijzig-gebruiker" in set(demo_store.read_audit()["action"])
 
 
@@ -285,9 +286,9 @@ def test_a_changed_role_or_block_applies_at_once(signed_in, demo_store):
     signed_in("beheerder")  # the accounts exist
     verbinder = ROLES["gebiedsverbinder"]
     assert refresh_user(demo_store, verbinder, oidc=False, demo_store=True) == verbinder
-    demo_store.update_user("verbinder", role="gemeente", by="test")
+    auth.update_user(demo_store, "verbinder", role="gemeente", by="test")
     assert refresh_user(demo_store, verbinder, oidc=False, demo_store=True) == User("verbinder", "gemeente")
-    demo_store.update_user("verbinder", active=False, by="test")
+    auth.update_user(demo_store, "verbinder", active=False, by="test")
     assert refresh_user(demo_store, verbinder, oidc=False, demo_store=True) is None
     assert refresh_user(demo_store, DEMO_ADMIN, oidc=False, demo_store=True) is None  # accounts exist: no demo
 
@@ -320,7 +321,7 @@ def test_with_oidc_configured_there_is_no_demo_mode_and_a_provider_button(demo_s
     assert not at.exception, at.exception
     assert at.subheader[0].value == "Eerste gebruik: maak de beheerder aan"  # the demo store, but no demo mode
     assert not any("Demomodus" in w.value for w in at.sidebar.warning)
-    demo_store.create_user("beheer", "beheerder", (), "een lang wachtwoord", by="test")
+    auth.create_user(demo_store, "beheer", "beheerder", (), "een lang wachtwoord", by="test")
     at.run()
     assert at.subheader[0].value == "Aanmelden"
     assert any(b.label == "Aanmelden met het account van uw organisatie" for b in at.button)

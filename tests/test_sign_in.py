@@ -30,9 +30,9 @@ KANAALZONE = "WK999901"
 
 @pytest.fixture()
 def accounts(town_store):
-    town_store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
-    town_store.create_user("beheer2", "beheerder", (), PASSWORD, by="beheer")
-    town_store.create_user("wijk1", "wijkteam", [KANAALZONE], PASSWORD, by="beheer")
+    auth.create_user(town_store, "beheer", "beheerder", (), PASSWORD, by="test")
+    auth.create_user(town_store, "beheer2", "beheerder", (), PASSWORD, by="beheer")
+    auth.create_user(town_store, "wijk1", "wijkteam", [KANAALZONE], PASSWORD, by="beheer")
     return town_store
 
 
@@ -44,7 +44,7 @@ def _row(store: GeoPackageStore, username: str) -> dict:
 
 def _attempt(store, username, password, **kwargs) -> str:
     try:
-        store.authenticate(username, password, **kwargs)
+        auth.authenticate(store, username, password, **kwargs)
     except SignInError:
         return "geweigerd"
     return "ok"
@@ -116,7 +116,7 @@ def test_four_typos_then_the_right_password_still_signs_in(accounts):
     for _ in range(MAX_FAILED - 1):
         assert _attempt(accounts, "wijk1", "fout wachtwoord") == "geweigerd"
     assert _row(accounts, "wijk1")["failed_attempts"] == MAX_FAILED - 1
-    assert accounts.authenticate("wijk1", PASSWORD).role == "wijkteam"
+    assert auth.authenticate(accounts, "wijk1", PASSWORD).role == "wijkteam"
     assert _row(accounts, "wijk1")["failed_attempts"] == 0 and _row(accounts, "wijk1")["locked_until"] is None
 
 
@@ -155,12 +155,12 @@ def test_a_sign_in_is_refused_when_every_check_slot_is_taken(accounts, monkeypat
             assert auth._ARGON2_SLOTS.acquire(timeout=10)
             taken += 1
         with pytest.raises(SignInBusy, match="Te veel aanmeldpogingen tegelijk; probeer het zo opnieuw."):
-            accounts.authenticate("wijk1", PASSWORD)
+            auth.authenticate(accounts, "wijk1", PASSWORD)
     finally:
         for _ in range(taken):
             auth._ARGON2_SLOTS.release()
     assert _row(accounts, "wijk1")["failed_attempts"] == 0  # nothing was checked: nothing counted
-    assert accounts.authenticate("wijk1", PASSWORD).username == "wijk1"
+    assert auth.authenticate(accounts, "wijk1", PASSWORD).username == "wijk1"
 
 
 # --------------------------------------------------------------------------- per-client limit
@@ -188,18 +188,18 @@ def test_client_key_trusts_a_forwarded_address_only_from_a_proxy():
 def test_too_many_failures_from_one_client_are_refused_without_a_check(accounts, monkeypatch):
     now = [0.0]
     monkeypatch.setattr(auth, "CLIENT_LIMITER", RateLimiter(limit=2, window_s=600, clock=lambda: now[0]))
-    assert accounts.authenticate("wijk1", PASSWORD, client="10.1.1.1").username == "wijk1"  # not counted
+    assert auth.authenticate(accounts, "wijk1", PASSWORD, client="10.1.1.1").username == "wijk1"  # not counted
     assert _attempt(accounts, "niemand", PASSWORD, client="10.1.1.1") == "geweigerd"
     assert _attempt(accounts, "beheer", "fout wachtwoord", client="10.1.1.1") == "geweigerd"
     checks = []
     real = auth.password_matches
     monkeypatch.setattr(auth, "password_matches", lambda h, p: checks.append(p) or real(h, p))
     with pytest.raises(SignInError, match="vanaf dit adres"):
-        accounts.authenticate("wijk1", PASSWORD, client="10.1.1.1")
+        auth.authenticate(accounts, "wijk1", PASSWORD, client="10.1.1.1")
     assert checks == []
-    assert accounts.authenticate("wijk1", PASSWORD, client="10.1.1.2").username == "wijk1"
+    assert auth.authenticate(accounts, "wijk1", PASSWORD, client="10.1.1.2").username == "wijk1"
     now[0] += 601
-    assert accounts.authenticate("wijk1", PASSWORD, client="10.1.1.1").username == "wijk1"
+    assert auth.authenticate(accounts, "wijk1", PASSWORD, client="10.1.1.1").username == "wijk1"
 
 
 # --------------------------------------------------------------------------- second step (TOTP)
@@ -211,20 +211,20 @@ def test_totp_enrolment_then_required_at_sign_in(accounts):
     assert auth.totp_uri("wijk1", secret).startswith("otpauth://totp/Steunkaart:wijk1?secret=" + secret)
     wrong = "000000" if totp.at(t0) != "000000" else "111111"
     with pytest.raises(DataValidationError, match="De code klopt niet"):
-        accounts.set_totp("wijk1", secret, wrong, by="wijk1", now=t0)
-    assert not accounts.has_totp("wijk1")
+        auth.set_totp(accounts, "wijk1", secret, wrong, by="wijk1", now=t0)
+    assert not auth.has_totp(accounts, "wijk1")
     enrolled = t0 - timedelta(seconds=60)  # the code used to enrol is from a minute ago
-    accounts.set_totp("wijk1", secret, totp.at(enrolled), by="wijk1", now=enrolled)
-    assert accounts.has_totp("wijk1") and accounts.read_users().set_index("username").loc["wijk1", "totp"]
-    assert "totp_secret" not in accounts.read_users().columns
+    auth.set_totp(accounts, "wijk1", secret, totp.at(enrolled), by="wijk1", now=enrolled)
+    assert auth.has_totp(accounts, "wijk1") and auth.read_users(accounts).set_index("username").loc["wijk1", "totp"]
+    assert "totp_secret" not in auth.read_users(accounts).columns
     assert "totp_secret" not in ScopedStore(accounts, User("beheer", "beheerder")).read_table("users").columns
     assert _attempt(accounts, "wijk1", PASSWORD, now=t0) == "geweigerd"  # the password alone is not enough now
     assert _attempt(accounts, "wijk1", PASSWORD, code=wrong, now=t0) == "geweigerd"
     code = totp.at(t0)
-    assert accounts.authenticate("wijk1", PASSWORD, code=code[:3] + " " + code[3:], now=t0).username == "wijk1"
+    assert auth.authenticate(accounts, "wijk1", PASSWORD, code=code[:3] + " " + code[3:], now=t0).username == "wijk1"
     assert _attempt(accounts, "wijk1", PASSWORD, code=code, now=t0) == "geweigerd"  # a code works once
     later = t0 + timedelta(seconds=30)
-    assert accounts.authenticate("wijk1", PASSWORD, code=totp.at(later), now=later).username == "wijk1"
+    assert auth.authenticate(accounts, "wijk1", PASSWORD, code=totp.at(later), now=later).username == "wijk1"
     reasons = accounts.read_audit().query("action == 'aanmelden-mislukt'")["details"]
     assert reasons.str.contains('"reden": "code"').sum() == 3
 
@@ -234,7 +234,7 @@ def test_who_may_turn_the_second_step_off(accounts):
     for name in ("beheer", "wijk1"):
         secrets[name] = auth.new_totp_secret()
         at = datetime.now(UTC) - timedelta(seconds=90)
-        accounts.set_totp(name, secrets[name], pyotp.TOTP(secrets[name]).at(at), by=name, now=at)
+        auth.set_totp(accounts, name, secrets[name], pyotp.TOTP(secrets[name]).at(at), by=name, now=at)
     admin = ScopedStore(accounts, User("beheer", "beheerder"))
     team = ScopedStore(accounts, User("wijk1", "wijkteam", (KANAALZONE,)))
     assert admin.has_own_totp() and team.has_own_totp()
@@ -264,12 +264,12 @@ def test_who_may_turn_the_second_step_off(accounts):
     ("annemarie-de-vries", "gebruikersnaam niet bevatten"),
 ])
 def test_password_rules(town_store, password, message):
-    town_store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
+    auth.create_user(town_store, "beheer", "beheerder", (), PASSWORD, by="test")
     with pytest.raises(DataValidationError, match=message):
-        town_store.create_user("annemarie", "gemeente", (), password, by="beheer")
+        auth.create_user(town_store, "annemarie", "gemeente", (), password, by="beheer")
     with pytest.raises(DataValidationError, match=message):
-        town_store.update_user("beheer", password=password.replace("annemarie", "beheer"), by="test")
-    assert set(town_store.read_users()["username"]) == {"beheer"}
+        auth.update_user(town_store, "beheer", password=password.replace("annemarie", "beheer"), by="test")
+    assert set(auth.read_users(town_store)["username"]) == {"beheer"}
 
 
 def test_passwords_that_pass_the_rules():
@@ -290,23 +290,23 @@ def test_version_5_store_gets_the_new_user_columns(accounts):
     assert store.schema_version == SCHEMA_VERSION == 10
     assert {"totp_secret", "totp_last_step", "session_epoch"} <= set(_row(store, "wijk1"))
     assert _row(store, "wijk1")["session_epoch"] == 0
-    assert store.authenticate("wijk1", PASSWORD).epoch == 0
+    assert auth.authenticate(store, "wijk1", PASSWORD).epoch == 0
 
 
 # --------------------------------------------------------------------------- ending sessions
 
 def test_reset_block_or_role_change_end_a_session_but_other_wijken_apply_at_once(accounts):
-    session = accounts.authenticate("wijk1", PASSWORD)
+    session = auth.authenticate(accounts, "wijk1", PASSWORD)
     assert session.epoch == 0
     check = lambda user: refresh_user(accounts, user, oidc=False, demo_store=False)  # noqa: E731
     assert check(session) == session
-    accounts.update_user("wijk1", wijken=[KANAALZONE, "WK999902"], by="beheer")
+    auth.update_user(accounts, "wijk1", wijken=[KANAALZONE, "WK999902"], by="beheer")
     assert check(session) == User("wijk1", "wijkteam", (KANAALZONE, "WK999902"))  # same session, new scope
-    accounts.update_user("wijk1", password="een heel nieuw wachtwoord", by="beheer")
+    auth.update_user(accounts, "wijk1", password="een heel nieuw wachtwoord", by="beheer")
     assert check(session) is None
     for change in ({"role": "gemeente", "wijken": []}, {"active": False}):
-        session = accounts.authenticate("beheer2", PASSWORD)
-        accounts.update_user("beheer2", by="beheer", **change)
+        session = auth.authenticate(accounts, "beheer2", PASSWORD)
+        auth.update_user(accounts, "beheer2", by="beheer", **change)
         assert check(session) is None, change
     assert check(User("wijk1", "wijkteam", (KANAALZONE,))) is not None  # no epoch known: takes the account's
 
@@ -321,8 +321,8 @@ def app_for(demo_store, monkeypatch):
     """
     monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
     monkeypatch.setattr(auth, "CLIENT_LIMITER", RateLimiter(limit=20, window_s=600))
-    demo_store.create_user("beheer", "beheerder", (), PASSWORD, by="test")
-    demo_store.create_user("wijk1", "wijkteam", [KANAALZONE], PASSWORD, by="test")
+    auth.create_user(demo_store, "beheer", "beheerder", (), PASSWORD, by="test")
+    auth.create_user(demo_store, "wijk1", "wijkteam", [KANAALZONE], PASSWORD, by="test")
 
     def start(user: User, **values) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=90)
@@ -349,7 +349,7 @@ def test_a_password_reset_ends_the_live_session(app_for, demo_store):
     session = at.session_state["sk_user"]
     assert session.epoch == 0  # remembered on the first run
     assert _signed_in(app_for(session))  # the next click: still signed in
-    demo_store.update_user("wijk1", password="een heel nieuw wachtwoord", by="beheer")
+    auth.update_user(demo_store, "wijk1", password="een heel nieuw wachtwoord", by="beheer")
     at = app_for(session)
     assert _on_sign_in_page(at) and "sk_user" not in at.session_state
     assert any("Uw sessie is beëindigd" in i.value for i in at.info)
@@ -383,7 +383,7 @@ def test_idle_minutes_setting(monkeypatch):
 def test_sign_in_page_asks_for_the_code(app_for, demo_store):
     secret = auth.new_totp_secret()
     enrolled = datetime.now(UTC) - timedelta(seconds=60)
-    demo_store.set_totp("wijk1", secret, pyotp.TOTP(secret).at(enrolled), by="wijk1", now=enrolled)
+    auth.set_totp(demo_store, "wijk1", secret, pyotp.TOTP(secret).at(enrolled), by="wijk1", now=enrolled)
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
     at.text_input(key="sk_naam").input("wijk1")
@@ -407,11 +407,11 @@ def test_a_user_enrols_on_the_account_page(app_for, demo_store):
     assert secret[:4] in shown and "otpauth://totp/" in shown
     at.text_input(key="ac_code").input("12345")
     next(b for b in at.button if b.label == "Bevestigen").click().run()
-    assert at.error and not demo_store.has_totp("wijk1")
+    assert at.error and not auth.has_totp(demo_store, "wijk1")
     at.text_input(key="ac_code").input(pyotp.TOTP(secret).now())
     next(b for b in at.button if b.label == "Bevestigen").click().run()
     assert not at.exception, at.exception
-    assert demo_store.has_totp("wijk1") and any("staat aan" in s.value for s in at.success)
+    assert auth.has_totp(demo_store, "wijk1") and any("staat aan" in s.value for s in at.success)
 
 
 def test_gebruikers_form_is_cleared_and_confirms_what_was_created(app_for, demo_store):
@@ -427,7 +427,7 @@ def test_gebruikers_form_is_cleared_and_confirms_what_was_created(app_for, demo_
     at.text_input(key="gb_ww2").input("een lang wachtwoord")
     next(b for b in at.button if b.label == "Toevoegen").click().run()
     assert not at.exception, at.exception
-    users = demo_store.read_users().set_index("username")
+    users = auth.read_users(demo_store).set_index("username")
     assert users.loc["nieuw", "role"] == "wijkteam" and users.loc["nieuw", "wijken"] == [KANAALZONE, "WK999902"]
     assert [s.value for s in at.success] == ["Gebruiker 'nieuw' aangemaakt als Wijkteam voor wijken Kanaalzone, "
                                              "De Weiden."]

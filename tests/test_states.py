@@ -11,6 +11,7 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from data import auth
 from data.auth import User
 from data.store import GeoPackageStore
 from tests.test_app import APP
@@ -68,7 +69,7 @@ def state_files(tmp_path_factory):
         for user in ROLES.values():
             if (state, user.role) in CASES_WITHOUT_ACCOUNT:
                 continue
-            store.create_user(user.username, user.role, user.wijken, "correct horse battery", by="test")
+            auth.create_user(store, user.username, user.role, user.wijken, "correct horse battery", by="test")
         paths[state] = store.path
     return paths
 

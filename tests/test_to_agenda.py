@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from data import auth
 from data.auth import User
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -29,7 +30,7 @@ def open_page(demo_store, monkeypatch):
     """Start the app as a role (accounts exist, so no demo mode) on one page."""
     monkeypatch.setenv("STEUNKAART_STORE", str(demo_store.path))
     for user in USERS.values():
-        demo_store.create_user(user.username, user.role, user.wijken, "correct horse battery", by="test")
+        auth.create_user(demo_store, user.username, user.role, user.wijken, "correct horse battery", by="test")
 
     def start(role: str, page: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=120)

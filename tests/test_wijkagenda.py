@@ -9,6 +9,7 @@ import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
 
+from data import auth
 from data.auth import User
 from data.store import GeoPackageStore
 from tests.test_app import APP
@@ -26,9 +27,9 @@ PASSWORD = "correct horse battery"
 def _town(tmp_path, monkeypatch, state: str) -> GeoPackageStore:
     store = build_state(GeoPackageStore.create_new(tmp_path / "teststad.gpkg"), write_town_files(tmp_path / "bron"),
                         state)
-    store.create_user("beheer", "beheerder", [], PASSWORD, by="test")
+    auth.create_user(store, "beheer", "beheerder", [], PASSWORD, by="test")
     for user in (VERBINDER, OPBOUW, TEAM, BELEID):
-        store.create_user(user.username, user.role, user.wijken, PASSWORD, by="test")
+        auth.create_user(store, user.username, user.role, user.wijken, PASSWORD, by="test")
     monkeypatch.setenv("STEUNKAART_STORE", str(store.path))
     return store
 

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from data import auth
 from data.store import GeoPackageStore
 from tests.browser import ROOT, chromium_page, running_app, sign_in, wait_until_idle
 from tests.towns import build_state, write_town_files
@@ -49,7 +50,7 @@ def test_three_users_build_one_wijk_agenda_and_the_municipality_reads_it(chromiu
     for username, role, wijken in (("beheer", "beheerder", []), ("verbinder", "gebiedsverbinder", [CENTRUM]),
                                    ("opbouw", "opbouwwerker", []), ("wijk0", "wijkteam", [CENTRUM]),
                                    ("beleid", "gemeente", [])):
-        store.create_user(username, role, wijken, PASSWORD, by="test")
+        auth.create_user(store, username, role, wijken, PASSWORD, by="test")
     persons = set(store.read_table("persons")["person_id"].astype(str))
     with running_app(store.path) as url, chromium_page(chromium, height=1400) as page:
         elsewhere: list[str] = []
