@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
@@ -129,6 +130,50 @@ def create_undo_tables(conn, names: tuple[str, ...] = BATCHED_TABLES) -> None:
         conn.execute(f'CREATE TABLE "undo_{name}" ({", ".join(cols)})')
         conn.execute(f'CREATE INDEX "idx_undo_{name}_batch" ON "undo_{name}" ("undo_batch")')
         conn.execute(f'CREATE INDEX "idx_undo_{name}_origin" ON "undo_{name}" ("{BATCH_COLUMN}")')
+
+
+_POOL = threading.local()  # per thread: {url: [idle PgConnection, ...]}
+_POOL_SIZE = 2  # idle connections kept per thread and database (a nested read inside a transaction needs a second)
+
+
+def _pool_take(url: str) -> PgConnection | None:
+    idle = getattr(_POOL, "idle", None)
+    if not idle or not idle.get(url):
+        return None
+    conn = idle[url].pop()
+    if conn.raw.closed or conn.raw.broken:
+        return None
+    return conn
+
+
+def _pool_give(url: str, conn: PgConnection, healthy: bool) -> None:
+    import psycopg
+
+    status = conn.raw.info.transaction_status
+    if not healthy and status != psycopg.pq.TransactionStatus.IDLE or conn.raw.closed or conn.raw.broken:
+        with contextlib.suppress(Exception):
+            conn.raw.close()
+        return
+    if status != psycopg.pq.TransactionStatus.IDLE:  # a caller that left a transaction open: never reuse it
+        with contextlib.suppress(Exception):
+            conn.raw.close()
+        return
+    idle = _POOL.__dict__.setdefault("idle", {})
+    stack = idle.setdefault(url, [])
+    if len(stack) < _POOL_SIZE:
+        conn.total_changes = 0
+        stack.append(conn)
+    else:
+        with contextlib.suppress(Exception):
+            conn.raw.close()
+
+
+def close_connections() -> None:
+    """Close this thread's idle connections (tests that drop a database; the end of a bench)."""
+    for stack in getattr(_POOL, "idle", {}).values():
+        while stack:
+            with contextlib.suppress(Exception):
+                stack.pop().raw.close()
 
 
 class PostgisStore(SqlStore):
@@ -268,24 +313,35 @@ class PostgisStore(SqlStore):
 
     @contextmanager
     def _connection(self) -> Iterator[PgConnection]:
+        """A connection of this thread to the database, reused between calls (a new connection costs a few ms and
+        PostGIS loads into each new server process: 15 ms on the first geometry query). A connection that broke,
+        or that an error left inside a transaction, is closed and not reused."""
         import psycopg
 
-        try:
-            raw = psycopg.connect(self.url, autocommit=True, connect_timeout=10,
-                                  application_name="steunkaart")
-        except psycopg.OperationalError as exc:
-            raise StoreUnreachableError(f"De PostgreSQL-database '{redacted(self.url)}' is niet bereikbaar. Controleer "
-                             "STEUNKAART_STORE (server, poort, database, gebruiker) en of de server draait. "
-                             f"({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
-                             ) from None
-        conn = PgConnection(raw)
+        conn = _pool_take(self.url)
+        if conn is None:
+            try:
+                raw = psycopg.connect(self.url, autocommit=True, connect_timeout=10,
+                                      application_name="steunkaart")
+            except psycopg.OperationalError as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise StoreUnreachableError(
+                    f"De PostgreSQL-database '{redacted(self.url)}' is niet bereikbaar. Controleer STEUNKAART_STORE "
+                    f"(server, poort, database, gebruiker) en of de server draait. ({first})") from None
+            conn = PgConnection(raw)
+        healthy = False
         try:
             yield conn
+            healthy = True
         except psycopg.errors.LockNotAvailable as exc:
             raise StoreBusyError(_BUSY_MESSAGE) from exc
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if conn.raw.broken or conn.raw.closed:
+                raise StoreUnreachableError(f"De verbinding met de PostgreSQL-database '{redacted(self.url)}' is "
+                                            "verbroken; probeer het opnieuw. Er is niets gewijzigd.") from exc
+            raise
         finally:
-            with contextlib.suppress(Exception):
-                raw.close()
+            _pool_give(self.url, conn, healthy)
 
     @contextmanager
     def _transaction(self, *, data: bool = True, lock: bool = True) -> Iterator[PgConnection]:

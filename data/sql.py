@@ -34,7 +34,8 @@ POSTGRESQL = "postgresql"
 try:  # psycopg is only needed for the PostGIS store
     import psycopg
 
-    INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+    # DataError: a value PostgreSQL refuses for the column's type (SQLite stores it anyway)
+    INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError, psycopg.DataError)
     DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 except ImportError:  # pragma: no cover - psycopg is in requirements.txt
     psycopg = None
@@ -256,12 +257,20 @@ class PgConnection:
         columns = [d.name for d in cur.description]
         return pd.DataFrame.from_records(cur.fetchall(), columns=columns, coerce_float=True)
 
-    def copy_rows(self, table: str, columns: list[str], rows: list[tuple]) -> None:
-        """Bulk insert with COPY (tables without geometry); NaN and bools as SQLite stores them."""
+    def copy_rows(self, table: str, columns: list[str], rows: list[tuple], *, integers=()) -> None:
+        """Bulk insert with COPY (tables without geometry); NaN and bools as SQLite stores them, and a whole number
+        given as a float (a pandas integer column with a gap) as an integer in the ``integers`` positions."""
         cols = ", ".join(f'"{c}"' for c in columns)
         with self.raw.cursor().copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row(_row(row))
+                values = _row(row)
+                if integers:
+                    values = list(values)
+                    for i in integers:
+                        v = values[i]
+                        if v.__class__ is not int and isinstance(v, float) and v.is_integer():
+                            values[i] = int(v)
+                copy.write_row(values)
         self.total_changes += len(rows)
 
     def close(self) -> None:

@@ -1070,6 +1070,7 @@ class SqlStore:
             for row in upd_rows:
                 record = dict(zip(upd_cols, row, strict=True))
                 pid = record.pop("provision_id")
+                record.pop("version", None)  # the store counts versions itself (a frame read back carries them)
                 version = int(existing.loc[pid, "version"])
                 sets = ", ".join(f'"{c}" = ?' for c in record)
                 cur = conn.execute(
@@ -1081,8 +1082,7 @@ class SqlStore:
                 _audit(conn, user, "wijzig-voorziening", pid,
                        {"bron": source, "voor": _jsonable(existing.loc[pid]), "na": _jsonable(upd.set_index(
                            "provision_id").loc[pid])})
-            for pid in new_rows["provision_id"]:
-                _audit(conn, user, "nieuwe-voorziening", pid, {"bron": source})
+            _audit_many(conn, user, "nieuwe-voorziening", [(pid, {"bron": source}) for pid in new_rows["provision_id"]])
             _touch_contents(conn, _table("provisions"))
             counts = {"nieuw": len(ins_rows), "bijgewerkt": len(upd_rows),
                       "ongewijzigd": int(is_old.sum()) - len(upd_rows)}
@@ -1123,9 +1123,13 @@ class SqlStore:
                 "WHERE provision_id = ? AND version = ?",
                 [*record.values(), provision_id, int(expected_version)])
             if cur.rowcount != 1:
+                now = conn.execute("SELECT version FROM provisions WHERE provision_id = ?", (provision_id,)).fetchone()
+                if now is None:
+                    raise ConflictError(f"Voorziening '{before['name']}' is intussen door iemand anders verwijderd. Uw "
+                                        "wijziging is niet opgeslagen.")
                 raise ConflictError(
                     f"Voorziening '{before['name']}' is intussen door iemand anders gewijzigd (versie "
-                    f"{int(before['version'])}, u bewerkte versie {int(expected_version)}). Uw wijziging is "
+                    f"{int(now[0])}, u bewerkte versie {int(expected_version)}). Uw wijziging is "
                     "niet opgeslagen; laad de voorziening opnieuw en voer de wijziging nog eens in.")
             _audit(conn, user, "wijzig-voorziening", provision_id,
                    {"voor": _jsonable(before), "na": _jsonable(row.set_index("provision_id").iloc[0]),
@@ -1875,7 +1879,9 @@ def _insert_rows(conn: sqlite3.Connection, name: str, columns: list[str], rows: 
     marks = ", ".join("?" for _ in columns)
     try:
         if is_postgres(conn) and "geom" not in columns and len(rows) > 100:
-            conn.copy_rows(name, columns, rows)
+            base = TABLES[name[len("undo_"):] if name.startswith("undo_") else name]
+            integers = {c for c, t in base.columns if t.split()[0] == "INTEGER"} | {"fid", BATCH_COLUMN, "undo_batch"}
+            conn.copy_rows(name, columns, rows, integers=[i for i, c in enumerate(columns) if c in integers])
         else:
             conn.executemany(f'INSERT INTO "{name}" ({cols}) VALUES ({marks})', rows)
     except INTEGRITY_ERRORS as exc:
@@ -1911,6 +1917,14 @@ def _audit(conn: sqlite3.Connection, user: str, action: str, target: str, detail
         "INSERT INTO audit (at, user, action, target, details) VALUES (?, ?, ?, ?, ?)",
         (_now_iso(), user, action, target, json.dumps(details, ensure_ascii=False, default=str)),
     )
+
+
+def _audit_many(conn: sqlite3.Connection, user: str, action: str, entries: list[tuple[str, dict]]) -> None:
+    """One audit entry per (target, details), written in one statement (an import of 10,000 provisions)."""
+    at = _now_iso()
+    conn.executemany("INSERT INTO audit (at, user, action, target, details) VALUES (?, ?, ?, ?, ?)",
+                     [(at, user, action, target, json.dumps(details, ensure_ascii=False, default=str))
+                      for target, details in entries])
 
 
 def mark_demo(store) -> None:
@@ -2027,25 +2041,56 @@ def _delete_keeping(conn: sqlite3.Connection, name: str, where: str, params: lis
     """Delete the rows matching ``where`` (once per parameter tuple); with a batch, keep them for its undo."""
     if not params:
         return 0
-    where, params = _as_key_set(conn, where, params)
+    where, params = _as_key_set(conn, where, params, name)
     _copy_for_undo(conn, name, where, params, batch_id)
     before = conn.total_changes
     conn.executemany(f'DELETE FROM "{name}" WHERE {where}', params)
     return conn.total_changes - before
 
 
-def _as_key_set(conn: sqlite3.Connection, where: str, params: list[tuple]) -> tuple[str, list[tuple]]:
+def _as_key_set(conn: sqlite3.Connection, where: str, params: list[tuple],
+                table: str | None = None) -> tuple[str, list[tuple]]:
     """``col = ?`` for many keys becomes one ``col IN (temp table)``: one pass over the table instead
     of one per key (ties have no index on ego_id; a city re-imports 100,000 egos at once)."""
     match = re.fullmatch(r'"?(\w+)"? = \?', where.strip())
+    if is_postgres(conn) and len(params) >= 50:
+        if match is not None:  # one array parameter: PostgreSQL plans '= ANY' as a hashed set
+            return f'"{match.group(1)}" = ANY(?)', [([p[0] for p in params],)]
+        return _pg_key_arrays(where, params, table)
     if match is None or len(params) < 50:
         return where, params
-    if is_postgres(conn):  # one array parameter: PostgreSQL plans '= ANY' as a hashed set
-        return f'"{match.group(1)}" = ANY(?)', [([p[0] for p in params],)]
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS _keys (k PRIMARY KEY)")
     conn.execute("DELETE FROM _keys")
     conn.executemany("INSERT OR IGNORE INTO _keys VALUES (?)", params)
     return f'"{match.group(1)}" IN (SELECT k FROM _keys)', [()]
+
+
+_KEY_PART = re.compile(r'"?(\w+)"? (=|IS) \?')
+_ARRAY_TYPES = {"INTEGER": "bigint[]", "REAL": "double precision[]"}
+_NULL_STANDIN = {"INTEGER": "-9223372036854775807", "REAL": "-1e308"}
+
+
+def _pg_key_arrays(where: str, params: list[tuple], table: str | None) -> tuple[str, list[tuple]]:
+    """``a = ? AND b = ? AND c IS ?`` for many keys -> one join with ``unnest`` of one array per column (PostgreSQL):
+    one statement instead of one per key (a national import replaces 87,000 figures by area, indicator and year)."""
+    parts = [p.strip() for p in re.split(r"\s+AND\s+", where.strip())]
+    matches = [_KEY_PART.fullmatch(p) for p in parts]
+    if table is None or not all(matches) or any(len(p) != len(parts) for p in params):
+        return where, params
+    types = dict(TABLES[table].columns)
+    conds, arrays = [], []
+    for i, m in enumerate(matches):
+        column, op = m.group(1), m.group(2)
+        sqltype = types.get(column, "TEXT").split()[0]
+        arrays.append(f"?::{_ARRAY_TYPES.get(sqltype, 'text[]')}")
+        if op == "=":
+            conds.append(f'"{column}" = k.k{i}')
+        else:  # NULL-safe, and still a plain equality the planner can hash (IS NOT DISTINCT FROM is not)
+            none = _NULL_STANDIN.get(sqltype, "'\x01'")
+            conds.append(f'COALESCE("{column}", {none}) = COALESCE(k.k{i}, {none})')
+    names = ", ".join(f"k{i}" for i in range(len(parts)))
+    sql = (f"EXISTS (SELECT 1 FROM unnest({', '.join(arrays)}) AS k({names}) WHERE {' AND '.join(conds)})")
+    return sql, [tuple([p[i] for p in params] for i in range(len(parts)))]
 
 
 def _copy_for_undo(conn: sqlite3.Connection, name: str, where: str, params: list[tuple],
@@ -2053,7 +2098,7 @@ def _copy_for_undo(conn: sqlite3.Connection, name: str, where: str, params: list
     """Keep a copy of the rows matching ``where`` as they are now, for the undo of ``batch_id``."""
     if batch_id is None or not params:
         return
-    where, params = _as_key_set(conn, where, params)
+    where, params = _as_key_set(conn, where, params, name)
     cols = _stored_columns(_table(name))
     conn.executemany(f'INSERT INTO "undo_{name}" ({cols}, "undo_batch") SELECT {cols}, {int(batch_id)} '
                      f'FROM "{name}" WHERE {where}', params)

@@ -266,13 +266,24 @@ def test_a_writer_waiting_longer_than_the_lock_timeout_gets_bezet(postgres_url, 
             assert str(caught.value) == _BUSY_MESSAGE
             assert "bezet door een andere schrijfactie" in str(caught.value)
             assert isinstance(caught.value.__cause__, psycopg.errors.LockNotAvailable)
-        # Readers do not wait for the writer.
+        # Readers do not wait for the writer, and see the last committed state, not its half-done work.
+        holder.execute("DELETE FROM provisions")
         assert len(store.read_table("provisions")) == 3 and store.counts()["persons"] == 3
     finally:
         holder.rollback()
         holder.close()
     assert differing(before, snapshot(store)) == []
     assert store.data_version() == version
+    # Rows locked by another program (a DBA's transaction, without Steunkaart's lock): the same message.
+    other = psycopg.connect(postgres_url)
+    try:
+        other.execute("SELECT * FROM provisions WHERE provision_id = 'V001' FOR UPDATE")
+        with pytest.raises(StoreBusyError, match="bezet"):
+            store.update_provision("V001", {"name": "Nu"}, expected_version=1, user="t")
+    finally:
+        other.rollback()
+        other.close()
+    assert differing(before, snapshot(store)) == []
     assert store.update_provision("V001", {"name": "Nu"}, expected_version=1, user="t") == 2
 
 
@@ -339,6 +350,8 @@ def test_an_empty_database_opened_without_create_says_what_to_do(postgres_url):
     assert _tables_in(postgres_url) == {"spatial_ref_sys"}
     store = open_store(postgres_url)  # with create: the schema is made
     assert isinstance(store, PostgisStore) and store.counts()["schema_version"] == 10
+    short = open_store(postgres_url.replace("postgresql://", "postgres://"), create=False)  # libpq's other scheme
+    assert isinstance(short, PostgisStore) and short.counts() == store.counts()
     with pytest.raises(StoreError, match="bevat al een Steunkaart-opslag"):
         PostgisStore.create_new(postgres_url)
 

@@ -115,3 +115,25 @@ def test_every_page_works_in_every_state(state_files, tmp_path, monkeypatch, sta
                              expected=lambda page: expected_messages(state, page, role))
     if state == "netwerken" and ROLES[role].sees_persons:
         assert NO_NETWORKS not in texts["pages/netwerken.py"]
+
+
+PG_CASES = [("leeg", "beheerder"), *(("netwerken", role) for role in ROLES)]
+
+
+@pytest.mark.parametrize(("state", "role"), PG_CASES)
+def test_every_page_works_on_postgis(state_files, pg_server, monkeypatch, state, role):
+    """The same pages on PostgreSQL/PostGIS: the state's store copied into a new database (cli.py copy-store)."""
+    from data.postgis import close_connections
+    from data.store_copy import copy_store
+
+    url = pg_server.new_database()
+    try:
+        copy_store(str(state_files[state]), url)
+        monkeypatch.setenv("STEUNKAART_STORE", url)
+        texts = visit_every_page(ROLES[role], where=f"op PostGIS in staat '{state}'",
+                                 expected=lambda page: expected_messages(state, page, role))
+        if state == "netwerken" and ROLES[role].sees_persons:
+            assert NO_NETWORKS not in texts["pages/netwerken.py"]
+    finally:
+        close_connections()
+        pg_server.drop_database(url)

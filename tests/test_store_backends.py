@@ -11,7 +11,9 @@ CI) like the other PostgreSQL tests when no PostGIS server can be started.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 
 import geopandas as gpd
@@ -30,7 +32,7 @@ from data.postgis import PostgisStore
 from data.provision_types import PROVISION_TYPES, ProvisionType, suitability_frame, suitability_from_frame
 from data.schema import BATCHED_TABLES, SCHEMA_VERSION, TABLES
 from data.store import DemoStoreError, GeoPackageStore, SqlStore, file_sha256
-from data.store_api import StoreBackend, open_store
+from data.store_api import StoreBackend, open_store, store_at
 from tests.backends import as_stored_geometry, assert_read_back, comparable, differing, snapshot
 from tests.towns import ORIGIN_RD, SIDE_M, build_state, write_town_files
 from tests.towns import import_provisions as import_town_provisions
@@ -755,6 +757,48 @@ def test_accounts_sign_in_count_failures_and_lock(backend_town):
     assert "geblokkeerd" in reasons and "wachtwoord" in reasons
     assert auth.read_users(store)["username"].tolist() == ["beheer", "wijk0"]
     assert "password_hash" not in auth.read_users(store).columns
+    # The administrator gives a new password (which lifts the lock) and another role: the sessions end.
+    auth.update_user(store, "wijk0", by="beheer", role="gebiedsverbinder", password="een heel ander wachtwoord")
+    row = store.read_table("users").set_index("username").loc["wijk0"]
+    assert (row["role"], row["session_epoch"], row["failed_attempts"]) == ("gebiedsverbinder", 1, 0)
+    assert pd.isna(row["locked_until"])
+    assert auth.authenticate(store, "wijk0", "een heel ander wachtwoord").epoch == 1
+    with pytest.raises(DataValidationError, match="altijd een actieve beheerder"):
+        auth.update_user(store, "beheer", by="beheer", active=False)
+    assert auth.current_user(store, "beheer").role == "beheerder"
+
+
+def test_two_first_administrators_at_once_give_one(backend_store, monkeypatch):
+    """The first-run step on a fresh install, by two people at the same moment: the check 'no account yet' and
+    the new account are one transaction under the write lock, so the second is refused. The first is held
+    inside its transaction (after its insert) until the second has had every chance to pass the check."""
+    store = backend_store
+    real_audit = store_module._audit
+    inside = threading.Barrier(2, timeout=3)
+
+    def audit_after_waiting(conn, user, action, target, details):
+        if action == "nieuwe-gebruiker":
+            with contextlib.suppress(threading.BrokenBarrierError):
+                inside.wait()  # both inside their transaction at once: only possible without the lock
+        real_audit(conn, user, action, target, details)
+
+    monkeypatch.setattr(store_module, "_audit", audit_after_waiting)
+    outcome: dict[str, object] = {}
+
+    def first_run(name: str) -> None:
+        try:
+            auth.create_user(store_at(store.location), name, "beheerder", (), PASSWORD, by=name, only_first=True)
+            outcome[name] = "aangemaakt"
+        except DataValidationError as exc:
+            outcome[name] = str(exc)
+
+    threads = [threading.Thread(target=first_run, args=(name,)) for name in ("anna", "bram")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcome.values(), key=len) == ["aangemaakt", "Er is al een beheerder; meld u aan."], outcome
+    assert len(store.read_table("users")) == 1
 
 
 # --------------------------------------------------------------------------- wijkagenda, initiatives, aftercare
