@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -604,3 +605,75 @@ def test_the_data_version_is_a_counter_of_data_writes(postgres_url, tmp_path):
     assert other.data_version() == first  # a view in the audit log does not empty the caches
     other.update_provision("V001", {"name": "Kern"}, expected_version=1, user="t")
     assert store.data_version() == first + 1
+
+
+def test_two_server_processes_keep_optimistic_locking_and_see_each_others_imports(postgres_url, tmp_path):
+    """As two app servers behind a proxy: a second Python process on the same database (loopback)."""
+    import subprocess
+    import sys
+
+    _pg_town(postgres_url, tmp_path)
+    mine = PostgisStore(postgres_url)
+    seen = int(mine.read_table("provisions").set_index("provision_id").loc["V002", "version"])  # form opened
+    other = (
+        "import sys, pandas as pd\n"
+        "from data.store_api import open_store\n"
+        "s = open_store(sys.argv[1], create=False)\n"
+        "v = int(s.read_table('provisions').set_index('provision_id').loc['V002', 'version'])\n"
+        "print(s.update_provision('V002', {'name': 'JC Haven (server B)'}, expected_version=v, user='b'))\n"
+        "r = s.import_postcodes(pd.DataFrame({'postcode': ['1999AB'], 'buurt_code': ['BU19990001']}), "
+        "user='b', source='pc.csv')\n"
+        "print(r['import'])\n")
+    done = subprocess.run([sys.executable, "-c", other, postgres_url], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    new_version, batch = (int(x) for x in done.stdout.split())
+    assert new_version == seen + 1
+    with pytest.raises(ConflictError, match="intussen door iemand anders gewijzigd"):
+        mine.update_provision("V002", {"name": "JC Haven (server A)"}, expected_version=seen, user="a")
+    row = mine.read_table("provisions").set_index("provision_id").loc["V002"]
+    assert (row["name"], int(row["version"])) == ("JC Haven (server B)", seen + 1)
+    assert mine.read_table("postcodes")["postcode"].tolist() == ["1999AB"]
+    assert int(mine.read_batches().iloc[0]["batch_id"]) == batch
+
+
+def test_the_map_draws_from_postgis_in_a_real_browser(chromium, demo_store_file, postgres_url, tmp_path):
+    """`make run STORE=postgresql://...`: the app on the PostGIS copy of the demo draws its buurten in Chromium,
+    and no request leaves for another host."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.browser import chromium_page, map_frame
+
+    copy_store(str(demo_store_file), postgres_url)
+    port = free_port()
+    env = {**os.environ, "STEUNKAART_STORE": postgres_url, "STEUNKAART_TILES": "geen"}
+    root = Path(__file__).resolve().parents[1]
+    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - open while the server runs
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port",
+                             str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "streamlit.log").read_text()
+                time.sleep(0.3)
+        with chromium_page(chromium) as page:
+            hosts = set()
+            page.on("request", lambda r: hosts.add(r.url.split("/")[2]))
+            page.goto(f"http://127.0.0.1:{port}/")
+            frame = map_frame(page)
+            buurten = len(store_at(postgres_url).read_areas("buurt"))
+            assert frame.locator("path.sk-area").count() >= buurten > 0
+            assert hosts <= {f"127.0.0.1:{port}"}, hosts
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
