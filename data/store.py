@@ -300,11 +300,16 @@ class SqlStore:
 
     def read_table(self, name: str) -> pd.DataFrame | gpd.GeoDataFrame:
         """Return one table; feature layers come back as a GeoDataFrame in EPSG:28992."""
+        return self._read_rows(name)
+
+    def _read_rows(self, name: str, where: str = "", params: tuple = ()) -> pd.DataFrame | gpd.GeoDataFrame:
+        """The rows of one table matching ``where`` (all without), with the dtypes of :meth:`read_table`."""
         table = _table(name)
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         geom = ', "geom"' if table.geometry_type else ""
         with self._connection() as conn:
-            frame = read_frame(conn, f'SELECT {cols}{geom} FROM "{name}" ORDER BY fid')
+            frame = read_frame(conn, f'SELECT {cols}{geom} FROM "{name}"{f" WHERE {where}" if where else ""} '
+                                     "ORDER BY fid", params)
         bools = _BOOL_COLUMNS.get(name, ())
         for col, sqltype in table.columns:
             if col in bools:
@@ -1098,7 +1103,7 @@ class SqlStore:
         Returns the new version. Raises ConflictError when the stored version differs
         (optimistic locking: the second of two simultaneous edits is refused, not merged).
         """
-        current = self.read_table("provisions").set_index("provision_id")
+        current = self._read_rows("provisions", "provision_id = ?", (provision_id,)).set_index("provision_id")
         if provision_id not in current.index:
             raise StoreError(f"Voorziening {provision_id} bestaat niet (meer).")
         before = current.loc[provision_id]
@@ -1140,7 +1145,7 @@ class SqlStore:
 
     def delete_provision(self, provision_id: str, *, expected_version: int, user: str) -> None:
         """Delete one provision (with the same optimistic locking) and audit what it was."""
-        current = self.read_table("provisions").set_index("provision_id")
+        current = self._read_rows("provisions", "provision_id = ?", (provision_id,)).set_index("provision_id")
         if provision_id not in current.index:
             raise StoreError(f"Voorziening {provision_id} bestaat niet (meer).")
         with self._transaction() as conn:

@@ -666,16 +666,16 @@ def test_a_conflict_names_the_version_stored_now(backend_town, monkeypatch):
     names the version the other one stored, not the version it read itself a moment before."""
     store = backend_town
     other = type(store).open(store.location, create=False)
-    read = store.read_table
+    read = store._read_rows
     raced = []
 
-    def read_then_the_other_saves(name):
-        frame = read(name)
+    def read_then_the_other_saves(name, *args):
+        frame = read(name, *args)
         if name == "provisions" and not raced:
             raced.append(other.update_provision("V001", {"name": "Door de ander"}, expected_version=1, user="b"))
         return frame
 
-    monkeypatch.setattr(store, "read_table", read_then_the_other_saves)
+    monkeypatch.setattr(store, "_read_rows", read_then_the_other_saves)
     with pytest.raises(ConflictError, match="intussen door iemand anders gewijzigd") as caught:
         store.update_provision("V001", {"name": "Door mij"}, expected_version=1, user="a")
     assert raced == [2]
