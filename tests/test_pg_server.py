@@ -135,3 +135,37 @@ def test_deploy_sql_gives_the_app_role_append_only_audit(pg_server, postgres_url
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute("DROP ROLE steunkaart_test_other")
+
+
+def test_the_app_role_works_the_store_that_the_owner_made(pg_server, postgres_url, tmp_path):
+    """The recipe end to end: the owner creates the store, grants.sql, then the app servers' role imports a
+    municipality (temporary tables included), edits and undoes; it cannot create the store itself."""
+    from data.errors import StoreError
+    from data.postgis import PostgisStore, close_connections
+    from data.store_api import open_store
+    from tests.towns import build_state, write_town_files
+
+    done = _psql(pg_server, postgres_url, "init.sql", "owner_password=eigenaar", "app_password=app")
+    assert done.returncode == 0, done.stderr
+    owner = postgres_url.replace("postgres@", "steunkaart_owner@")
+    app = postgres_url.replace("postgres@", "steunkaart_app@")
+    with pytest.raises(StoreError, match="mag in deze database geen tabellen maken"):
+        PostgisStore.create_new(app)
+    PostgisStore.create_new(owner)
+    done = _psql(pg_server, owner, "grants.sql")
+    assert done.returncode == 0, done.stderr
+    try:
+        store = build_state(open_store(app, create=False), write_town_files(tmp_path / "bron"), "netwerken")
+        counts = store.counts()
+        assert counts["areas"] > 0 and counts["persons"] > 0 and counts["ties"] > 0
+        provision = store.read_table("provisions").iloc[0]
+        assert store.update_provision(provision["provision_id"], {"name": "Nieuwe naam"},
+                                      expected_version=int(provision["version"]), user="app") == 2
+        last = int(store.read_batches().iloc[0]["batch_id"])
+        store.undo_batch(last, user="app")
+        assert store.read_table("provisions").set_index("provision_id").loc[provision["provision_id"], "name"] \
+            == provision["name"]
+        with psycopg.connect(app, autocommit=True) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM audit")
+    finally:
+        close_connections()

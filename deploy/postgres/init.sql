@@ -33,7 +33,8 @@ CREATE EXTENSION IF NOT EXISTS postgis;
 
 -- Only the two roles (and superusers) may connect to this database.
 REVOKE ALL ON DATABASE :"DBNAME" FROM PUBLIC;
-GRANT CONNECT ON DATABASE :"DBNAME" TO steunkaart_owner, steunkaart_app;
+-- TEMPORARY: imports use a temporary table for the codes they replace.
+GRANT CONNECT, TEMPORARY ON DATABASE :"DBNAME" TO steunkaart_owner, steunkaart_app;
 
 -- The schema belongs to steunkaart_owner; the app may use it but not create anything in it.
 ALTER SCHEMA public OWNER TO steunkaart_owner;
