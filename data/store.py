@@ -1833,12 +1833,15 @@ def _prepare_rows(table: Table, frame: pd.DataFrame) -> tuple[list[str], list[tu
                 column=table.unique[0],
             )
     values = []
+    text = {c: t.split()[0] == "TEXT" for c, t in table.columns}
     for col in columns:
         series = frame[col]
         if pd.api.types.is_datetime64_any_dtype(series):
             series = series.dt.strftime("%Y-%m-%d")
         elif pd.api.types.is_bool_dtype(series):
             series = series.astype("Int64")
+        elif text.get(col) and pd.api.types.is_numeric_dtype(series):
+            series = series.astype("string")  # as SQLite's TEXT affinity stores a number (PostgreSQL refuses one)
         obj = series.astype(object)
         values.append(obj.where(series.notna(), None).tolist())
     if table.geometry_type:
@@ -2046,6 +2049,7 @@ def _delete_keeping(conn: sqlite3.Connection, name: str, where: str, params: lis
     """Delete the rows matching ``where`` (once per parameter tuple); with a batch, keep them for its undo."""
     if not params:
         return 0
+    params = _text_keys(where, params, name)
     where, params = _as_key_set(conn, where, params, name)
     _copy_for_undo(conn, name, where, params, batch_id)
     before = conn.total_changes
@@ -2073,6 +2077,21 @@ def _as_key_set(conn: sqlite3.Connection, where: str, params: list[tuple],
 _KEY_PART = re.compile(r'"?(\w+)"? (=|IS) \?')
 _ARRAY_TYPES = {"INTEGER": "bigint[]", "REAL": "double precision[]"}
 _NULL_STANDIN = {"INTEGER": "-9223372036854775807", "REAL": "-1e308"}
+
+
+def _text_keys(where: str, params: list[tuple], table: str) -> list[tuple]:
+    """Key values for TEXT columns as text (a person id given as the number 5 is the stored '5'), as SQLite's column
+    affinity compares them; PostgreSQL has no text = integer."""
+    parts = [_KEY_PART.fullmatch(p.strip()) for p in re.split(r"\s+AND\s+", where.strip())]
+    if not all(parts) or table not in TABLES:
+        return params
+    types = dict(TABLES[table].columns)
+    text = [types.get(m.group(1), "").split()[:1] == ["TEXT"] for m in parts]
+    if not any(text) or all(isinstance(v, str) or v is None
+                            for p in params for v, t in zip(p, text, strict=False) if t):
+        return params
+    return [tuple(str(v) if t and v is not None and not isinstance(v, str) else v
+                  for v, t in zip(p, text, strict=False)) for p in params]
 
 
 def _pg_key_arrays(where: str, params: list[tuple], table: str | None) -> tuple[str, list[tuple]]:
@@ -2103,6 +2122,7 @@ def _copy_for_undo(conn: sqlite3.Connection, name: str, where: str, params: list
     """Keep a copy of the rows matching ``where`` as they are now, for the undo of ``batch_id``."""
     if batch_id is None or not params:
         return
+    params = _text_keys(where, params, name)
     where, params = _as_key_set(conn, where, params, name)
     cols = _stored_columns(_table(name))
     conn.executemany(f'INSERT INTO "undo_{name}" ({cols}, "undo_batch") SELECT {cols}, {int(batch_id)} '

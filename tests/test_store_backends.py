@@ -925,3 +925,20 @@ def test_the_stored_geometry_is_the_written_one(backend_town, town_files):
     assert shapely.equals_exact(stored.geometry.to_numpy(), written, tolerance=0).all()
     assert comparable(stored["name"]) == comparable(imported["name"])
     assert file_sha256(town_files["buurten"]) == backend_town.read_batches().iloc[-1]["sha256"]
+
+
+def test_person_ids_given_as_numbers_are_stored_as_their_text(backend_town):
+    """A caller of the API with integer ids (not the file readers, which give text): stored as '5' on both stores,
+    as SQLite's TEXT column does, and replaced by the same numbers again."""
+    store = backend_town
+    buurt = store.read_areas("buurt")["area_code"].iloc[0]
+    persons = pd.DataFrame({"person_id": [905, 906], "buurt_code": [buurt, buurt], "age_band": ["65-74", "75-84"]})
+    ties = pd.DataFrame({"ego_id": [905], "alter_id": [906], "role": ["buur"], "alter_key": ["k1"]})
+    before = len(store.read_table("persons"))
+    for _ in range(2):
+        store.merge_network(persons, ties, user="api", source="api")
+    stored = store.read_table("persons")
+    assert len(stored) == before + 2
+    assert {"905", "906"} <= set(stored["person_id"])
+    mine = store.read_table("ties").query("ego_id == '905'")
+    assert mine["alter_id"].tolist() == ["906"]
