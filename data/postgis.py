@@ -38,6 +38,7 @@ from data.store import (
     _now_iso,
     _seed_provision_types,
     _seed_suitability,
+    bump_data_version,
 )
 
 # One number for pg_advisory_xact_lock: every Steunkaart writer on this database takes it.
@@ -355,8 +356,7 @@ class PostgisStore(SqlStore):
                     conn.execute("SELECT pg_advisory_xact_lock(?)", (_WRITE_LOCK,))
                 yield conn
                 if data:
-                    conn.execute("UPDATE steunkaart_meta SET value = (value::bigint + 1)::text "
-                                 "WHERE key = 'data_version'")
+                    bump_data_version(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

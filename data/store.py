@@ -1457,14 +1457,12 @@ class GeoPackageStore(SqlStore):
     def name(self) -> str:
         return self.path.name
 
-    def data_version(self) -> float:
-        """When the file last changed: in WAL mode a commit first lands in the -wal file next to it."""
-        mtime = os.path.getmtime(self.path)
-        with contextlib.suppress(OSError):
-            wal = os.stat(f"{self.path}-wal")
-            if wal.st_size:  # an empty -wal is only made by a reader opening the file
-                mtime = max(mtime, wal.st_mtime)
-        return mtime
+    def data_version(self) -> int:
+        """A counter in ``steunkaart_meta`` that every data write bumps in its own transaction (a sign-in or an audit
+        entry does not): the key of the pages' caches, the same on every server process that opens the file."""
+        with self._connection() as conn:
+            row = conn.execute("SELECT value FROM steunkaart_meta WHERE key = 'data_version'").fetchone()
+        return int(row[0]) if row else 0
 
     # ---------------------------------------------------------------- opening and schema
 
@@ -1620,6 +1618,8 @@ class GeoPackageStore(SqlStore):
                 raise StoreBusyError(_BUSY_MESSAGE) from exc
             try:
                 yield conn
+                if data:
+                    bump_data_version(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -1668,6 +1668,7 @@ class GeoPackageStore(SqlStore):
         problem = _check_copy(copy)
         if problem:
             raise StoreError(f"'{copy.name}' kan niet worden teruggezet: {problem}. Er is niets gewijzigd.")
+        previous = cls(target).data_version() if target.exists() else 0
         fd, staged_name = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}herstel-", suffix=".gpkg", dir=target.parent)
         os.close(fd)
         staged = Path(staged_name)
@@ -1688,7 +1689,10 @@ class GeoPackageStore(SqlStore):
             for leftover in (staged, *(Path(f"{staged}{suffix}") for suffix in _COMPANIONS)):
                 leftover.unlink(missing_ok=True)
         store = cls(target)
-        with store._transaction() as conn:
+        with store._transaction(data=False) as conn:
+            # Past every version the replaced store had: no page cache can take the restored data for old data.
+            restored = conn.execute("SELECT value FROM steunkaart_meta WHERE key = 'data_version'").fetchone()
+            set_meta(conn, "data_version", str(max(previous, int(restored[0]) if restored else 0) + 1))
             _audit(conn, user, "herstel-reservekopie", copy.name,
                    {"bestand": copy.name, "sha256": file_sha256(copy),
                     "vorige_opslag": safety.name if safety else None})
@@ -1925,6 +1929,16 @@ def _audit(conn: sqlite3.Connection, user: str, action: str, target: str, detail
         "INSERT INTO audit (at, user, action, target, details) VALUES (?, ?, ?, ?, ?)",
         (_now_iso(), user, action, target, json.dumps(details, ensure_ascii=False, default=str)),
     )
+
+
+def bump_data_version(conn) -> int:
+    """Count one data write (inside its transaction); stores made before the counter start at 1."""
+    cur = conn.execute("UPDATE steunkaart_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+                       "WHERE key = 'data_version'")
+    if cur.rowcount == 0:
+        conn.execute("INSERT INTO steunkaart_meta (key, value) VALUES ('data_version', '1')")
+        return 1
+    return int(conn.execute("SELECT value FROM steunkaart_meta WHERE key = 'data_version'").fetchone()[0])
 
 
 def _audit_many(conn: sqlite3.Connection, user: str, action: str, entries: list[tuple[str, dict]]) -> None:

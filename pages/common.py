@@ -60,6 +60,10 @@ def current_user() -> str:
     return user.username if user else "?"
 
 
+# Entries per cached loader: the latest data versions for each user scope in use at once; older versions go.
+CACHE_ENTRIES = 64
+
+
 def store_path() -> str:
     """Return the configured store path as a string."""
     return store_location()
@@ -281,22 +285,22 @@ def _version(store):
     return store.data_version()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _areas(path: str, mtime: float, level: str) -> gpd.GeoDataFrame:
     return _public(path).read_areas(level)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _area_values(path: str, mtime: float) -> pd.DataFrame:
     return _public(path).read_area_values()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _area_index(path: str, mtime: float) -> pd.DataFrame:
     return pd.DataFrame(_public(path).read_table("areas").drop(columns="geometry"))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _counts(path: str, mtime: float) -> dict:
     return _public(path).counts()
 
@@ -322,12 +326,12 @@ def load_area_index() -> pd.DataFrame:
     return _area_index(store.location, _version(store))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _provisions(path: str, mtime: float) -> gpd.GeoDataFrame:
     return _public(path).read_table("provisions")
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _provision_types(path: str, mtime: float) -> dict:
     return _public(path).read_provision_types()
 
@@ -339,7 +343,7 @@ def load_provision_types() -> dict:
     return _provision_types(store.location, _version(store))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _suitability(path: str, mtime: float) -> dict:
     return _public(path).read_suitability()
 
@@ -416,7 +420,7 @@ def _signal_groups(path: str, mtime: float, rules, scope: tuple) -> pd.DataFrame
     return _scoped(path, scope).signal_groups(rules)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _signal_share(path: str, mtime: float, rules, scope: tuple) -> pd.DataFrame:
     return _scoped(path, scope).signal_share(rules)
 
@@ -435,7 +439,7 @@ def load_signal_share(rules=None) -> pd.DataFrame:
     return _signal_share(store.location, _version(store), rules, _scope(store.user))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _match_totals(path: str, mtime: float, key: str, _provisions: gpd.GeoDataFrame, rules, scope: tuple) -> dict:
     store = _scoped(path, scope)
     return store.match_totals(_provisions, store.read_areas("buurt"), rules)
@@ -465,7 +469,7 @@ def load_adjacency():
     return _adjacency(store.location, _version(store))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _participation_counts(path: str, mtime: float, scope: tuple) -> pd.Series:
     return _scoped(path, scope).participation_counts()
 
@@ -477,7 +481,7 @@ def load_participation_counts() -> pd.Series:
     return _participation_counts(store.location, _version(store), _scope(store.user))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _outcome_summary(path: str, mtime: float, before: str, after: str, by: str, scope: tuple) -> pd.DataFrame:
     return _scoped(path, scope).outcome_summary(before=before, after=after, by=by)
 
@@ -490,7 +494,7 @@ def load_outcome_summary(before: str = "T0", after: str = "T1", by: str = "provi
     return _outcome_summary(store.location, _version(store), before, after, by, _scope(store.user))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _group_contact(path: str, mtime: float, moment: str, scope: tuple) -> pd.DataFrame:
     return _scoped(path, scope).group_contact_summary(moment=moment)
 
@@ -502,7 +506,7 @@ def load_group_contact(moment: str = "T2") -> pd.DataFrame:
     return _group_contact(store.location, _version(store), moment, _scope(store.user))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _outcome_periods(path: str, mtime: float, scope: tuple) -> pd.DataFrame:
     return _scoped(path, scope).outcome_periods()
 
@@ -514,7 +518,7 @@ def load_outcome_periods() -> pd.DataFrame:
     return _outcome_periods(store.location, _version(store), _scope(store.user))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _table(path: str, mtime: float, name: str, scope: tuple) -> pd.DataFrame:
     return _scoped(path, scope).read_table(name)
 

@@ -20,6 +20,7 @@ import streamlit as st
 from data.export import FMT_INT, decimals_format, explanation_frame
 from data.formatting import MISSING_LABELS, NO_DATA
 from data.indicators import BY_NAME, NO_BASE_STATUS
+from pages.common import CACHE_ENTRIES
 
 LEVELS = {"buurt": "Buurten", "wijk": "Wijken"}
 DEFAULT_INDICATOR = "percentage_personen_65_jaar_en_ouder"
@@ -320,7 +321,7 @@ def _figure(path: str, mtime: float, level: str, indicator: str, year: int | Non
     return figure_values(_area_values(path, mtime), areas["area_code"], indicator, year=year, per_1000_on=per_1000_on)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _years(path: str, mtime: float, level: str, indicator: str) -> list[int]:
     from pages.common import _area_values, _areas
 
@@ -365,7 +366,7 @@ def _map(path: str, mtime: float, level: str, indicator: str, year: int | None, 
     return choropleth_map(shown, "_figure", legend="outside", **options)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _initiatives(path: str, mtime: float):
     """Residents' initiatives (the wijkagenda's map layer; no person data, every role)."""
     from pages.common import _public
@@ -505,7 +506,7 @@ def zoom_for(bounds: list[list[float]], *, width_px: int = 700, height_px: int =
     return int(np.clip(np.floor(zoom), 12, 17))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _postcodes(path: str, mtime: float) -> pd.DataFrame | None:
     from data.errors import DataValidationError
     from data.sql import DATABASE_ERRORS

@@ -220,6 +220,33 @@ def test_the_page_caches_see_a_commit_that_is_still_in_the_wal_file(town_store):
     with held_read(town_store.path, 1.0):  # a reader keeps SQLite from folding the -wal file back
         before, main = _version(town_store), os.path.getmtime(town_store.path)
         time.sleep(0.02)
-        town_store.log("t", "test", "x")
+        town_store.save_scenario("proef", "{}", user="t")
         assert os.path.getmtime(town_store.path) == main  # the file itself did not change yet ...
-        assert _version(town_store) > before  # ... but the loaders' key did
+        assert _version(town_store) == before + 1  # ... but the loaders' key did
+
+
+def test_sign_ins_and_audit_entries_leave_the_page_caches_alone(town_store):
+    """Issue 19: the caches' key counts data writes only; a sign-in or a logged view does not empty them."""
+    from data import auth
+    from pages.common import _version
+
+    auth.create_user(town_store, "teller", "beheerder", (), "correct horse battery", by="test")
+    before = _version(town_store)
+    town_store.log("t", "bekijk-netwerk", "P0001")
+    assert auth.authenticate(town_store, "teller", "correct horse battery") is not None
+    with pytest.raises(auth.SignInError):  # refused, and counted in the account: still no data write
+        auth.authenticate(town_store, "teller", "fout wachtwoord")
+    assert _version(town_store) == before
+    town_store.save_scenario("proef", "{}", user="t")
+    assert _version(town_store) == before + 1
+
+
+def test_a_restored_store_gets_a_data_version_past_the_one_it_replaces(town_store, tmp_path):
+    """A backup carries an older counter; after the restore the caches must not take its data for data they hold."""
+    copy = town_store.backup_to(tmp_path / "kopie.gpkg")
+    for i in range(3):
+        town_store.save_scenario(f"na-de-kopie-{i}", "{}", user="t")
+    before = town_store.data_version()
+    GeoPackageStore.restore_from(copy, town_store.path, user="t")
+    assert town_store.data_version() > before
+    assert "na-de-kopie-0" not in set(town_store.read_scenarios()["name"])
