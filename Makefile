@@ -42,8 +42,9 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
 
-bench: $(VENV)/.installed
-	$(PY) bench/bench_store.py
+# Every bench in one run (igraph and PySAL access are the peers: dev pins), ending with one summary table.
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run_all.py
 
 clean:
 	rm -rf $(VENV) var static .pytest_cache

@@ -111,7 +111,8 @@ def national_buurten(n: int, rng: np.random.Generator) -> tuple[gpd.GeoDataFrame
     r, c = np.divmod(np.arange(n), cols)
     gm = (r // 10) * ((cols + 9) // 10) + c // 10 + 1
     wk = ((r % 10) // 3) * 4 + (c % 10) // 3
-    codes = np.array([f"BU{g:04d}{k:02d}{b:02d}" for g, k, b in zip(gm, wk, np.arange(n) % 100, strict=True)])
+    within = pd.Series(np.arange(n)).groupby([gm, wk]).cumcount().to_numpy()  # the buurt's number in its wijk
+    codes = np.array([f"BU{g:04d}{k:02d}{b:02d}" for g, k, b in zip(gm, wk, within, strict=True)])
     areas = gpd.GeoDataFrame({
         "area_code": codes, "name": [f"Buurt {i}" for i in range(n)], "level": "buurt",
         "wijk_code": [f"WK{g:04d}{k:02d}" for g, k in zip(gm, wk, strict=True)],

@@ -83,7 +83,8 @@ def store_secret(store) -> bytes:
     with store._connection() as conn:
         row = conn.execute(query, (SECRET_META_KEY,)).fetchone()
     if row is None:
-        with store._transaction() as conn:
+        # Not a data write: the data version (the key of every cache) stays; nothing cached used a secret yet.
+        with store._transaction(data=False) as conn:
             conn.execute("INSERT OR IGNORE INTO steunkaart_meta (key, value) VALUES (?, ?)",
                          (SECRET_META_KEY, secrets.token_hex(32)))
             row = conn.execute(query, (SECRET_META_KEY,)).fetchone()

@@ -47,6 +47,11 @@ Suitability
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import threading
+from collections import OrderedDict
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -124,6 +129,30 @@ def effective_reach_m(provisions: pd.DataFrame, catalogue: dict | None = None) -
     return np.where(np.isfinite(own) & (own > 0), own, default)
 
 
+_TREES: OrderedDict[bytes, cKDTree] = OrderedDict()
+_TREES_KEPT = 8
+_BALL_QUERY_MAX = 2_000  # up to this many provisions, ball queries beat a dual-tree distance matrix
+_TREES_LOCK = threading.Lock()  # the app's sessions run in threads
+
+
+def _tree(xy: np.ndarray) -> cKDTree:
+    """A k-d tree of the points, reused for the same points: every provision type (and every decay) of a
+    run queries the same buurten, so their tree is built once instead of once per call."""
+    xy = np.ascontiguousarray(xy, dtype=float)
+    key = hashlib.blake2b(xy.tobytes(), digest_size=16).digest() + str(xy.shape).encode()
+    with _TREES_LOCK:
+        tree = _TREES.get(key)
+        if tree is not None:
+            _TREES.move_to_end(key)
+            return tree
+    tree = cKDTree(xy)
+    with _TREES_LOCK:
+        _TREES[key] = tree
+        while len(_TREES) > _TREES_KEPT:
+            _TREES.popitem(last=False)
+    return tree
+
+
 def catchment_pairs(demand_xy: np.ndarray, supply_xy: np.ndarray, reach_m: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All (demand i, supply j, distance) pairs with ``hypot(dx, dy) <= reach_m[j]``.
@@ -138,11 +167,20 @@ def catchment_pairs(demand_xy: np.ndarray, supply_xy: np.ndarray, reach_m: np.nd
     sj = np.flatnonzero(np.isfinite(supply_xy).all(axis=1) & np.isfinite(reach_m) & (reach_m >= 0))
     if len(di) == 0 or len(sj) == 0:
         return empty
-    # Candidates within the largest reach plus a margin; the exact test is on np.hypot below.
-    margin = float(reach_m[sj].max()) * (1 + 1e-9) + 1e-6
-    pairs = cKDTree(demand_xy[di]).sparse_distance_matrix(cKDTree(supply_xy[sj]), max_distance=margin,
-                                                          output_type="ndarray")  # includes distance 0
-    i, j = di[pairs["i"].astype(np.int64)], sj[pairs["j"].astype(np.int64)]
+    tree = _tree(demand_xy[di])
+    if len(sj) <= _BALL_QUERY_MAX:
+        # Few provisions (a type of a national run): one ball per provision with its own reach (plus a
+        # margin; the exact test is on np.hypot below), in the demand points' tree.
+        balls = tree.query_ball_point(supply_xy[sj], r=reach_m[sj] * (1 + 1e-9) + 1e-6)
+        counts = np.fromiter(map(len, balls), dtype=np.int64, count=len(balls))
+        i = di[np.fromiter(itertools.chain.from_iterable(balls), dtype=np.int64, count=int(counts.sum()))]
+        j = np.repeat(sj, counts)
+    else:
+        # Candidates within the largest reach plus a margin; the exact test is on np.hypot below.
+        margin = float(reach_m[sj].max()) * (1 + 1e-9) + 1e-6
+        pairs = tree.sparse_distance_matrix(cKDTree(supply_xy[sj]), max_distance=margin,
+                                            output_type="ndarray")  # includes distance 0
+        i, j = di[pairs["i"].astype(np.int64)], sj[pairs["j"].astype(np.int64)]
     d = np.hypot(demand_xy[i, 0] - supply_xy[j, 0], demand_xy[i, 1] - supply_xy[j, 1])
     keep = d <= reach_m[j]
     i, j, d = i[keep], j[keep], d[keep]

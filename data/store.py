@@ -42,11 +42,17 @@ from data.schema import (
     Table,
 )
 from data.sql import (
+    BLOB,
+    DATE,
     INTEGRITY_ERRORS,
     SqliteConnection,
+    column_kind,
     column_names,
+    frame_from_arrow,
+    inline_params,
     is_postgres,
     read_frame,
+    read_gpkg_arrow,
     set_meta,
     table_names,
 )
@@ -303,8 +309,29 @@ class SqlStore:
         return self._read_rows(name)
 
     def _read_rows(self, name: str, where: str = "", params: tuple = ()) -> pd.DataFrame | gpd.GeoDataFrame:
-        """The rows of one table matching ``where`` (all without), with the dtypes of :meth:`read_table`."""
+        """The rows of one table matching ``where`` (all without), with the dtypes of :meth:`read_table`.
+
+        Read as Arrow columns where the backend can (:meth:`_read_arrow`), else through Python tuples
+        (:meth:`_read_rows_tuples`); both give the same frame.
+        """
         table = _table(name)
+        kinds = _column_kinds(table)
+        arrow = self._read_arrow(table, kinds, where, tuple(params or ()))
+        if arrow is None:
+            return self._read_rows_tuples(table, where, params)
+        frame, geometry = arrow
+        if table.geometry_type:
+            return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS_EPSG)
+        return frame
+
+    def _read_arrow(self, table: Table, kinds: dict[str, str], where: str,
+                    params: tuple) -> tuple[pd.DataFrame, np.ndarray | None] | None:
+        """``(frame, geometries)`` read as Arrow columns, or None when this backend or query cannot (then tuples)."""
+        return None
+
+    def _read_rows_tuples(self, table: Table, where: str = "", params: tuple = ()) -> pd.DataFrame | gpd.GeoDataFrame:
+        """:meth:`_read_rows` through the DB-API: Python tuples, pandas' inference, then the store's casts."""
+        name = table.name
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         geom = ', "geom"' if table.geometry_type else ""
         with self._connection() as conn:
@@ -1435,6 +1462,55 @@ class SqlStore:
             _audit(conn, user, "verwijder-demo", GEMEENTE_CODE, {"verwijderd": removed})
         return removed
 
+    # ---------------------------------------------------------------- derived: map geometry (a cache, not data)
+
+    MAP_GEOMETRY_TABLE = "steunkaart_map_geometry"  # derived data: not in TABLES, never copied or undone
+
+    def read_map_geometry(self, key: str) -> dict | None:
+        """The browser geometry cached under ``key`` (see :func:`mapping.simplify.cached_web_geometries`), or None.
+
+        Returns ``{"data_version", "fingerprint", "codes", "payload"}``; None when nothing is cached or the cache
+        cannot be read (no table yet, a store without it): the caller then simplifies itself.
+        """
+        from data.sql import DATABASE_ERRORS
+
+        try:
+            with self._connection() as conn:
+                if self.MAP_GEOMETRY_TABLE not in table_names(conn):
+                    return None
+                row = conn.execute(f'SELECT data_version, fingerprint, codes, payload FROM "{self.MAP_GEOMETRY_TABLE}" '
+                                   "WHERE cache_key = ?", (key,)).fetchone()
+        except (StoreError, *DATABASE_ERRORS):
+            return None
+        if row is None:
+            return None
+        return {"data_version": int(row[0]), "fingerprint": str(row[1]), "codes": str(row[2]),
+                "payload": bytes(row[3])}
+
+    def write_map_geometry(self, key: str, *, data_version: int, fingerprint: str, codes: str,
+                           payload: bytes) -> bool:
+        """Cache browser geometry under ``key`` for ``data_version``; derived data, so the data version stays.
+
+        Returns False (and changes nothing) when the store cannot be written now (read-only, busy, no right to
+        create the table): the map is drawn anyway.
+        """
+        from data.sql import DATABASE_ERRORS
+
+        try:
+            with self._transaction(data=False, lock=False) as conn:
+                blob, integer = ("bytea", "bigint") if is_postgres(conn) else ("BLOB", "INTEGER")
+                conn.execute(f'CREATE TABLE IF NOT EXISTS "{self.MAP_GEOMETRY_TABLE}" (cache_key TEXT PRIMARY KEY, '
+                             f"data_version {integer} NOT NULL, fingerprint TEXT NOT NULL, codes TEXT NOT NULL, "
+                             f"payload {blob} NOT NULL)")
+                conn.execute(f'INSERT INTO "{self.MAP_GEOMETRY_TABLE}" (cache_key, data_version, fingerprint, codes, '
+                             "payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT (cache_key) DO UPDATE SET "
+                             "data_version = excluded.data_version, fingerprint = excluded.fingerprint, "
+                             "codes = excluded.codes, payload = excluded.payload",
+                             (key, int(data_version), fingerprint, codes, payload))
+        except (StoreError, OSError, *DATABASE_ERRORS):
+            return False
+        return True
+
 
 class GeoPackageStore(SqlStore):
     """Steunkaart's embedded store in one GeoPackage file.
@@ -1444,6 +1520,10 @@ class GeoPackageStore(SqlStore):
     path : str or Path
         The ``.gpkg`` file. Use :meth:`open` to create or check it.
     """
+
+    # Tables up to this many rows (by their largest fid) are read through sqlite3 tuples, larger ones through
+    # GDAL's Arrow stream; both give the same frame (0: always Arrow, as the tests of the Arrow path set it).
+    ARROW_MIN_ROWS = 2_000
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
@@ -1463,6 +1543,51 @@ class GeoPackageStore(SqlStore):
         with self._connection() as conn:
             row = conn.execute("SELECT value FROM steunkaart_meta WHERE key = 'data_version'").fetchone()
         return int(row[0]) if row else 0
+
+    def _read_arrow(self, table: Table, kinds: dict[str, str], where: str,
+                    params: tuple) -> tuple[pd.DataFrame, np.ndarray | None] | None:
+        """One SQLite statement through GDAL's Arrow stream (pyogrio): DATE columns as their stored text (the
+        same ``pd.to_datetime`` as the tuple path), the geometry as WKB; the parameters inlined as literals.
+        None (read through tuples) when a parameter has no safe literal or GDAL cannot read the file."""
+        if BLOB in kinds.values() or not self.path.exists():
+            return None
+        if table.geometry_type not in (None, "POINT"):
+            # GDAL turns each GeoPackage blob into its own geometry and back into WKB: for detailed polygons
+            # (a national coverage, 11.7 M vertices) twice as slow as decoding the blobs here, so those read as tuples.
+            return None
+        clause = ""
+        if where:
+            inlined = inline_params(where, params)
+            if inlined is None:
+                return None
+            clause = f" WHERE {inlined}"
+        if self.ARROW_MIN_ROWS > 0:  # opening a dataset in GDAL costs a few ms: a small table reads faster as tuples
+            with self._connection() as conn:
+                last = conn.execute(f'SELECT max(fid) FROM "{table.name}"').fetchone()[0]
+            if (last or 0) < self.ARROW_MIN_ROWS:
+                return None
+        try:
+            if clause or DATE in kinds.values():
+                cols = ", ".join(f'CAST("{c}" AS TEXT) AS "{c}"' if kind == DATE else f'"{c}"'
+                                 for c, kind in kinds.items())
+                geom = ', "geom"' if table.geometry_type else ""
+                data, geometry_name = read_gpkg_arrow(
+                    self.path, f'SELECT {cols}{geom} FROM "{table.name}"{clause} ORDER BY fid')
+            else:  # a whole layer without dates: GDAL's own layer reader, a little faster than a SELECT
+                data, geometry_name = read_gpkg_arrow(self.path, layer=table.name, columns=list(kinds))
+        except Exception:  # noqa: BLE001 - any GDAL trouble: the tuple path reads (and reports) it
+            return None
+        if set(kinds) - set(data.column_names):
+            return None
+        geometry = None
+        if table.geometry_type:
+            if geometry_name not in data.column_names:
+                if data.num_rows:
+                    return None
+                geometry = np.array([], dtype=object)
+            else:
+                geometry = shapely.from_wkb(data.column(geometry_name).to_numpy(zero_copy_only=False))
+        return frame_from_arrow(data, kinds), geometry
 
     # ---------------------------------------------------------------- opening and schema
 
@@ -1739,6 +1864,12 @@ def _table(name: str) -> Table:
         return TABLES[name]
     except KeyError:
         raise StoreError(f"Onbekende tabel '{name}' in de opslag.") from None
+
+
+def _column_kinds(table: Table) -> dict[str, str]:
+    """Column -> read kind (:func:`data.sql.column_kind`) of one table, its booleans from ``_BOOL_COLUMNS``."""
+    bools = _BOOL_COLUMNS.get(table.name, ())
+    return {col: column_kind(sqltype, col in bools) for col, sqltype in table.columns}
 
 
 def _create_gpkg_core(conn: sqlite3.Connection) -> None:

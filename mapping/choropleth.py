@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import os
@@ -15,8 +16,9 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.geometry
-from branca.element import MacroElement, Template
-from folium.utilities import JsCode
+from branca.element import Element, MacroElement, Template
+from folium.elements import ElementAddToElement
+from folium.utilities import JsCode, get_obj_in_upper_tree
 
 from data.errors import DataValidationError
 from data.formatting import MISSING_LABELS, format_number, format_value
@@ -39,6 +41,7 @@ MISSING_LABEL = "geen gegevens / geheim"
 MAP_CREDIT = "Bron: CBS Wijk- en buurtkaart / Kadaster (CC BY 4.0)"
 LEGEND_POSITIONS = ("inside", "outside")
 LEGEND_FOLDED_BELOW_PX = 500  # maps lower than this start with the legend folded (Tekorten: 460 px)
+CANVAS_FROM_AREAS = 3000  # from this many areas on Leaflet draws them on one canvas (SVG paths get slow)
 LEGEND_MAX_SHARE = 0.4  # an open legend never takes more than this share of the map's height
 HIGHLIGHT_NAME = "Gekozen gebied"
 HIGHLIGHT_STYLE = {"color": "#111111", "weight": 4, "opacity": 1.0, "fill": False, "fillOpacity": 0.0}
@@ -580,6 +583,89 @@ class _FitWhenShown(MacroElement):
         self.bounds_json = json.dumps([[float(v) for v in corner] for corner in bounds])
 
 
+class _RawScript(Element):
+    """Script text rendered as it is (what branca's ``Element(text)`` gives for text without Jinja syntax)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text[:-1] if text.endswith("\n") else text  # Jinja drops one trailing newline too
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class _AreasGeoJson(folium.GeoJson):
+    """folium's GeoJson whose features are shared by its deep copies (st_folium gets a copy of the cached map).
+
+    The features are never changed once the map is built (no style function), so a copy needs only its own
+    element ids: copying 14.500 buurten feature by feature took longer than building them.
+    """
+
+    def render(self, **kwargs):
+        """folium's GeoJson.render, but the layer's script (megabytes of features) goes into the page as it is.
+
+        branca compiles every element's script as a Jinja template once more (``Element(text)``): for a national
+        map that is most of the render time, and it is no more than a copy (the text holds no Jinja syntax: every
+        name and code is escaped with :func:`escape_braces`).
+        """
+        if self.style or self.highlight or getattr(self, "includes", None):  # not used here: folium's own way
+            return super().render(**kwargs)
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)
+        if self.show:  # folium.map.Layer.render
+            self.add_child(ElementAddToElement(element_name=self.get_name(),
+                                               element_parent_name=self._parent.get_name()),
+                           name=self.get_name() + "_add")
+        figure = self.get_root()
+        script = self._template.module.__dict__["script"]
+        figure.script.add_child(_RawScript(str(script(self, kwargs))), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+    def __deepcopy__(self, memo):
+        memo[id(self.data)] = self.data
+        clone = self.__class__.__new__(self.__class__)
+        memo[id(self)] = clone
+        for name, value in self.__dict__.items():
+            setattr(clone, name, copy.deepcopy(value, memo))
+        return clone
+
+
+def _value_texts(values: pd.Series, status: pd.Series, *, decimals: int, unit: str) -> np.ndarray:
+    """:func:`data.formatting.format_value` per area, formatted once per distinct (value, status)."""
+    pairs = pd.DataFrame({"v": values.to_numpy(dtype=float), "s": status.astype(object).to_numpy()})
+    pairs["s"] = pairs["s"].where(pairs["v"].isna())  # the status only matters where the value is missing
+    codes, uniques = pd.MultiIndex.from_frame(pairs).factorize()
+    texts = np.array([format_value(v, decimals=decimals, unit=unit, status=s if isinstance(s, str) else None)
+                      for v, s in uniques], dtype=object)
+    return texts[codes]
+
+
+def feature_collection_json(geometries: np.ndarray, properties: pd.DataFrame) -> str:
+    """A GeoJSON FeatureCollection as text, assembled from whole columns (no Python work per feature).
+
+    Parameters
+    ----------
+    geometries : array of shapely geometries
+        In WGS84, already rounded; None or empty becomes ``null`` (as geopandas writes it).
+    properties : DataFrame
+        One row per geometry; the values must be JSON-able (text, numbers, booleans, lists, None).
+
+    Returns
+    -------
+    str
+        ``{"type": "FeatureCollection", "features": [...]}`` with ``type``, ``properties`` and ``geometry``
+        per feature. Text is JSON-escaped only: folium escapes the whole collection for the script element.
+    """
+    geoms = np.asarray(geometries, dtype=object)
+    if len(geoms) == 0:
+        return '{"type": "FeatureCollection", "features": []}'
+    shapes = pd.Series(shapely.to_geojson(geoms), dtype=object)
+    shapes = shapes.where(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)), "null")
+    props = pd.Series(properties.to_json(orient="records", lines=True).rstrip("\n").split("\n"), dtype=object)
+    features = '{"type":"Feature","properties":' + props + ',"geometry":' + shapes + "}"
+    return '{"type":"FeatureCollection","features":[' + ",".join(features.tolist()) + "]}"
+
+
 def _wgs84(areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """The geometries in WGS84; without a CRS they are taken as RD New (the store's CRS)."""
     geoms = areas.geometry
@@ -688,6 +774,7 @@ def choropleth_map(
     legend: str = "inside",
     labels_from_zoom: int | None = 14,
     credit: str | None = MAP_CREDIT,
+    geometries: np.ndarray | None = None,
 ) -> folium.Map:
     """Build a folium choropleth of ``areas`` coloured by ``column``.
 
@@ -736,13 +823,18 @@ def choropleth_map(
         From this zoom level on, area names appear on the map (only for the areas in view); None: never.
     credit : str, optional
         Source of the boundaries in the attribution control (default CBS / Kadaster); None: none.
+    geometries : array of shapely geometries, optional
+        The areas' geometries already made for the browser (WGS84, simplified and rounded: what
+        :func:`mapping.simplify.web_geometries` gives for ``areas.geometry`` and ``simplify_m``), aligned
+        with ``areas``, e.g. from the store's cache (:func:`mapping.simplify.cached_web_geometries`);
+        None: simplified here.
 
     Returns
     -------
     folium.Map
-        A map that loads only the app's own Leaflet files, one SVG path per area, with a metric scale
-        bar. Its attribute ``legend_html`` holds the legend as escaped, self-contained HTML (inline
-        styles), whether or not it is drawn on the map.
+        A map that loads only the app's own Leaflet files, one SVG path per area (drawn on one canvas
+        from ``CANVAS_FROM_AREAS`` areas on), with a metric scale bar. Its attribute ``legend_html`` holds
+        the legend as escaped, self-contained HTML (inline styles), whether or not it is drawn on the map.
     """
     for col in (column, code_col, name_col):
         if col not in areas.columns:
@@ -768,44 +860,43 @@ def choropleth_map(
     few = ((status == few_status).fillna(False).to_numpy(dtype=bool) & (classes < 0).to_numpy()
            if few_status is not None else np.zeros(len(areas), dtype=bool))
     fill = np.where(few, FEW_FILL, fill)
-    value_text = [
-        format_value(v, decimals=decimals, unit=unit, status=s)
-        for v, s in zip(values, status, strict=True)
-    ]
+    value_text = _value_texts(values, status, decimals=decimals, unit=unit)
     if value_labels is not None:
         labels = value_labels.reindex(areas.index)
-        value_text = [str(t) if isinstance(t, str) and t else v for v, t in zip(value_text, labels, strict=True)]
-    geometries = web_geometries(areas.geometry.to_crs(28992).to_numpy(), tolerance_m=simplify_m)
+        own = labels.map(lambda t: isinstance(t, str) and bool(t)).to_numpy(dtype=bool)
+        value_text = np.where(own, labels.astype(object).to_numpy(), value_text)
+    if geometries is None:
+        geometries = web_geometries(areas.geometry.to_crs(28992).to_numpy(), tolerance_m=simplify_m)
+    else:
+        geometries = np.asarray(geometries, dtype=object)
+        if len(geometries) != len(areas):
+            raise ValueError(f"{len(geometries)} geometries for {len(areas)} areas")
     # Where a name label goes: a point inside the area (a centroid can fall outside a bent buurt).
     label_at = shapely.point_on_surface(geometries)
     label_x, label_y = shapely.get_x(label_at), shapely.get_y(label_at)  # NaN for an empty geometry
     label_lp = pd.Series(np.round(np.c_[label_y, label_x], 5).tolist(), dtype=object).where(~np.isnan(label_x), None)
-    shown = gpd.GeoDataFrame(
-        {
-            # Not shown, but it goes through the same Jinja pass (a code with braces no longer round-trips).
-            "code": areas[code_col].astype(str).map(escape_braces).to_numpy(),
-            "name": areas[name_col].astype(str).map(escape_html).to_numpy(),
-            "value_text": [escape_html(t) for t in value_text],
-            "fill": fill,
-            "missing": classes.to_numpy() < 0,
-            "few": few,
-            "lp": label_lp.to_numpy(),  # [lat, lon]
-        },
-        geometry=geometries,
-        crs=4326,
-    )
+    properties = pd.DataFrame({
+        # Not shown, but it goes through the same Jinja pass (a code with braces no longer round-trips).
+        "code": areas[code_col].astype(str).map(escape_braces).to_numpy(dtype=object),
+        "name": areas[name_col].astype(str).map(escape_html).to_numpy(dtype=object),
+        "value_text": pd.Series(value_text, dtype=object).map(escape_html).to_numpy(dtype=object),
+        "fill": fill,
+        "missing": classes.to_numpy() < 0,
+        "few": few,
+        "lp": label_lp.to_numpy(),  # [lat, lon]
+    })
     if selected_code is not None:
-        shown["selected"] = shown["code"] == selected_code
-    minx, miny, maxx, maxy = shown.total_bounds
+        properties["selected"] = properties["code"] == selected_code
+    minx, miny, maxx, maxy = shapely.total_bounds(geometries)
     m = local_map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
-                  control_scale=False, height=height, prefer_canvas=False)
+                  control_scale=False, height=height, prefer_canvas=len(areas) >= CANVAS_FROM_AREAS)
     source = TILE_SOURCES[tiles]
     if source is not None:
         folium.TileLayer(tiles=source["tiles"], attr=source["attr"], name=source["name"],
                          max_zoom=19).add_to(m)
 
-    layer = folium.GeoJson(
-        shown.__geo_interface__,
+    layer = _AreasGeoJson(
+        feature_collection_json(geometries, properties),
         name=escape_html(label),
         # Styles are set per feature in the browser from its own 'fill' property: a style_function
         # would add a switch over every feature id to the page, twice (style and highlight).

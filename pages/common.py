@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -367,6 +368,7 @@ def _choropleth(path: str, mtime: float, level: str, indicator: str, scheme: str
                 with_provisions: bool = True):
     from data.indicators import BY_NAME
     from mapping.choropleth import choropleth_map
+    from pages.kaart_data import _web_geometries
 
     areas = _areas(path, mtime, level)
     values = _area_values(path, mtime)
@@ -375,6 +377,7 @@ def _choropleth(path: str, mtime: float, level: str, indicator: str, scheme: str
               .drop_duplicates("area_code", keep="last").set_index("area_code")["status"])
     return choropleth_map(
         areas, indicator, label=ind.label, unit=ind.unit, decimals=ind.decimals,
+        geometries=_web_geometries(path, mtime, level, areas),  # simplified once, kept in the store
         higher_is_need=ind.higher_is_need, scheme=scheme, k=k, tiles=tiles,
         status=status.reindex(areas["area_code"]).set_axis(areas.index),
         level_label="Buurt" if level == "buurt" else "Wijk",
@@ -396,10 +399,48 @@ def cached_choropleth(level: str, indicator: str, scheme: str, k: int, tiles: st
                                      with_provisions))
 
 
-@st.cache_data(show_spinner="Netwerkmaten worden berekend…")
+# The network loaders below share ONE access-layer object per (store, data version, user scope): its memo
+# (data.access.ScopedStore._aggregate_memo) holds the person tables with their measures, the signal table per
+# rules and the protected cells, so person_measures and the signal pipeline run once per data version (and
+# rules), however many loaders (signals, shares, groups, matching totals, participants) a page calls. The
+# tables and measures do not depend on the scope: one copy per data version serves every scope.
+AGGREGATE_RULES_KEPT = 8  # signal tables (and their aggregates) per object for rule sets tried, the oldest go
+
+
+class _Aggregates:
+    """The shared access-layer object of one store version and scope, with a lock (one computation at a time)."""
+
+    def __init__(self, path: str, mtime, scope: tuple) -> None:
+        self.store = _scoped(path, scope)
+        self.lock = threading.RLock()
+        with contextlib.suppress(AttributeError, TypeError):  # a seed only: without it the memo computes them
+            self.store.__dict__.setdefault("_aggregates", {})[("tables", mtime)] = _person_tables(path, mtime)
+
+    def run(self, use):
+        with self.lock:
+            result = use(self.store)
+            memo = self.store.__dict__.get("_aggregates", {})
+            ruled = [key for key in memo if isinstance(key[0], tuple)]  # (("signals", rules), version) and such
+            for key in ruled[:max(0, len(ruled) - 3 * AGGREGATE_RULES_KEPT)]:
+                memo.pop(key, None)
+            return result
+
+
+@st.cache_resource(show_spinner="Netwerkmaten worden berekend…", max_entries=2)
+def _person_tables(path: str, mtime) -> dict:
+    # All person tables and person_measures of one data version (data.access.ScopedStore._aggregate_tables).
+    return _scoped(path, ("systeem", "beheerder", ()))._aggregate_tables()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _aggregates(path: str, mtime, scope: tuple) -> _Aggregates:
+    return _Aggregates(path, mtime, scope)
+
+
+@st.cache_data(show_spinner="Netwerkmaten worden berekend…", max_entries=CACHE_ENTRIES)
 def _signals(path: str, mtime: float, rules, scope: tuple):
     # The access layer runs the one pipeline (graphs.signals.signal_table) and applies the role's rules.
-    return _scoped(path, scope).person_signals(rules)
+    return _aggregates(path, mtime, scope).run(lambda store: store.person_signals(rules))
 
 
 @store_errors_shown()
@@ -415,14 +456,14 @@ def load_signals(rules=None) -> pd.DataFrame:
     return _signals(store.location, _version(store), rules or DEFAULT_RULES, _scope(store.user))
 
 
-@st.cache_data(show_spinner="Netwerkmaten worden berekend…")
+@st.cache_data(show_spinner="Netwerkmaten worden berekend…", max_entries=CACHE_ENTRIES)
 def _signal_groups(path: str, mtime: float, rules, scope: tuple) -> pd.DataFrame:
-    return _scoped(path, scope).signal_groups(rules)
+    return _aggregates(path, mtime, scope).run(lambda store: store.signal_groups(rules))
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _signal_share(path: str, mtime: float, rules, scope: tuple) -> pd.DataFrame:
-    return _scoped(path, scope).signal_share(rules)
+    return _aggregates(path, mtime, scope).run(lambda store: store.signal_share(rules))
 
 
 @store_errors_shown()
@@ -441,8 +482,8 @@ def load_signal_share(rules=None) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _match_totals(path: str, mtime: float, key: str, _provisions: gpd.GeoDataFrame, rules, scope: tuple) -> dict:
-    store = _scoped(path, scope)
-    return store.match_totals(_provisions, store.read_areas("buurt"), rules)
+    buurten = _areas(path, mtime, "buurt")
+    return _aggregates(path, mtime, scope).run(lambda store: store.match_totals(_provisions, buurten, rules))
 
 
 @store_errors_shown()
@@ -471,7 +512,7 @@ def load_adjacency():
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _participation_counts(path: str, mtime: float, scope: tuple) -> pd.Series:
-    return _scoped(path, scope).participation_counts()
+    return _aggregates(path, mtime, scope).run(lambda store: store.participation_counts())
 
 
 @store_errors_shown()
@@ -528,6 +569,25 @@ def load_table(name: str) -> pd.DataFrame:
     """One store table as far as the user may see it (persons, ties, ... filtered or refused), cached."""
     store = get_store()  # the scoped store refuses or filters person tables inside _table
     return _table(store.location, _version(store), name, _scope(store.user))
+
+
+@st.cache_resource(show_spinner="Het netwerk van de gemeenschap wordt berekend…", max_entries=4)
+def _community(path: str, mtime: float, scope: tuple) -> dict:
+    from graphs.community import community_graph, community_summary
+
+    graph = community_graph(_table(path, mtime, "persons", scope), _table(path, mtime, "ties", scope),
+                            _table(path, mtime, "participation", scope), _provisions(path, mtime))
+    persons = sorted(str(n) for n, kind in graph.nodes(data="kind") if kind == "persoon")
+    return {"graph": graph, "summary": community_summary(graph), "person_ids": persons}
+
+
+@store_errors_shown()
+def load_community() -> dict:
+    """The community network of the persons the user may see (graph and summary, graphs.community), computed once
+    per data version and scope; shared, not copied: read it, never change it. Refused (AccessDenied) to roles
+    without person access."""
+    store = get_store()
+    return _community(store.location, _version(store), _scope(store.user))
 
 
 @store_errors_shown()

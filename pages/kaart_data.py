@@ -363,7 +363,20 @@ def _map(path: str, mtime: float, level: str, indicator: str, year: int | None, 
                    provisions=_provisions(path, mtime) if with_provisions else None,
                    provision_types=_provision_types(path, mtime),
                    initiatives=_initiatives(path, mtime) if with_provisions else None)
-    return choropleth_map(shown, "_figure", legend="outside", **options)
+    geometries = _web_geometries(path, mtime, level, areas)
+    return choropleth_map(shown, "_figure", legend="outside", geometries=geometries, **options)
+
+
+@st.cache_resource(show_spinner="De kaartgrenzen worden vereenvoudigd…", max_entries=8)
+def _web_geometries(path: str, mtime: float, level: str, _areas_frame):
+    """The areas of a level as the browser gets them (simplified, WGS84), made once per store version and kept in
+    the store (:func:`mapping.simplify.cached_web_geometries`): every map of the level and every server re-uses them.
+    Shared: never change the array."""
+    from data.store_api import store_at
+    from mapping.simplify import cached_web_geometries
+
+    return cached_web_geometries(store_at(path), level, _areas_frame["area_code"].astype(str).to_numpy(),
+                                 _areas_frame.geometry, data_version=int(mtime))
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
@@ -411,9 +424,8 @@ def folium_parts(fmap, *, key: str, returned_objects: list[str] | None) -> dict:
     import streamlit_folium as sf
     from branca.colormap import ColorMap
 
-    m = copy.deepcopy(fmap)
-    m.get_root().render()
-    m.render()
+    m = copy.deepcopy(fmap)  # cheap: the features are shared (mapping.choropleth._AreasGeoJson)
+    m.get_root().render()  # st_folium renders the map a second time (m.render()); the parts are the same without
     html, header = sf._get_html(m), sf._get_header(m)
     leaflet = sf._get_map_string(m)
     m_id = sf.get_full_id(m)

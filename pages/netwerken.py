@@ -27,6 +27,7 @@ from pages.common import (
     can_add_to_agenda,
     get_store,
     load_areas,
+    load_community,
     load_match_totals,
     load_participation_counts,
     load_provision_types,
@@ -80,6 +81,7 @@ names = dict(zip(buurten["area_code"], buurten["name"], strict=True))
 types = load_provision_types()
 suitability = load_suitability()
 TOO_FEW = "te weinig personen"
+ISOLATED_LISTED = 1000  # persons without a link listed on the tab Gemeenschap (signal first)
 st.caption("Signaal van een arm netwerk bij: " + ("; ".join(rules.describe()) or "geen regel aangezet") + ".")
 
 
@@ -406,13 +408,13 @@ with tab_comm:
     if tab_comm.open:
         import streamlit.components.v1 as components
 
-        from graphs.community import community_graph, community_html, community_summary
+        from graphs.community import community_html, summarised_graph
         from mapping.assets import VIS_URL
 
         provisions = load_provisions()
-        graph = community_graph(load_table("persons"), load_table("ties"), load_table("participation"), provisions)
-        log_person_view("gemeenschap", sorted(n for n, kind in graph.nodes(data="kind") if kind == "persoon"))
-        summary = community_summary(graph)
+        community = load_community()  # once per data version and scope, only when this tab is open
+        graph, summary = community["graph"], community["summary"]
+        log_person_view("gemeenschap", community["person_ids"])
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Deelnetwerken", format_number(summary["components"]))
         c2.metric("Grootste deelnetwerk", format_number(summary["largest_component"]))
@@ -424,13 +426,32 @@ with tab_comm:
                    "uiteenvalt of die op veel kortste paden liggen. Personen zonder verbinding in de gegevens (geen "
                    "relatie met een andere persoon in de gegevens, geen groep) staan niet in de tekening maar in de "
                    "lijst ernaast: dat zegt niets over hun anonieme contacten, kijk daarvoor op hun netwerkkaart.")
+        exact = summary["sources"] >= summary["nodes"]
+        st.caption(f"Zonder wie het uiteenvalt is exact: {format_number(len(summary['articulation_points']))} "
+                   f"personen of groepen en {format_number(len(summary['bridges']))} verbindingen (bruggen). "
+                   + ("De tussenpositie (kortste paden) is exact berekend." if exact else
+                      f"De tussenpositie (kortste paden) is een schatting op {format_number(summary['sources'])} "
+                      f"van de {format_number(summary['nodes'])} startpunten (steekproef)."))
         names_by_id = dict(zip(provisions["provision_id"], provisions["name"], strict=True))
         types_by_id = dict(zip(provisions["provision_id"], provisions["type"], strict=True))
         flagged_ids = set(signals.index[signals["signal"]].astype(str))
+        linked = pd.Series(summary["linked_persons"], dtype=object)
+        focus_options = pd.concat([linked[linked.isin(flagged_ids)], linked[~linked.isin(flagged_ids)]]).tolist()
+        focus = st.selectbox("Omgeving van (eerst wie een signaal heeft)", focus_options, index=None,
+                             key="nw_gem_focus", placeholder="kies een persoon om de omgeving te tekenen")
+        shown_graph, left_out = summarised_graph(graph, summary, focus=focus)
         drawing, lists = st.columns([3, 1])
         with drawing:
-            components.html(community_html(graph, summary, signalled=flagged_ids, provision_names=names_by_id,
-                                           provision_types=types_by_id, vis_base=VIS_URL), height=624)
+            components.html(community_html(shown_graph, summary, signalled=flagged_ids, provision_names=names_by_id,
+                                           provision_types=types_by_id, vis_base=VIS_URL, focus=focus,
+                                           left_out=left_out), height=624)
+            if left_out["persons"] or left_out["links"]:
+                drawn = len(summary["person_connectors"][:40])
+                st.caption(f"Samengevat getekend: alle groepen, de {format_number(drawn)}"
+                           " belangrijkste verbinders en de omgeving van de gekozen persoon; niet getekend: "
+                           f"{format_number(left_out['persons'])} personen en {format_number(left_out['links'])} "
+                           "verbindingen" + (f", {format_number(left_out['neighbours'])} buren van de gekozen "
+                                             "persoon" if left_out["neighbours"] else "") + ".")
         with lists:
             shown_connectors = summary["person_connectors"][:20]
             st.markdown("**Verbinders** (meeste kortste paden)")
@@ -441,11 +462,15 @@ with tab_comm:
             if len(summary["person_connectors"]) > len(shown_connectors):
                 st.caption(f"De {len(shown_connectors)} met de hoogste tussenpositie van "
                            f"{format_number(len(summary['person_connectors']))} personen die verbinden.")
-            isolated = sorted(summary["isolated"], key=lambda n: (n not in flagged_ids, n))
-            st.markdown(f"**Zonder verbinding** ({format_number(len(isolated))}; eerst wie een signaal heeft)")
+            all_isolated = sorted(summary["isolated"], key=lambda n: (n not in flagged_ids, n))
+            isolated = all_isolated[:ISOLATED_LISTED]  # a city's tens of thousands would only slow the page down
+            st.markdown(f"**Zonder verbinding** ({format_number(len(all_isolated))}; eerst wie een signaal heeft)")
             with st.container(height=200):
                 st.markdown("\n".join(f"- {md(n)}" + (" · signaal" if n in flagged_ids else "") for n in isolated)
                             or "niemand")
+            if len(all_isolated) > len(isolated):
+                st.caption(f"De eerste {format_number(len(isolated))} van {format_number(len(all_isolated))}; "
+                           "de anderen vindt u op het tabblad Ecogram (hun netwerkkaart).")
             openable = [n for n in (*shown_connectors, *isolated) if n in signals.index]
             if openable:
                 def _open_map() -> None:

@@ -241,6 +241,20 @@ def test_sign_ins_and_audit_entries_leave_the_page_caches_alone(town_store):
     assert _version(town_store) == before + 1
 
 
+def test_creating_the_record_key_secret_leaves_the_page_caches_alone(town_store):
+    """The first protected figure creates the store's secret (data.disclosure): metadata, not a data write,
+    so the caches computed on the same data stay valid."""
+    from data.disclosure import SECRET_META_KEY, store_secret
+    from pages.common import _version
+
+    with town_store._connection() as conn:
+        assert conn.execute("SELECT 1 FROM steunkaart_meta WHERE key = ?", (SECRET_META_KEY,)).fetchone() is None
+    before = _version(town_store)
+    secret = store_secret(town_store)
+    assert len(secret) == 32 and store_secret(town_store) == secret
+    assert _version(town_store) == before
+
+
 def test_a_restored_store_gets_a_data_version_past_the_one_it_replaces(town_store, tmp_path):
     """A backup carries an older counter; after the restore the caches must not take its data for data they hold."""
     copy = town_store.backup_to(tmp_path / "kopie.gpkg")

@@ -301,3 +301,41 @@ def test_the_old_copies_did_disagree_on_the_real_towns(town):
                                                                          fill_value=0) > 0
     new, old_cov = new.align(old_cov, fill_value=False)
     assert (new != old_cov).to_numpy().any()
+
+
+@pytest.mark.parametrize("ball_query_max", [0, 10_000])
+def test_catchment_pairs_equal_brute_force_on_both_query_paths(monkeypatch, ball_query_max):
+    """Ball queries per provision (few provisions) and the dual-tree distance matrix (many) give exactly the
+    pairs of a dense distance matrix, boundary included, missing points and reaches left out."""
+    import data.reach as reach
+
+    monkeypatch.setattr(reach, "_BALL_QUERY_MAX", ball_query_max)
+    rng = np.random.default_rng(5)
+    demand = rng.uniform(0, 5_000, (400, 2))
+    demand[7] = np.nan
+    supply = rng.uniform(0, 5_000, (60, 2))
+    reach_m = rng.uniform(100, 1_500, 60)
+    reach_m[3] = np.nan
+    supply[4] = demand[10]  # distance 0
+    supply[5] = demand[11] + [300.0, 400.0]  # exactly 500 m
+    reach_m[5] = 500.0
+    i, j, d = catchment_pairs(demand, supply, reach_m)
+    dist = np.hypot(demand[:, None, 0] - supply[None, :, 0], demand[:, None, 1] - supply[None, :, 1])
+    want_i, want_j = np.nonzero(dist <= reach_m[None, :])  # NaN compares False: left out
+    assert list(zip(i, j, strict=True)) == list(zip(want_i, want_j, strict=True))
+    assert np.array_equal(d, dist[want_i, want_j])
+    found = set(zip(i.tolist(), j.tolist(), strict=True))
+    assert (11, 5) in found and (10, 4) in found
+
+
+def test_the_reused_tree_answers_for_the_points_it_was_built_on():
+    """The k-d tree of the demand points is reused for equal points only: other points of the same shape
+    get their own tree (and their own pairs)."""
+    rng = np.random.default_rng(9)
+    demand = rng.uniform(0, 1_000, (50, 2))
+    supply, reach_m = np.array([[500.0, 500.0]]), np.array([300.0])
+    first = catchment_pairs(demand, supply, reach_m)
+    again = catchment_pairs(demand.copy(), supply, reach_m)
+    moved = catchment_pairs(demand + 2_000, supply, reach_m)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert len(first[0]) > 0 and len(moved[0]) == 0
