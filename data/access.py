@@ -357,6 +357,23 @@ class ScopedStore:
             memo[full] = make()
         return memo[full]
 
+    def share_person_tables(self, tables: dict, version) -> None:
+        """Use ``tables`` (what :meth:`person_tables` returns, computed by another ScopedStore of the same store)
+        for data version ``version``: they are read from the whole store and do not depend on the scope, so one
+        copy serves every role. Any other version is computed here as usual."""
+        self.__dict__.setdefault("_aggregates", {})[("tables", version)] = tables
+
+    def person_tables(self) -> dict:
+        """The person tables of the whole store with ``measures`` (person_measures), once per data version."""
+        return self._aggregate_tables()
+
+    def forget_rules(self, keep: int) -> None:
+        """Drop the memo of all but the ``keep`` most recent rule sets (signal tables and what came from them)."""
+        memo = self.__dict__.get("_aggregates", {})
+        ruled = [key for key in memo if isinstance(key[0], tuple)]  # (("signals", rules), version) and such
+        for key in ruled[:max(0, len(ruled) - keep)]:
+            memo.pop(key, None)
+
     def _aggregate_tables(self) -> dict:
         from graphs.measures import person_measures
 

@@ -413,23 +413,19 @@ class _Aggregates:
     def __init__(self, path: str, mtime, scope: tuple) -> None:
         self.store = _scoped(path, scope)
         self.lock = threading.RLock()
-        with contextlib.suppress(AttributeError, TypeError):  # a seed only: without it the memo computes them
-            self.store.__dict__.setdefault("_aggregates", {})[("tables", mtime)] = _person_tables(path, mtime)
+        self.store.share_person_tables(_person_tables(path, mtime), mtime)
 
     def run(self, use):
         with self.lock:
             result = use(self.store)
-            memo = self.store.__dict__.get("_aggregates", {})
-            ruled = [key for key in memo if isinstance(key[0], tuple)]  # (("signals", rules), version) and such
-            for key in ruled[:max(0, len(ruled) - 3 * AGGREGATE_RULES_KEPT)]:
-                memo.pop(key, None)
+            self.store.forget_rules(3 * AGGREGATE_RULES_KEPT)  # about three memo entries per rule set
             return result
 
 
 @st.cache_resource(show_spinner="Netwerkmaten worden berekend…", max_entries=2)
 def _person_tables(path: str, mtime) -> dict:
     # All person tables and person_measures of one data version (data.access.ScopedStore._aggregate_tables).
-    return _scoped(path, ("systeem", "beheerder", ()))._aggregate_tables()
+    return _scoped(path, ("systeem", "beheerder", ())).person_tables()
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
