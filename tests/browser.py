@@ -167,7 +167,11 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(args.store) if args.store else Path(tmp) / "demo.gpkg"
-        with running_app(store) as url, chromium_page(exe) as page:
+        if not args.store:  # the demo as `make run` starts it (signed in automatically)
+            from data.demo import write_demo_store
+
+            write_demo_store(store)
+        with running_app(store, demo=not args.store) as url, chromium_page(exe) as page:
             page.goto(f"{url}/{args.page}")
             page.get_by_role("link", name="Kaart", exact=True).wait_for(timeout=60_000)
             page.locator("h1").first.wait_for(timeout=60_000)
